@@ -1,0 +1,61 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Bot, Deployment, DeploymentTask, K8sCluster, User } from '../src/entities/index.js';
+import { DeploymentTaskOperationUnion, toOperationObject } from '../src/entities/deployment-task-operation.js';
+import type { GraphQLContext } from '../src/graphql/context.js';
+import { ReadResolver } from '../src/graphql/read-resolver.js';
+import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { DeploymentTaskFilter } from '../src/services/deployment-task.service.js';
+
+@Resolver(() => DeploymentTask)
+export class DeploymentTaskResolver extends ReadResolver({
+  node: DeploymentTask,
+  filter: DeploymentTaskFilter,
+  single: 'deploymentTask',
+  plural: 'deploymentTasks',
+  service: (s) => s.deploymentTasks,
+}) {
+  @FieldResolver(() => DeploymentTaskOperationUnion)
+  operation(@Root() task: DeploymentTask): object {
+    return toOperationObject(task.operation);
+  }
+
+  @FieldResolver(() => K8sCluster)
+  cluster(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<K8sCluster> {
+    return loadRequired(ctx, K8sCluster, task.cluster);
+  }
+
+  @FieldResolver(() => Deployment)
+  deployment(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<Deployment> {
+    return loadRequired(ctx, Deployment, task.deployment);
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  actingUser(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<User | null> {
+    return loadOne(ctx, User, task.actingUser);
+  }
+
+  @FieldResolver(() => Bot, { nullable: true })
+  actingBot(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<Bot | null> {
+    return loadOne(ctx, Bot, task.actingBot);
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true })
+  actingDeployment(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<Deployment | null> {
+    return loadOne(ctx, Deployment, task.actingDeployment);
+  }
+
+  @FieldResolver(() => User, { nullable: true })
+  canceledByUser(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<User | null> {
+    return loadOne(ctx, User, task.canceledByUser);
+  }
+
+  @FieldResolver(() => Bot, { nullable: true })
+  canceledByBot(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<Bot | null> {
+    return loadOne(ctx, Bot, task.canceledByBot);
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true })
+  canceledByDeployment(@Root() task: DeploymentTask, @Ctx() ctx: GraphQLContext): Promise<Deployment | null> {
+    return loadOne(ctx, Deployment, task.canceledByDeployment);
+  }
+}

@@ -1,0 +1,41 @@
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Deployment, DeploymentPermission, Env, EnvUserPermission, K8sCluster, Secret, User } from '../src/entities/index.js';
+import type { GraphQLContext } from '../src/graphql/context.js';
+import { ReadResolver } from '../src/graphql/read-resolver.js';
+import { loadMany, loadOne } from '../src/graphql/relations.js';
+import { EnvFilter } from '../src/services/env.service.js';
+
+@Resolver(() => Env)
+export class EnvResolver extends ReadResolver({ node: Env, filter: EnvFilter, single: 'env', plural: 'envs', service: (s) => s.envs }) {
+  @FieldResolver(() => User, { nullable: true })
+  owner(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<User | null> {
+    return loadOne(ctx, User, env.owner);
+  }
+
+  @FieldResolver(() => [K8sCluster])
+  clusters(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<K8sCluster[]> {
+    return loadMany(ctx, K8sCluster, 'env', env.id);
+  }
+
+  @FieldResolver(() => [Deployment], { description: "deployments in the env's clusters" })
+  async deployments(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<Deployment[]> {
+    const clusters = await loadMany(ctx, K8sCluster, 'env', env.id);
+    const perCluster = await Promise.all(clusters.map((c) => loadMany(ctx, Deployment, 'cluster', c.id)));
+    return perCluster.flat();
+  }
+
+  @FieldResolver(() => [EnvUserPermission])
+  userPermissions(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<EnvUserPermission[]> {
+    return loadMany(ctx, EnvUserPermission, 'env', env.id);
+  }
+
+  @FieldResolver(() => [DeploymentPermission])
+  deploymentPermissions(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<DeploymentPermission[]> {
+    return loadMany(ctx, DeploymentPermission, 'env', env.id);
+  }
+
+  @FieldResolver(() => [Secret], { description: 'metadata only; contents are never returned' })
+  secrets(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<Secret[]> {
+    return loadMany(ctx, Secret, 'env', env.id);
+  }
+}

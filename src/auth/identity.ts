@@ -1,0 +1,20 @@
+import type { Bot, Deployment, User } from '../entities/index.js';
+
+/** Who is calling. Resolved once per request or WebSocket connection. */
+export type Identity =
+  | { kind: 'anonymous' }
+  | { kind: 'user'; user: User; sessionId?: string; tokenId?: string }
+  | { kind: 'bot'; bot: Bot; tokenId: string }
+  | { kind: 'deployment'; deployment: Deployment };
+
+export const anonymous: Identity = { kind: 'anonymous' };
+
+/** Credentials as they arrive, from HTTP headers or graphql-ws connection_init params. */
+export interface Credentials {
+  /** "Bearer <jwt>" */
+  authorization?: string;
+  /** a user or bot API token; takes precedence over authorization, as in Platz */
+  platzToken?: string;
+}
+
+export type KnownIdentity = Exclude<Identity, { kind: 'anonymous' }>;

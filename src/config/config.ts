@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Every environment variable Berth reads, validated once at start. */
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  /** postgres://… selects a real PostgreSQL; absent means the embedded engine */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  BERTH_DATA_DIR: z.string().default('./.berth-data'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** HS256 key for access tokens; generated once and kept in the database when absent */
+  BERTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
+  /** "keyId:base64(32 bytes)[,keyId:base64…]"; the first key encrypts, every key decrypts */
+  BERTH_ENCRYPTION_KEYS: z.string().optional(),
+  BERTH_ADMIN_EMAIL: z.string().email().optional(),
+  BERTH_ADMIN_PASSWORD: z.string().min(8).optional(),
+  GRAPHQL_INTROSPECTION: bool.default(true),
+  GRAPHQL_IDE: bool.default(true),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  SQL_DEBUG: bool.default(false),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Parses the environment; throws one readable error naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122092351_Initial } from './Migration20261122092351_Initial.js';
+
+// Listed explicitly (no glob discovery); append new migrations at the end.
+export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122092351_Initial', class: Migration20261122092351_Initial }];

@@ -1,0 +1,51 @@
+import { mkdirSync } from 'node:fs';
+import type { MikroORM, Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { entities } from '../entities/index.js';
+import { migrationsList } from './migrations/index.js';
+
+/** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
+export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+
+export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string }): DatabaseTarget {
+  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.BERTH_DATA_DIR };
+}
+
+export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
+  return {
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList, snapshot: false, transactional: true, allOrNothing: true },
+    // explicit types on every property; no reflection, no discovery at run time
+    discovery: { checkDuplicateTableNames: true },
+    forceUtcTimezone: true,
+    colors: false,
+    ...overrides,
+  };
+}
+
+/** Opens the ORM; the embedded driver is imported only when used. */
+export async function openOrm(target: DatabaseTarget, overrides: Partial<Options> = {}): Promise<MikroORM> {
+  if (target.kind === 'pglite') {
+    if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
+    const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
+    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir })) as unknown as MikroORM;
+  }
+  const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
+  return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
+}
+
+/** Applies pending migrations; returns the names applied. */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const applied = await orm.migrator.up();
+  return applied.map((m) => m.name);
+}
+
+/** True when the database answers and no migration is pending (readiness). */
+export async function isReady(orm: MikroORM): Promise<boolean> {
+  try {
+    return (await orm.migrator.getPending()).length === 0;
+  } catch {
+    return false;
+  }
+}

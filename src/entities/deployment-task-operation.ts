@@ -1,0 +1,98 @@
+import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+
+/**
+ * A task's operation as stored: Platz's externally tagged JSON ({"Install": {...}}), snake_case inside.
+ * GraphQL exposes it as a union of typed objects, built by toOperationObject.
+ */
+export type DeploymentTaskOperation =
+  | { Install: { helm_chart_id: string; config_inputs: unknown; values_override: unknown } }
+  | {
+      Upgrade: {
+        helm_chart_id: string;
+        prev_helm_chart_id: string | null;
+        config_inputs: unknown;
+        config_delta: unknown;
+        values_override: unknown;
+      };
+    }
+  | { Reinstall: { reason: string } }
+  | { Recreate: { old_cluster_id: string; old_namespace: string; new_cluster_id: string; new_namespace: string } }
+  | { Uninstall: Record<string, never> }
+  | { InvokeAction: { helm_chart_id: string; action_id: string; body: unknown } }
+  | { RestartK8sResource: { resource_id: string; resource_name: string } };
+
+@ObjectType()
+export class InstallOperation {
+  @Field(() => ID) helmChartId!: string;
+  @Field(() => GraphQLJSON, { nullable: true }) configInputs?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true }) valuesOverride?: unknown;
+}
+
+@ObjectType()
+export class UpgradeOperation {
+  @Field(() => ID) helmChartId!: string;
+  @Field(() => ID, { nullable: true }) prevHelmChartId?: string | null;
+  @Field(() => GraphQLJSON, { nullable: true }) configInputs?: unknown;
+  /** keys are dotted paths ("" for the root), values [old, new] */
+  @Field(() => GraphQLJSON, { nullable: true }) configDelta?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true }) valuesOverride?: unknown;
+}
+
+@ObjectType()
+export class ReinstallOperation {
+  @Field() reason!: string;
+}
+
+@ObjectType()
+export class RecreateOperation {
+  @Field(() => ID) oldClusterId!: string;
+  @Field() oldNamespace!: string;
+  @Field(() => ID) newClusterId!: string;
+  @Field() newNamespace!: string;
+}
+
+@ObjectType()
+export class UninstallOperation {
+  /** GraphQL objects need a field; always true */
+  @Field() uninstall!: boolean;
+}
+
+@ObjectType()
+export class InvokeActionOperation {
+  @Field(() => ID) helmChartId!: string;
+  @Field() actionId!: string;
+  @Field(() => GraphQLJSON, { nullable: true }) body?: unknown;
+}
+
+@ObjectType()
+export class RestartK8sResourceOperation {
+  @Field(() => ID) resourceId!: string;
+  @Field() resourceName!: string;
+}
+
+const operationClasses = {
+  Install: InstallOperation,
+  Upgrade: UpgradeOperation,
+  Reinstall: ReinstallOperation,
+  Recreate: RecreateOperation,
+  Uninstall: UninstallOperation,
+  InvokeAction: InvokeActionOperation,
+  RestartK8sResource: RestartK8sResourceOperation,
+} as const;
+
+export const DeploymentTaskOperationUnion = createUnionType({
+  name: 'DeploymentTaskOperation',
+  types: () => Object.values(operationClasses),
+});
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Turns the stored tagged JSON into the matching GraphQL object. */
+export function toOperationObject(operation: DeploymentTaskOperation): object {
+  const [tag, fields] = Object.entries(operation)[0] as [keyof typeof operationClasses, Record<string, unknown>];
+  const target = new operationClasses[tag]() as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(fields ?? {})) target[camel(key)] = value;
+  if (tag === 'Uninstall') target.uninstall = true;
+  return target;
+}

@@ -1,0 +1,32 @@
+/**
+ * Every way a service can refuse a request. Each code is mapped exactly once per API
+ * (GraphQL in src/graphql/errors.ts); a new code fails to compile until it is mapped.
+ */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  CONFLICT = 'CONFLICT',
+  INTERNAL = 'INTERNAL',
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** the input field at fault, for BAD_USER_INPUT */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const unauthenticated = (message = 'Authentication required') => new DomainError(ErrorCode.UNAUTHENTICATED, message);
+export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, message, field);
+export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`unhandled case: ${String(value)}`);
+}

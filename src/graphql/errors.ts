@@ -1,0 +1,91 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { assertUnreachable, DomainError, ErrorCode } from '../errors/domain-error.js';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from '../server/logger.js';
+import type { GraphQLContext } from './context.js';
+
+/** The one mapping from domain error codes to GraphQL extensions.code. */
+export function graphqlCode(code: ErrorCode): string {
+  switch (code) {
+    case ErrorCode.UNAUTHENTICATED:
+      return 'UNAUTHENTICATED';
+    case ErrorCode.FORBIDDEN:
+      return 'FORBIDDEN';
+    case ErrorCode.NOT_FOUND:
+      return 'NOT_FOUND';
+    case ErrorCode.BAD_USER_INPUT:
+      return 'BAD_USER_INPUT';
+    case ErrorCode.CONFLICT:
+      return 'CONFLICT';
+    case ErrorCode.INTERNAL:
+      return 'INTERNAL_SERVER_ERROR';
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+/** Codes Apollo and graphql-js produce themselves for bad documents and variables; passed through as they are. */
+const CLIENT_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * Apollo's formatError: domain errors become their code; anything unexpected is logged with the
+ * request id and masked, so no stack trace or SQL reaches a client.
+ */
+export function formatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainError) {
+      return {
+        message: original.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: graphqlCode(original.code), ...(original.field ? { field: original.field } : {}) },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+    // graphql-js errors without an original error come from validation rules (limits, unknown fields)
+    if (original instanceof GraphQLError && !original.originalError && !formatted.path) {
+      return { message: formatted.message, locations: formatted.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    }
+    // logged with its request id by the plugin below before this runs
+    const requestId = (original as { requestId?: string } | null)?.requestId;
+    if (!requestId) logger.error({ err: original, path: formatted.path }, 'unexpected GraphQL error');
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+    };
+  };
+}
+
+/** Logs each unexpected error once, with the request id, and tags it so formatError can echo the id. */
+export function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (!original || original instanceof DomainError || !(original instanceof Error)) continue;
+            if (original instanceof GraphQLError && !original.originalError) continue;
+            (original as Error & { requestId?: string }).requestId = contextValue.requestId;
+            logger.error({ requestId: contextValue.requestId, err: original, path: error.path }, 'unexpected GraphQL error');
+          }
+        },
+      };
+    },
+  };
+}

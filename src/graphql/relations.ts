@@ -1,0 +1,43 @@
+import type { EntityClass } from '@mikro-orm/core';
+import type { OrderSpec } from '../services/loaders.js';
+import type { GraphQLContext } from './context.js';
+
+type WithId = { id: string };
+const oldestFirst = [{ field: 'createdAt', direction: 'ASC' }] as const;
+
+/** A to-one relation, batched per request; null when the reference is empty. */
+export function loadOne<T extends WithId>(ctx: GraphQLContext, entity: EntityClass<T>, ref: WithId | null | undefined): Promise<T | null> {
+  return ref ? ctx.loaders.byId(entity).load(ref.id) : Promise.resolve(null);
+}
+
+/** A to-one relation that the schema guarantees (NOT NULL foreign key). */
+export async function loadRequired<T extends WithId>(ctx: GraphQLContext, entity: EntityClass<T>, ref: WithId): Promise<T> {
+  const row = await ctx.loaders.byId(entity).load(ref.id);
+  if (!row) throw new Error(`${entity.name} ${ref.id} is referenced but missing`);
+  return row;
+}
+
+/** A to-many relation by foreign key, batched per request; oldest first unless told otherwise. */
+export function loadMany<T extends WithId & { createdAt: Date }>(
+  ctx: GraphQLContext,
+  entity: EntityClass<T>,
+  foreignKey: keyof T & string,
+  parentId: string,
+  options: { order?: OrderSpec<T>; limit?: number } = {},
+): Promise<T[]> {
+  return ctx.loaders.children(entity, foreignKey, options.order ?? (oldestFirst as OrderSpec<T>), options.limit).load(parentId);
+}
+
+/** A many-to-many relation through a link entity: links by one side, then the other side's rows by id. */
+export async function loadThrough<L extends { createdAt: Date }, T extends WithId>(
+  ctx: GraphQLContext,
+  link: EntityClass<L>,
+  from: keyof L & string,
+  to: keyof L & string,
+  target: EntityClass<T>,
+  parentId: string,
+): Promise<T[]> {
+  const links = await ctx.loaders.children(link as EntityClass<L & WithId>, from, oldestFirst as OrderSpec<L & WithId>).load(parentId);
+  const rows = await ctx.loaders.byId(target).loadMany(links.map((l) => (l[to] as WithId).id));
+  return rows.filter((r): r is T => !!r && !(r instanceof Error));
+}

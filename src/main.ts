@@ -1,0 +1,18 @@
+import { loadConfig } from './config/config.js';
+import { startBerth } from './server/app.js';
+
+const config = loadConfig();
+const berth = await startBerth(config);
+console.log(`Berth is serving GraphQL on ${berth.url} (WebSocket ${berth.wsUrl})`);
+console.log(config.DATABASE_URL ? 'Database: PostgreSQL from DATABASE_URL' : `Database: embedded PostgreSQL in ${config.BERTH_DATA_DIR}`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: draining and shutting down`);
+  await berth.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { parse, specifiedRules, validate } from 'graphql';
+import type { AddressInfo } from 'node:net';
+import type { MikroORM, Options } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import express from 'express';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { Authenticator } from '../auth/authenticator.js';
+import { ensureAdmin } from '../auth/bootstrap-admin.js';
+import type { Config } from '../config/config.js';
+import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
+import { getOrCreateSetting } from '../db/settings.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
+import { documentLimits, limitRules } from '../graphql/limits.js';
+import { buildBerthSchema } from '../graphql/schema.js';
+import { createServices } from '../services/index.js';
+import { contextFactory, credentialsFromConnectionParams, credentialsFromHeaders } from './context.js';
+import { graphqlIde } from './ide.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface BerthOptions {
+  /** overrides the database chosen by config (tests: a fresh database per file) */
+  database?: DatabaseTarget;
+  ormOverrides?: Partial<Options>;
+  logger?: Logger;
+  /** where one-time console messages (generated admin password) go */
+  print?: (line: string) => void;
+  /** called after graphql-ws has set up an operation (tests wait on it) */
+  onWsOperation?: (id: string) => void;
+}
+
+export interface Berth {
+  url: string;
+  wsUrl: string;
+  port: number;
+  orm: MikroORM;
+  stop(): Promise<void>;
+}
+
+/**
+ * The boot order, in one place: config → logger → database → migrations → keys → first admin →
+ * services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it backwards:
+ * stop accepting, drain HTTP and WebSocket, close the database.
+ */
+export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const orm = await openOrm(options.database ?? databaseTarget(config), {
+    pool: { max: config.DATABASE_POOL_MAX },
+    debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
+    ...options.ormOverrides,
+  });
+  try {
+    const applied = await migrate(orm);
+    if (applied.length) logger.info({ applied }, 'applied migrations');
+    const em = orm.em as SqlEntityManager;
+
+    const jwtSecret = config.BERTH_JWT_SECRET ?? (await getOrCreateSetting(em, 'jwt_secret', () => randomBytes(32).toString('base64url')));
+    const authenticator = new Authenticator(jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS);
+    await ensureAdmin(em, config, logger, options.print ?? ((line) => console.log(line)));
+
+    const services = createServices({ authenticator, refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+    const createContext = contextFactory(em, services, authenticator);
+    const schema = await buildBerthSchema();
+
+    const app = express();
+    app.disable('x-powered-by');
+    const httpServer = http.createServer(app);
+    const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+    const wsCleanup = useServer<Record<string, unknown>, { context?: GraphQLContext }>(
+      {
+        schema,
+        // the same document limits as HTTP
+        parse: (source) => parse(source, { maxTokens: documentLimits.maxTokens }),
+        validate: (schema, document) => validate(schema, document, [...specifiedRules, ...limitRules]),
+        context: async (ctx) => {
+          ctx.extra.context ??= await createContext(credentialsFromConnectionParams(ctx.connectionParams));
+          return ctx.extra.context;
+        },
+        onOperation: (_ctx, id) => options.onWsOperation?.(id),
+      },
+      wsServer,
+    );
+
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      introspection: config.GRAPHQL_INTROSPECTION,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: !config.GRAPHQL_INTROSPECTION,
+      validationRules: limitRules,
+      parseOptions: { maxTokens: documentLimits.maxTokens },
+      formatError: formatError(logger),
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        ApolloServerPluginLandingPageDisabled(),
+        unexpectedErrorLogger(logger),
+        { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      ],
+    });
+    await apollo.start();
+
+    app.get('/healthz', (_req, res) => {
+      res.json({ status: 'ok' });
+    });
+    app.get('/readyz', async (_req, res) => {
+      const ready = await isReady(orm);
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database: ready });
+    });
+    if (config.GRAPHQL_IDE) app.use(graphqlIde());
+    app.use(
+      '/graphql',
+      express.json({ limit: '1mb' }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => createContext(credentialsFromHeaders(req.headers), req.header('x-request-id')),
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    return {
+      url: `http://${host}:${port}/graphql`,
+      wsUrl: `ws://${host}:${port}/graphql`,
+      port,
+      orm,
+      async stop() {
+        await apollo.stop();
+        await orm.close(true);
+      },
+    };
+  } catch (err) {
+    await orm.close(true);
+    throw err;
+  }
+}

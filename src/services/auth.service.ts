@@ -1,0 +1,93 @@
+import { LockMode } from '@mikro-orm/core';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Identity, KnownIdentity } from '../auth/identity.js';
+import { newOpaqueToken, parseOpaqueToken, secretMatches, hashSecret } from '../auth/opaque-token.js';
+import { dummyPasswordHash, verifyPassword } from '../auth/password.js';
+import { User, UserSession } from '../entities/index.js';
+import { badInput, unauthenticated } from '../errors/domain-error.js';
+import { requireIdentity, type ServiceContext } from './context.js';
+
+export interface AuthTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  user: User;
+}
+
+const INVALID_LOGIN = 'Invalid username, email or password';
+
+/** Password login, refresh-token rotation and logout. Sessions live in the database, so any replica serves them. */
+export class AuthService {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly refreshTokenTtlSeconds: number,
+  ) {}
+
+  async login(ctx: ServiceContext, usernameOrEmail: string, password: string): Promise<AuthTokens> {
+    const login = usernameOrEmail.trim();
+    if (!login) throw badInput('usernameOrEmail', 'usernameOrEmail must not be empty');
+    if (!password) throw badInput('password', 'password must not be empty');
+    const user = await ctx.em.findOne(User, login.includes('@') ? { email: { $ilike: login.replace(/[\\%_]/g, '\\$&') } } : { username: login });
+    // verify against a dummy hash when the user is missing, so timing does not reveal who exists
+    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash), password);
+    if (!user || !user.passwordHash || !ok) throw unauthenticated(INVALID_LOGIN);
+    if (!user.isActive) throw unauthenticated('User is inactive');
+    return ctx.em.transactional(async (em) => {
+      const refresh = newOpaqueToken();
+      const session = em.create(UserSession, {
+        id: refresh.id,
+        user,
+        refreshSecretHash: hashSecret(refresh.secret),
+        expiresAt: new Date(Date.now() + this.refreshTokenTtlSeconds * 1000),
+        createdAt: new Date(),
+      });
+      user.lastLoginAt = new Date();
+      await em.flush();
+      return this.tokens(user, session.id, refresh.token);
+    });
+  }
+
+  /**
+   * Rotates the refresh token. Presenting an already-rotated token means it leaked: the whole
+   * session is revoked.
+   */
+  async refresh(ctx: ServiceContext, refreshToken: string): Promise<AuthTokens> {
+    const parsed = parseOpaqueToken(refreshToken);
+    if (!parsed) throw unauthenticated('Invalid refresh token');
+    return ctx.em.transactional(async (em) => {
+      const session = await em.findOne(UserSession, { id: parsed.id }, { populate: ['user'], lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) throw unauthenticated('Refresh token expired or revoked');
+      if (!secretMatches(parsed.secret, session.refreshSecretHash)) {
+        session.revokedAt = new Date();
+        await em.flush();
+        throw unauthenticated('Refresh token already used; the session has been revoked');
+      }
+      if (!session.user.isActive) throw unauthenticated('User is inactive');
+      // the session keeps its id (access tokens name it); only the secret rotates
+      const next = newOpaqueToken(session.id);
+      session.refreshSecretHash = hashSecret(next.secret);
+      session.lastRefreshedAt = new Date();
+      await em.flush();
+      return this.tokens(session.user, session.id, next.token);
+    });
+  }
+
+  /** Ends the caller's session (or the one the refresh token names): its access tokens stop working. */
+  async logout(ctx: ServiceContext, refreshToken?: string | null): Promise<boolean> {
+    const sessionId = refreshToken ? parseOpaqueToken(refreshToken)?.id : sessionOf(requireIdentity(ctx));
+    if (!sessionId) throw badInput(refreshToken ? 'refreshToken' : 'authorization', 'No session to end');
+    const updated = await ctx.em.nativeUpdate(UserSession, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
+    return updated > 0;
+  }
+
+  me(ctx: ServiceContext): KnownIdentity {
+    return requireIdentity(ctx);
+  }
+
+  private async tokens(user: User, sessionId: string, refreshToken: string): Promise<AuthTokens> {
+    const access = await this.authenticator.issueAccessToken({ User: user.id }, sessionId);
+    return { accessToken: access.token, refreshToken, expiresAt: access.expiresAt, user };
+  }
+}
+
+const sessionOf = (identity: Identity) => (identity.kind === 'user' ? identity.sessionId : undefined);

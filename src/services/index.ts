@@ -1,0 +1,57 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import { AuthService } from './auth.service.js';
+import { BotTokenService } from './bot-token.service.js';
+import { BotService } from './bot.service.js';
+import { DeploymentKindService } from './deployment-kind.service.js';
+import { DeploymentPermissionService } from './deployment-permission.service.js';
+import { DeploymentResourceTypeService } from './deployment-resource-type.service.js';
+import { DeploymentResourceService } from './deployment-resource.service.js';
+import { DeploymentTaskService } from './deployment-task.service.js';
+import { DeploymentService } from './deployment.service.js';
+import { EnvUserPermissionService } from './env-user-permission.service.js';
+import { EnvService } from './env.service.js';
+import { GroupService } from './group.service.js';
+import { HelmChartService } from './helm-chart.service.js';
+import { HelmRegistryService } from './helm-registry.service.js';
+import { HelmTagFormatService } from './helm-tag-format.service.js';
+import { K8sClusterService } from './k8s-cluster.service.js';
+import { K8sNamespaceService } from './k8s-namespace.service.js';
+import { K8sResourceService } from './k8s-resource.service.js';
+import { K8sServiceAccountService } from './k8s-service-account.service.js';
+import { SecretService } from './secret.service.js';
+import { ServerInfoService } from './server-info.service.js';
+import { UserTokenService } from './user-token.service.js';
+import { UserService } from './user.service.js';
+import { WebAppService } from './web-app.service.js';
+
+/** One instance of every service, built once at boot and shared by GraphQL, REST and WebSocket handlers. */
+export function createServices(deps: { authenticator: Authenticator; refreshTokenTtlSeconds: number }) {
+  return {
+    auth: new AuthService(deps.authenticator, deps.refreshTokenTtlSeconds),
+    serverInfo: new ServerInfoService(),
+    users: new UserService(),
+    groups: new GroupService(),
+    webApps: new WebAppService(),
+    envs: new EnvService(),
+    envUserPermissions: new EnvUserPermissionService(),
+    k8sClusters: new K8sClusterService(),
+    k8sNamespaces: new K8sNamespaceService(),
+    k8sServiceAccounts: new K8sServiceAccountService(),
+    deploymentKinds: new DeploymentKindService(),
+    helmRegistries: new HelmRegistryService(),
+    helmTagFormats: new HelmTagFormatService(),
+    helmCharts: new HelmChartService(),
+    deployments: new DeploymentService(),
+    deploymentPermissions: new DeploymentPermissionService(),
+    deploymentTasks: new DeploymentTaskService(),
+    deploymentResourceTypes: new DeploymentResourceTypeService(),
+    deploymentResources: new DeploymentResourceService(),
+    k8sResources: new K8sResourceService(),
+    secrets: new SecretService(),
+    userTokens: new UserTokenService(),
+    bots: new BotService(),
+    botTokens: new BotTokenService(),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

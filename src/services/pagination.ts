@@ -1,0 +1,106 @@
+import type { EntityClass, FilterQuery } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { badInput } from '../errors/domain-error.js';
+import type { OrderSpec } from './loaders.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export interface PageRequest {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface Page<T> {
+  edges: { node: T; cursor: string }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** counted only when asked for */
+  totalCount: () => Promise<number>;
+}
+
+type CursorValue = string | number | boolean | null | { $date: string };
+
+const encodeCursor = (values: unknown[]) =>
+  Buffer.from(JSON.stringify(values.map((v) => (v instanceof Date ? { $date: v.toISOString() } : v)))).toString('base64url');
+
+function decodeCursor(cursor: string, arg: string, width: number): unknown[] {
+  try {
+    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorValue[];
+    if (!Array.isArray(values) || values.length !== width) throw new Error('width');
+    return values.map((v) => {
+      if (v && typeof v === 'object' && '$date' in v) {
+        const date = new Date(v.$date);
+        if (Number.isNaN(date.getTime())) throw new Error('date');
+        return date;
+      }
+      return v;
+    });
+  } catch {
+    throw badInput(arg, `${arg} is not a cursor returned by this list`);
+  }
+}
+
+function pageSize(value: number | null | undefined, arg: string): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) throw badInput(arg, `${arg} must be between 0 and ${MAX_PAGE_SIZE}`);
+  return value;
+}
+
+/**
+ * Keyset condition "row comes after cursor" for a multi-column order: (a > x) or (a = x and b > y) …
+ * The id is always the last key, so the order is total and pages never overlap.
+ */
+function afterCondition(keys: { field: string; direction: 'ASC' | 'DESC' }[], values: unknown[]): Record<string, unknown> {
+  const alternatives = keys.map((key, i) => {
+    const cond: Record<string, unknown> = {};
+    for (let j = 0; j < i; j++) cond[keys[j].field] = values[j];
+    cond[key.field] = { [key.direction === 'ASC' ? '$gt' : '$lt']: values[i] };
+    return cond;
+  });
+  return { $or: alternatives };
+}
+
+/** Relay-style keyset pagination over any entity with a stable order (first/after or last/before). */
+export async function paginate<T extends { id: string }>(
+  em: SqlEntityManager,
+  entity: EntityClass<T>,
+  where: object,
+  order: OrderSpec<T>,
+  request: PageRequest,
+): Promise<Page<T>> {
+  const first = pageSize(request.first, 'first');
+  const last = pageSize(request.last, 'last');
+  if (first !== undefined && last !== undefined) throw badInput('last', 'Pass either first or last, not both');
+  const backwards = last !== undefined || (first === undefined && !!request.before && !request.after);
+  const size = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
+
+  const keys = [...order, { field: 'id' as const, direction: order.at(-1)?.direction ?? ('ASC' as const) }];
+  const scanKeys = backwards ? keys.map((k) => ({ field: k.field, direction: k.direction === 'ASC' ? ('DESC' as const) : ('ASC' as const) })) : keys;
+  const conditions: unknown[] = [where];
+  if (request.after) conditions.push(afterCondition(keys, decodeCursor(request.after, 'after', keys.length)));
+  if (request.before) {
+    const reversed = keys.map((k) => ({ field: k.field, direction: k.direction === 'ASC' ? ('DESC' as const) : ('ASC' as const) }));
+    conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', keys.length)));
+  }
+
+  const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
+    orderBy: scanKeys.map((k) => ({ [k.field]: k.direction })) as never,
+    limit: size + 1,
+  });
+  const hasMore = rows.length > size;
+  const nodes = rows.slice(0, size);
+  if (backwards) nodes.reverse();
+  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(keys.map((k) => (node as Record<string, unknown>)[k.field])) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: backwards ? !!request.before : hasMore,
+      hasPreviousPage: backwards ? hasMore : !!request.after,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () => em.count(entity, where as FilterQuery<T>),
+  };
+}
