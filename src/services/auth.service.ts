@@ -54,22 +54,27 @@ export class AuthService {
   async refresh(ctx: ServiceContext, refreshToken: string): Promise<AuthTokens> {
     const parsed = parseOpaqueToken(refreshToken);
     if (!parsed) throw unauthenticated('Invalid refresh token');
-    return ctx.em.transactional(async (em) => {
+    // a reused token's revocation must commit, so the transaction returns the verdict and errors are thrown after it
+    const outcome = await ctx.em.transactional(async (em) => {
       const session = await em.findOne(UserSession, { id: parsed.id }, { populate: ['user'], lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) throw unauthenticated('Refresh token expired or revoked');
+      if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return 'expired' as const;
       if (!secretMatches(parsed.secret, session.refreshSecretHash)) {
         session.revokedAt = new Date();
         await em.flush();
-        throw unauthenticated('Refresh token already used; the session has been revoked');
+        return 'reused' as const;
       }
-      if (!session.user.isActive) throw unauthenticated('User is inactive');
+      if (!session.user.isActive) return 'inactive' as const;
       // the session keeps its id (access tokens name it); only the secret rotates
       const next = newOpaqueToken(session.id);
       session.refreshSecretHash = hashSecret(next.secret);
       session.lastRefreshedAt = new Date();
       await em.flush();
-      return this.tokens(session.user, session.id, next.token);
+      return { user: session.user, sessionId: session.id, token: next.token };
     });
+    if (outcome === 'expired') throw unauthenticated('Refresh token expired or revoked');
+    if (outcome === 'reused') throw unauthenticated('Refresh token already used; the session has been revoked');
+    if (outcome === 'inactive') throw unauthenticated('User is inactive');
+    return this.tokens(outcome.user, outcome.sessionId, outcome.token);
   }
 
   /** Ends the caller's session (or the one the refresh token names): its access tokens stop working. */
