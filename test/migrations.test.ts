@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { migrate, openOrm } from '../src/db/orm.js';
 import { migrationsList } from '../src/db/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -23,7 +24,7 @@ test('the committed migrations build exactly the schema the entities describe (e
 });
 
 test('key column types and constraints are what the issue asks for', async () => {
-  const conn = orm.em.getConnection();
+  const conn = (orm.em as SqlEntityManager).getConnection();
   const columns = await conn.execute<{ table_name: string; column_name: string; udt_name: string }[]>(
     `select table_name, column_name, udt_name from information_schema.columns where table_schema = current_schema()`,
   );
@@ -52,7 +53,7 @@ test('key column types and constraints are what the issue asks for', async () =>
 });
 
 test('uniqueness rules hold in the database itself', async () => {
-  const conn = orm.em.getConnection();
+  const conn = (orm.em as SqlEntityManager).getConnection();
   const fails = (sql: string) => expect(conn.execute(sql)).rejects.toThrow(/duplicate key|unique/i);
   await conn.execute(`insert into users (id, email, username, display_name) values (gen_random_uuid(), 'Ann@Example.com', 'ann', 'Ann')`);
   await fails(`insert into users (id, email, username, display_name) values (gen_random_uuid(), 'ann@example.COM', 'ann2', 'Ann 2')`);

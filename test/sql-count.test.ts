@@ -1,3 +1,4 @@
+import { DeploymentsWithRelationsDocument, type DeploymentsWithRelationsQuery } from './generated/graphql.js';
 import { seedFleet } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -24,18 +25,14 @@ async function tablesRead(run: () => Promise<unknown>): Promise<string[]> {
 
 test('50 deployments with cluster, env, kind, chart and latest task: one statement per list level', async () => {
   const auth = await server.adminAuth();
-  let body: any;
+  let body: Awaited<ReturnType<typeof server.gql<DeploymentsWithRelationsQuery, unknown>>> | undefined;
   const tables = await tablesRead(async () => {
-    body = await server.gql(
-      `{ deployments(first: 50) { edges { node { id name cluster { name env { name } } env { id } kind { name } helmChart { imageTag } latestTask { id status } } } } }`,
-      undefined,
-      auth,
-    );
+    body = await server.gql(DeploymentsWithRelationsDocument, { first: 50 }, auth);
   });
-  expect(body.errors).toBeUndefined();
-  const nodes = body.data.deployments.edges.map((e: any) => e.node);
+  expect(body?.errors).toBeUndefined();
+  const nodes = body!.data!.deployments.edges.map((e) => e.node);
   expect(nodes).toHaveLength(50);
-  expect(nodes.every((n: any) => n.cluster.env.name === 'fleet-env' && n.env.id && n.kind.name && n.helmChart.imageTag && n.latestTask.status === 'Pending')).toBe(true);
+  expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
   // users + user_sessions identify the caller; then exactly one statement per level
   expect(tables).toEqual(['deployment_kinds', 'deployment_tasks', 'deployments', 'envs', 'helm_charts', 'k8s_clusters', 'user_sessions', 'users']);
 });
