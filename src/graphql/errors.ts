@@ -40,8 +40,11 @@ const CLIENT_ERROR_CODES = new Set([
  * Apollo's formatError: domain errors become their code; anything unexpected is logged with the
  * request id and masked, so no stack trace or SQL reaches a client.
  */
-export function formatError(logger: Logger) {
+export function formatError(logger: Logger, options: { hideSuggestions?: boolean } = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // Apollo's hideSchemaDetailsFromClientErrors strips "Did you mean" from validation errors only;
+    // variable coercion errors (BAD_USER_INPUT) would still name input fields and types
+    if (options.hideSuggestions) formatted = { ...formatted, message: formatted.message.replace(/ ?Did you mean(.+?)\?$/, '') };
     const original = unwrapResolverError(error);
     if (original instanceof DomainError) {
       return {
@@ -71,19 +74,22 @@ export function formatError(logger: Logger) {
   };
 }
 
+/** Logs an unexpected error with the request id, and tags it so formatError can echo the id. */
+export function logUnexpectedError(logger: Logger, error: GraphQLError, requestId: string): void {
+  const original = unwrapResolverError(error);
+  if (!original || original instanceof DomainError || !(original instanceof Error)) return;
+  if (original instanceof GraphQLError && !original.originalError) return;
+  (original as Error & { requestId?: string }).requestId = requestId;
+  logger.error({ requestId, err: original, path: error.path }, 'unexpected GraphQL error');
+}
+
 /** Logs each unexpected error once, with the request id, and tags it so formatError can echo the id. */
 export function unexpectedErrorLogger(logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (!original || original instanceof DomainError || !(original instanceof Error)) continue;
-            if (original instanceof GraphQLError && !original.originalError) continue;
-            (original as Error & { requestId?: string }).requestId = contextValue.requestId;
-            logger.error({ requestId: contextValue.requestId, err: original, path: error.path }, 'unexpected GraphQL error');
-          }
+          for (const error of errors) logUnexpectedError(logger, error, contextValue.requestId);
         },
       };
     },

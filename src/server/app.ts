@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
@@ -17,7 +17,7 @@ import type { Config } from '../config/config.js';
 import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
+import { formatError, logUnexpectedError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { buildBerthSchema } from '../graphql/schema.js';
 import { createServices } from '../services/index.js';
@@ -73,16 +73,42 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     app.disable('x-powered-by');
     const httpServer = http.createServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-    const wsCleanup = useServer<Record<string, unknown>, { context?: GraphQLContext }>(
+    const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
+    // the same document limits as HTTP; Apollo adds the introspection rule for HTTP only
+    const wsRules = [...specifiedRules, ...limitRules, ...(config.GRAPHQL_INTROSPECTION ? [] : [NoSchemaIntrospectionCustomRule])];
+    const wsCleanup = useServer<Record<string, unknown>>(
       {
         schema,
-        // the same document limits as HTTP
-        parse: (source) => parse(source, { maxTokens: documentLimits.maxTokens }),
-        validate: (schema, document) => validate(schema, document, [...specifiedRules, ...limitRules]),
-        context: async (ctx) => {
-          ctx.extra.context ??= await createContext(credentialsFromConnectionParams(ctx.connectionParams));
-          return ctx.extra.context;
+        // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
+        // throws and closes the whole connection; errors returned here answer just this operation
+        onSubscribe: (_ctx, _id, payload) => {
+          let document: DocumentNode;
+          try {
+            document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
+          } catch (err) {
+            if (!(err instanceof GraphQLError)) throw err;
+            return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(schema, document, wsRules);
+          if (errors.length) return errors;
+          return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
+        // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
+        // for the connection served stale rows), and the credential checked again (a revoked session ends)
+        context: (ctx) => createContext(credentialsFromConnectionParams(ctx.connectionParams)),
+        // errors formatted as over HTTP: codes, unexpected ones logged with the request id and masked
+        onNext: (_ctx, _id, _payload, args, result) => {
+          if (!result.errors?.length) return;
+          const { requestId } = args.contextValue as GraphQLContext;
+          const errors = result.errors.map((error) => {
+            logUnexpectedError(logger, error, requestId);
+            // a result without data failed before execution: only variable coercion gets there (Apollo: BAD_USER_INPUT)
+            const formatted = 'data' in result ? error.toJSON() : { ...error.toJSON(), extensions: { code: 'BAD_USER_INPUT' } };
+            return format(formatted, error);
+          });
+          return { ...result, errors };
+        },
+        onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
         onOperation: (_ctx, id) => options.onWsOperation?.(id),
       },
       wsServer,
@@ -96,7 +122,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       hideSchemaDetailsFromClientErrors: !config.GRAPHQL_INTROSPECTION,
       validationRules: limitRules,
       parseOptions: { maxTokens: documentLimits.maxTokens },
-      formatError: formatError(logger),
+      formatError: format,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
@@ -121,6 +147,19 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         context: async ({ req }) => createContext(credentialsFromHeaders(req.headers), req.header('x-request-id')),
       }),
     );
+    // body-parser's errors (bad JSON, too large) would reach Express's default handler, which answers
+    // HTML with a stack trace outside production: answer them as GraphQL-shaped JSON instead
+    app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (res.headersSent) return next(err);
+      const status = (err as { status?: unknown })?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        const message = status === 413 ? 'Request body too large' : (err as { type?: string }).type === 'entity.parse.failed' ? 'Invalid JSON body' : 'Bad request';
+        res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+      logger.error({ err }, 'unexpected HTTP error');
+      res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    });
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
