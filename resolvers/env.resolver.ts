@@ -17,11 +17,12 @@ export class EnvResolver extends ReadResolver({ node: Env, filter: EnvFilter, si
     return loadMany(ctx, K8sCluster, 'env', env.id);
   }
 
-  @FieldResolver(() => [Deployment], { description: "deployments in the env's clusters" })
+  @FieldResolver(() => [Deployment], { description: "deployments in the env's clusters, oldest first" })
   async deployments(@Root() env: Env, @Ctx() ctx: GraphQLContext): Promise<Deployment[]> {
     const clusters = await loadMany(ctx, K8sCluster, 'env', env.id);
     const perCluster = await Promise.all(clusters.map((c) => loadMany(ctx, Deployment, 'cluster', c.id)));
-    return perCluster.flat();
+    // each cluster's list is ordered; merge them into the same order as every other list
+    return perCluster.flat().sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
   }
 
   @FieldResolver(() => [EnvUserPermission])

@@ -25,17 +25,43 @@ type CursorValue = string | number | boolean | null | { $date: string };
 const encodeCursor = (values: unknown[]) =>
   Buffer.from(JSON.stringify(values.map((v) => (v instanceof Date ? { $date: v.toISOString() } : v)))).toString('base64url');
 
-function decodeCursor(cursor: string, arg: string, width: number): unknown[] {
+/** What each cursor value must be, from the key column's type: a forged cursor is refused here instead of failing in SQL. */
+type CursorKind = 'date' | 'uuid' | 'string' | 'number' | 'boolean';
+
+function cursorKinds(em: SqlEntityManager, entity: EntityClass<unknown>, fields: string[]): CursorKind[] {
+  const properties = em.getMetadata().get(entity).properties as Record<string, { runtimeType?: string; type?: string; columnTypes?: string[] }>;
+  return fields.map((field) => {
+    const prop = properties[field];
+    if (prop.runtimeType === 'Date') return 'date';
+    if (prop.columnTypes?.[0] === 'uuid' || prop.type?.toLowerCase() === 'uuid') return 'uuid';
+    if (prop.runtimeType === 'number' || prop.runtimeType === 'boolean') return prop.runtimeType;
+    return 'string';
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function decodeCursor(cursor: string, arg: string, kinds: CursorKind[]): unknown[] {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorValue[];
-    if (!Array.isArray(values) || values.length !== width) throw new Error('width');
-    return values.map((v) => {
-      if (v && typeof v === 'object' && '$date' in v) {
-        const date = new Date(v.$date);
-        if (Number.isNaN(date.getTime())) throw new Error('date');
-        return date;
+    if (!Array.isArray(values) || values.length !== kinds.length) throw new Error('width');
+    return values.map((v, i) => {
+      switch (kinds[i]) {
+        case 'date': {
+          if (!v || typeof v !== 'object' || typeof v.$date !== 'string') throw new Error('date');
+          const date = new Date(v.$date);
+          // PostgreSQL timestamps start in 4713 BC (year -4712); JavaScript dates reach further back
+          if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < -4712) throw new Error('date');
+          return date;
+        }
+        case 'uuid':
+          if (typeof v !== 'string' || !UUID.test(v)) throw new Error('uuid');
+          return v;
+        default:
+          // key columns are NOT NULL, so null never comes from a real row
+          if (typeof v !== kinds[i]) throw new Error(kinds[i]);
+          return v;
       }
-      return v;
     });
   } catch {
     throw badInput(arg, `${arg} is not a cursor returned by this list`);
@@ -78,11 +104,12 @@ export async function paginate<T extends { id: string }>(
 
   const keys = [...order, { field: 'id' as const, direction: order.at(-1)?.direction ?? ('ASC' as const) }];
   const scanKeys = backwards ? keys.map((k) => ({ field: k.field, direction: k.direction === 'ASC' ? ('DESC' as const) : ('ASC' as const) })) : keys;
+  const kinds = cursorKinds(em, entity, keys.map((k) => k.field));
   const conditions: unknown[] = [where];
-  if (request.after) conditions.push(afterCondition(keys, decodeCursor(request.after, 'after', keys.length)));
+  if (request.after) conditions.push(afterCondition(keys, decodeCursor(request.after, 'after', kinds)));
   if (request.before) {
     const reversed = keys.map((k) => ({ field: k.field, direction: k.direction === 'ASC' ? ('DESC' as const) : ('ASC' as const) }));
-    conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', keys.length)));
+    conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', kinds)));
   }
 
   const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
