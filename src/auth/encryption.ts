@@ -18,11 +18,11 @@ export class Keyring {
       const [id, b64] = part.split(':');
       const key = Buffer.from(b64 ?? '', 'base64');
       if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || key.length !== 32) {
-        throw new Error('BERTH_ENCRYPTION_KEYS: each entry must be "keyId:<base64 of 32 bytes>"');
+        throw new Error('encryption keys: each entry must be "keyId:<base64 of 32 bytes>"');
       }
       keys.set(id, key);
     }
-    if (!keys.size) throw new Error('BERTH_ENCRYPTION_KEYS is empty');
+    if (!keys.size) throw new Error('encryption keys: none given');
     return new Keyring(keys, [...keys.keys()][0]);
   }
 

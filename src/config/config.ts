@@ -16,8 +16,6 @@ const schema = z.object({
   BERTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
-  /** "keyId:base64(32 bytes)[,keyId:base64…]"; the first key encrypts, every key decrypts */
-  BERTH_ENCRYPTION_KEYS: z.string().optional(),
   BERTH_ADMIN_EMAIL: z.string().email().optional(),
   BERTH_ADMIN_PASSWORD: z.string().min(8).optional(),
   GRAPHQL_INTROSPECTION: bool.default(true),
