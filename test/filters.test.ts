@@ -7,7 +7,7 @@ import {
   DeploymentResourceSyncStatus, DeploymentStatus, DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserApprovalState,
   UserDeploymentRole,
 } from '../src/entities/enums.js';
-import { build } from './support/fixtures.js';
+import { build, inCreationOrder } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -17,12 +17,7 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 /** Rows get distinct, increasing createdAt in the order they are declared, so list order is predictable. */
-const T0 = Date.now() - 86_400_000;
-let tick = 0;
-const nextCreatedAt = () => new Date(T0 + tick++ * 1000);
-function make<T extends { createdAt: Date }>(entity: new () => T, fields: Partial<T>): T {
-  return build(entity, { createdAt: nextCreatedAt(), ...fields } as Partial<T>);
-}
+const make = inCreationOrder();
 
 const HOUR = 3_600_000;
 const UNKNOWN_ID = '5f0c1d9e-7a7b-4c1e-9d3a-000000000000';

@@ -5,7 +5,7 @@ import {
 } from '../src/entities/index.js';
 import type { DeploymentTaskOperation } from '../src/entities/deployment-task-operation.js';
 import { DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../src/entities/enums.js';
-import { build } from './support/fixtures.js';
+import { build, inCreationOrder } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -15,12 +15,7 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 /** Rows get distinct, increasing createdAt in the order they are declared, so "oldest first" is predictable. */
-const T0 = Date.now() - 86_400_000;
-let tick = 0;
-const nextCreatedAt = () => new Date(T0 + tick++ * 1000);
-function make<T extends { createdAt: Date }>(entity: new () => T, fields: Partial<T>): T {
-  return build(entity, { createdAt: nextCreatedAt(), ...fields } as Partial<T>);
-}
+const make = inCreationOrder();
 
 let auth: Record<string, string>;
 
@@ -158,7 +153,7 @@ beforeAll(async () => {
     task(d1, { InvokeAction: { helm_chart_id: w.charts.ch2.id, action_id: 'backup-now', body: { target_bucket: 's3://b' } } }, { actingDeployment: d2, canceledByBot: w.bots.b1 }),
     task(d1, { Uninstall: {} }, { status: DeploymentTaskStatus.Pending, canceledByDeployment: d3 }),
   ];
-  const sameInstant = nextCreatedAt();
+  const sameInstant = new Date(); // later than every row made so far
   w.d2Tasks = [
     task(d2, { Reinstall: { reason: 'node drained' } }, { createdAt: sameInstant }),
     task(d2, { Recreate: { old_cluster_id: c1.id, old_namespace: 'old-ns', new_cluster_id: c2.id, new_namespace: 'new-ns' } }, { createdAt: sameInstant }),

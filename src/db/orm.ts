@@ -15,7 +15,8 @@ export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
   return {
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList, snapshot: false, transactional: true, allOrNothing: true },
+    // silent: startBerth logs what was applied through the app's logger
+    migrations: { migrationsList, snapshot: false, transactional: true, allOrNothing: true, silent: true },
     // explicit types on every property; no reflection, no discovery at run time
     discovery: { checkDuplicateTableNames: true },
     forceUtcTimezone: true,

@@ -1,11 +1,8 @@
 import { Check, Entity, Enum, ManyToOne, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
-import { BaseEntity } from './base.entity.js';
-import { Bot } from './bot.entity.js';
 import { DeploymentKind } from './deployment-kind.entity.js';
-import { Env } from './env.entity.js';
+import { EnvGrantBase } from './env-grant.base.js';
 import { UserDeploymentRole } from './enums.js';
-import { User } from './user.entity.js';
 
 /** A deployment-kind role (Owner or Maintainer) in one env, held by a user or a bot. */
 @ObjectType()
@@ -13,16 +10,7 @@ import { User } from './user.entity.js';
 @Unique({ properties: ['env', 'user', 'kind'] })
 @Unique({ properties: ['env', 'bot', 'kind'] })
 @Check({ name: 'deployment_permissions_one_identity', expression: '(user_id is null) <> (bot_id is null)' })
-export class DeploymentPermission extends BaseEntity {
-  @ManyToOne(() => Env, { deleteRule: 'cascade' })
-  env!: Env;
-
-  @ManyToOne(() => User, { nullable: true, deleteRule: 'cascade' })
-  user?: User | null;
-
-  @ManyToOne(() => Bot, { nullable: true, deleteRule: 'cascade' })
-  bot?: Bot | null;
-
+export class DeploymentPermission extends EnvGrantBase {
   @ManyToOne(() => DeploymentKind, { deleteRule: 'cascade' })
   kind!: DeploymentKind;
 

@@ -9,6 +9,16 @@ export function build<T extends object>(entity: new () => T, fields: Partial<T>)
   return Object.assign(new entity(), fields);
 }
 
+/**
+ * Like build(), but each row gets a createdAt one second after the previous one, so "oldest first"
+ * lists come back in declaration order. One sequence per test file.
+ */
+export function inCreationOrder(start = Date.now() - 86_400_000) {
+  let tick = 0;
+  return <T extends { createdAt: Date }>(entity: new () => T, fields: Partial<T>): T =>
+    build(entity, { createdAt: new Date(start + tick++ * 1000), ...fields } as Partial<T>);
+}
+
 export interface Fleet {
   env: Env;
   clusters: K8sCluster[];
