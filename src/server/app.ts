@@ -118,6 +118,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       schema,
       introspection: config.GRAPHQL_INTROSPECTION,
       csrfPrevention: true,
+      // main.ts owns the signals; Apollo's own handler would race it and leave stop() hanging
+      stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: !config.GRAPHQL_INTROSPECTION,
       validationRules: limitRules,

