@@ -19,7 +19,7 @@ async function tablesRead(run: () => Promise<unknown>): Promise<string[]> {
   await run();
   return statements
     .filter((s) => /\bselect\b/i.test(s))
-    .map((s) => /\bfrom\s+(?:\(select t\.\*.*?from\s+)?"(\w+)"/i.exec(s)?.[1] ?? s)
+    .map((s) => /\bfrom\s+"(\w+)"/i.exec(s)?.[1] ?? s)
     .sort();
 }
 

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { EntityClass, FilterQuery } from '@mikro-orm/core';
+import { wrap, type EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 type WithId = { id: string };
@@ -14,24 +14,39 @@ export class Loaders {
 
   constructor(private readonly em: SqlEntityManager) {}
 
-  /** Rows by primary key; null for a missing id. */
+  /**
+   * Rows by primary key; null for a missing id. Rows this request already holds (the caller, a
+   * parent loaded earlier) come from the identity map; the rest in one plain SELECT, which costs
+   * about half the CPU of the ORM's query builder on this hot path.
+   */
   byId<T extends WithId>(entity: EntityClass<T>): DataLoader<string, T | null> {
     return this.loader(`id:${entity.name}`, async (ids) => {
-      const rows = await this.em.find(entity, { id: { $in: [...ids] } } as unknown as FilterQuery<T>);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
+      const unitOfWork = this.em.getUnitOfWork();
+      // a reference (an unloaded relation target) is in the identity map too, but has no data yet
+      const held = (id: string) => {
+        const row = unitOfWork.getById<T>(entity, id as never);
+        return row && wrap(row).isInitialized() ? row : undefined;
+      };
+      const missing = ids.filter((id) => !held(id));
+      if (missing.length) {
+        const table = this.em.getMetadata().get(entity).tableName;
+        const rows = await this.em
+          .getConnection()
+          .execute<Record<string, unknown>[]>(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing);
+        for (const row of rows) this.em.map(entity, row as never);
+      }
+      return ids.map((id) => held(id) ?? null);
     });
   }
 
   /**
-   * Children by foreign key, ordered, at most `limit` per parent (a window function keeps this
-   * one statement however many parents there are).
+   * Children by foreign key, ordered, at most `limit` per parent. One plain SELECT however many
+   * parents there are; a window function applies the per-parent limit.
    */
   children<T extends WithId>(entity: EntityClass<T>, foreignKey: keyof T & string, order: OrderSpec<T>, limit?: number): DataLoader<string, T[]> {
     return this.loader(`children:${entity.name}:${foreignKey}:${limit ?? ''}`, async (parentIds) => {
-      const rows = limit === undefined ? await this.findChildren(entity, foreignKey, order, parentIds) : await this.findTopChildren(entity, foreignKey, order, parentIds, limit);
       const byParent = new Map<string, T[]>();
-      for (const row of rows) {
+      for (const row of await this.findChildren(entity, foreignKey, order, parentIds, limit)) {
         const parentId = (row[foreignKey] as WithId).id;
         const list = byParent.get(parentId) ?? [];
         list.push(row);
@@ -41,29 +56,22 @@ export class Loaders {
     });
   }
 
-  /** the primary key columns break ties, so the order is total */
-  private tieBreakers(entity: EntityClass<unknown>): string[] {
-    return this.em.getMetadata().get(entity).primaryKeys as string[];
-  }
-
-  private findChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[]) {
-    const direction = order.at(-1)?.direction ?? 'ASC';
-    const orderBy = [...order.map((o) => ({ [o.field]: o.direction })), ...this.tieBreakers(entity).map((pk) => ({ [pk]: direction }))];
-    return this.em.find(entity, { [foreignKey]: { $in: [...parentIds] } } as FilterQuery<T>, { orderBy: orderBy as never });
-  }
-
-  private async findTopChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], limit: number) {
+  private async findChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], limit?: number) {
     const meta = this.em.getMetadata().get(entity);
     const properties = meta.properties as Record<string, { fieldNames: string[] }>;
     const column = (prop: string) => `"${properties[prop].fieldNames[0]}"`;
     const direction = order.at(-1)?.direction ?? 'ASC';
-    const orderSql = [...order.map((o) => `${column(o.field)} ${o.direction}`), ...this.tieBreakers(entity).map((pk) => `${column(pk)} ${direction}`)].join(', ');
+    // the primary key columns break ties, so the order is total
+    const tieBreakers = (meta.primaryKeys as string[]).map((pk) => `${column(pk)} ${direction}`);
+    const orderSql = [...order.map((o) => `${column(o.field)} ${o.direction}`), ...tieBreakers].join(', ');
     const fk = column(foreignKey);
+    const inList = `${fk} in (${parentIds.map(() => '?').join(', ')})`;
     const sql =
-      `select * from (select t.*, row_number() over (partition by t.${fk} order by ${orderSql}) as berth_rank ` +
-      `from "${meta.tableName}" t where t.${fk} in (${parentIds.map(() => '?').join(', ')})) ranked ` +
-      `where berth_rank <= ? order by ${fk}, ${orderSql}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, [...parentIds, limit]);
+      limit === undefined
+        ? `select * from "${meta.tableName}" where ${inList} order by ${fk}, ${orderSql}`
+        : `select * from (select *, row_number() over (partition by ${fk} order by ${orderSql}) as berth_rank ` +
+          `from "${meta.tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
+    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit]);
     return rows.map(({ berth_rank: _rank, ...row }) => this.em.map(entity, row as never));
   }
 
