@@ -1,6 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { Bot, BotToken, Deployment, User, UserSession, UserToken } from '../entities/index.js';
+import { Bot, Deployment, User } from '../entities/index.js';
 import { unauthenticated } from '../errors/domain-error.js';
 import type { Credentials, Identity } from './identity.js';
 import { anonymous } from './identity.js';
@@ -8,18 +8,40 @@ import { parseOpaqueToken, secretMatches } from './opaque-token.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */
 type IdentityClaim = { User: string } | { Deployment: string };
+type Row = Record<string, unknown>;
+
+/** What a credential resolved to, as plain rows: each request maps them into its own unit of work. */
+type Verified =
+  | { kind: 'user'; user: Row; sessionId?: string; token?: ApiTokenState }
+  | { kind: 'bot'; bot: Row; token: ApiTokenState }
+  | { kind: 'deployment'; deployment: Row };
+interface ApiTokenState {
+  id: string;
+  secretHash: string;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** last_used_at is written at most this often per token, so reads do not turn into writes */
 const LAST_USED_RESOLUTION_MS = 60_000;
+const MAX_CACHED = 10_000;
 
-/** Turns credentials into an identity, and mints access tokens. Stateless: any replica can verify. */
+/**
+ * Turns credentials into an identity, and mints access tokens. Any replica can verify any token.
+ *
+ * What a credential resolves to (user row, session state, token hash) is kept for `cacheTtlMs`,
+ * so a request costs no identity query. Within one process, logout and revocation take effect at
+ * once (forgetSession); on other replicas within the TTL.
+ */
 export class Authenticator {
   private readonly key: Uint8Array;
+  private readonly cache = new Map<string, { until: number; verified: Verified }>();
 
   constructor(
     jwtSecret: string,
     readonly accessTokenTtlSeconds: number,
+    private readonly cacheTtlMs: number,
   ) {
     this.key = new TextEncoder().encode(jwtSecret);
   }
@@ -46,27 +68,49 @@ export class Authenticator {
     return anonymous;
   }
 
+  /** Ends the cached state of a session here at once (logout, refresh-token reuse). */
+  forgetSession(sessionId: string): void {
+    this.cache.delete(`session:${sessionId}`);
+  }
+
   private async identifyJwt(em: SqlEntityManager, token: string): Promise<Identity> {
     let payload: { identity?: IdentityClaim; sid?: unknown };
     try {
-      ({ payload } = await jwtVerify<{ identity?: IdentityClaim; sid?: unknown }>(token, this.key, { algorithms: ['HS256'], clockTolerance: 5, requiredClaims: ['exp', 'nbf'] }));
+      ({ payload } = await jwtVerify<{ identity?: IdentityClaim; sid?: unknown }>(token, this.key, {
+        algorithms: ['HS256'],
+        clockTolerance: 5,
+        requiredClaims: ['exp', 'nbf'],
+      }));
     } catch (err) {
       throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
     }
     const claim = payload.identity;
     if (claim && 'User' in claim && UUID.test(claim.User)) {
+      const userId = claim.User;
       const sid = typeof payload.sid === 'string' && UUID.test(payload.sid) ? payload.sid : undefined;
-      const [user, session] = await Promise.all([
-        em.findOne(User, { id: claim.User }),
-        sid ? em.findOne(UserSession, { id: sid }, { fields: ['id', 'revokedAt', 'user'] }) : null,
-      ]);
-      if (sid && (!session || session.revokedAt || session.user.id !== claim.User)) throw unauthenticated('Session has ended');
-      return this.activeUser(user, { sessionId: sid });
+      const verified = await this.cached(sid ? `session:${sid}` : `user:${userId}`, async () => {
+        const [row] = await em
+          .getConnection()
+          .execute<Row[]>(
+            'select u.*, s.revoked_at as berth_session_revoked_at, s.user_id as berth_session_user_id ' +
+              'from users u left join user_sessions s on s.id = ? where u.id = ?',
+            [sid ?? null, userId],
+          );
+        if (!row) throw unauthenticated('User not found');
+        const { berth_session_revoked_at: revokedAt, berth_session_user_id: sessionUserId, ...user } = row;
+        if (sid && (revokedAt || sessionUserId !== userId)) throw unauthenticated('Session has ended');
+        return { kind: 'user', user, sessionId: sid };
+      });
+      return this.toIdentity(em, verified);
     }
     if (claim && 'Deployment' in claim && UUID.test(claim.Deployment)) {
-      const deployment = await em.findOne(Deployment, { id: claim.Deployment });
-      if (!deployment) throw unauthenticated('Deployment not found');
-      return { kind: 'deployment', deployment };
+      const deploymentId = claim.Deployment;
+      const verified = await this.cached(`deployment:${deploymentId}`, async () => {
+        const [deployment] = await em.getConnection().execute<Row[]>('select * from deployments where id = ?', [deploymentId]);
+        if (!deployment) throw unauthenticated('Deployment not found');
+        return { kind: 'deployment', deployment };
+      });
+      return this.toIdentity(em, verified);
     }
     throw unauthenticated('Invalid access token');
   }
@@ -74,29 +118,60 @@ export class Authenticator {
   private async identifyApiToken(em: SqlEntityManager, raw: string): Promise<Identity> {
     const parsed = parseOpaqueToken(raw);
     if (!parsed) throw unauthenticated('API token authentication error: Illegal token');
-    const userToken = await em.findOne(UserToken, { id: parsed.id });
-    const token = userToken ?? (await em.findOne(BotToken, { id: parsed.id }));
-    if (!token || !secretMatches(parsed.secret, token.secretHash)) throw unauthenticated('API token authentication error: Illegal token');
+    const illegal = () => unauthenticated('API token authentication error: Illegal token');
+    const verified = await this.cached(`token:${parsed.id}`, async () => {
+      const tokenColumns = 't.id as berth_token_id, t.secret_hash as berth_token_hash, t.expires_at as berth_token_expires_at, t.last_used_at as berth_token_last_used_at';
+      const conn = em.getConnection();
+      const [userRow] = await conn.execute<Row[]>(`select ${tokenColumns}, u.* from user_tokens t join users u on u.id = t.user_id where t.id = ?`, [parsed.id]);
+      const [row, kind] = userRow
+        ? [userRow, 'user' as const]
+        : [(await conn.execute<Row[]>(`select ${tokenColumns}, b.* from bot_tokens t join bots b on b.id = t.bot_id where t.id = ?`, [parsed.id]))[0], 'bot' as const];
+      if (!row) throw illegal();
+      const { berth_token_id: id, berth_token_hash: secretHash, berth_token_expires_at: expiresAt, berth_token_last_used_at: lastUsedAt, ...identity } = row;
+      const token = { id: String(id), secretHash: String(secretHash), expiresAt: toDate(expiresAt), lastUsedAt: toDate(lastUsedAt) };
+      return kind === 'user' ? { kind, user: identity, token } : { kind, bot: identity, token };
+    });
+    if (verified.kind === 'deployment' || !verified.token) throw illegal();
+    const { token } = verified;
+    if (!secretMatches(parsed.secret, token.secretHash)) throw illegal();
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw unauthenticated('API token expired');
-    await this.touch(em, token);
-    if (token instanceof UserToken) {
-      return this.activeUser(await em.findOne(User, { id: token.user.id }), { tokenId: token.id });
+    await this.touch(em, verified.kind, token);
+    return this.toIdentity(em, verified);
+  }
+
+  /** A verified credential as an identity whose entities belong to this request's unit of work. */
+  private toIdentity(em: SqlEntityManager, verified: Verified): Identity {
+    switch (verified.kind) {
+      case 'user':
+        if (!verified.user.is_active) throw unauthenticated('User is inactive');
+        return { kind: 'user', user: em.map(User, verified.user as never), sessionId: verified.sessionId, tokenId: verified.token?.id };
+      case 'bot':
+        return { kind: 'bot', bot: em.map(Bot, verified.bot as never), tokenId: verified.token.id };
+      case 'deployment':
+        return { kind: 'deployment', deployment: em.map(Deployment, verified.deployment as never) };
     }
-    const bot = await em.findOne(Bot, { id: token.bot.id });
-    if (!bot) throw unauthenticated('Bot not found');
-    return { kind: 'bot', bot, tokenId: token.id };
   }
 
-  private activeUser(user: User | null, via: { sessionId?: string; tokenId?: string }): Identity {
-    if (!user) throw unauthenticated('User not found');
-    if (!user.isActive) throw unauthenticated('User is inactive');
-    return { kind: 'user', user, ...via };
+  private async cached(key: string, resolve: () => Promise<Verified>): Promise<Verified> {
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.verified;
+    const verified = await resolve();
+    if (this.cacheTtlMs > 0) {
+      this.cache.delete(key);
+      // a Map keeps insertion order: past the bound, the oldest entry goes
+      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, { until: now + this.cacheTtlMs, verified });
+    }
+    return verified;
   }
 
-  private async touch(em: SqlEntityManager, token: UserToken | BotToken): Promise<void> {
+  private async touch(em: SqlEntityManager, kind: 'user' | 'bot', token: ApiTokenState): Promise<void> {
     const now = new Date();
     if (token.lastUsedAt && now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-    if (token instanceof UserToken) await em.nativeUpdate(UserToken, { id: token.id }, { lastUsedAt: now });
-    else await em.nativeUpdate(BotToken, { id: token.id }, { lastUsedAt: now });
+    token.lastUsedAt = now;
+    await em.getConnection().execute(`update ${kind === 'user' ? 'user_tokens' : 'bot_tokens'} set last_used_at = ? where id = ?`, [now, token.id]);
   }
 }
+
+const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string | Date));

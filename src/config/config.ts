@@ -15,6 +15,8 @@ const schema = z.object({
   /** HS256 key for access tokens; generated once and kept in the database when absent */
   BERTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  /** how long a verified credential is trusted without asking the database (0: always ask) */
+  AUTH_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(2),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   BERTH_ADMIN_EMAIL: z.string().email().optional(),
   BERTH_ADMIN_PASSWORD: z.string().min(8).optional(),

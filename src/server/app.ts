@@ -62,7 +62,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const em = orm.em as SqlEntityManager;
 
     const jwtSecret = config.BERTH_JWT_SECRET ?? (await getOrCreateSetting(em, 'jwt_secret', () => randomBytes(32).toString('base64url')));
-    const authenticator = new Authenticator(jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS);
+    const authenticator = new Authenticator(jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_CACHE_SECONDS * 1000);
     await ensureAdmin(em, config, logger, options.print ?? ((line) => console.log(line)));
 
     const services = createServices({ authenticator, refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });

@@ -61,6 +61,7 @@ export class AuthService {
       if (!secretMatches(parsed.secret, session.refreshSecretHash)) {
         session.revokedAt = new Date();
         await em.flush();
+        this.authenticator.forgetSession(session.id);
         return 'reused' as const;
       }
       if (!session.user.isActive) return 'inactive' as const;
@@ -82,6 +83,7 @@ export class AuthService {
     const sessionId = refreshToken ? parseOpaqueToken(refreshToken)?.id : sessionOf(requireIdentity(ctx));
     if (!sessionId) throw badInput(refreshToken ? 'refreshToken' : 'authorization', 'No session to end');
     const updated = await ctx.em.nativeUpdate(UserSession, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
+    this.authenticator.forgetSession(sessionId);
     return updated > 0;
   }
 
