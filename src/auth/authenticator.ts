@@ -8,6 +8,7 @@ import { parseOpaqueToken, secretMatches } from './opaque-token.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */
 type IdentityClaim = { User: string } | { Deployment: string };
+type JwtPayload = { identity?: IdentityClaim; sid?: unknown; exp: number };
 type Row = Record<string, unknown>;
 
 /** What a credential resolved to, as plain rows: each request maps them into its own unit of work. */
@@ -37,6 +38,8 @@ const MAX_CACHED = 10_000;
 export class Authenticator {
   private readonly key: Uint8Array;
   private readonly cache = new Map<string, { until: number; verified: Verified }>();
+  /** access tokens whose signature has been checked, with their claims */
+  private readonly verifiedTokens = new Map<string, JwtPayload>();
 
   constructor(
     jwtSecret: string,
@@ -68,22 +71,25 @@ export class Authenticator {
     return anonymous;
   }
 
+  private async verifyJwt(token: string): Promise<JwtPayload> {
+    try {
+      const { payload } = await jwtVerify<JwtPayload>(token, this.key, { algorithms: ['HS256'], clockTolerance: 5, requiredClaims: ['exp', 'nbf'] });
+      if (this.cacheTtlMs > 0) remember(this.verifiedTokens, token, payload as JwtPayload);
+      return payload as JwtPayload;
+    } catch (err) {
+      throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
+    }
+  }
+
   /** Ends the cached state of a session here at once (logout, refresh-token reuse). */
   forgetSession(sessionId: string): void {
     this.cache.delete(`session:${sessionId}`);
   }
 
   private async identifyJwt(em: SqlEntityManager, token: string): Promise<Identity> {
-    let payload: { identity?: IdentityClaim; sid?: unknown };
-    try {
-      ({ payload } = await jwtVerify<{ identity?: IdentityClaim; sid?: unknown }>(token, this.key, {
-        algorithms: ['HS256'],
-        clockTolerance: 5,
-        requiredClaims: ['exp', 'nbf'],
-      }));
-    } catch (err) {
-      throw unauthenticated(err instanceof joseErrors.JWTExpired ? 'Access token expired' : 'Invalid access token');
-    }
+    // a token string already verified is the same token: skip the signature check (its expiry still applies)
+    const seen = this.verifiedTokens.get(token);
+    const payload = seen && seen.exp * 1000 > Date.now() ? seen : await this.verifyJwt(token);
     const claim = payload.identity;
     if (claim && 'User' in claim && UUID.test(claim.User)) {
       const userId = claim.User;
@@ -157,12 +163,7 @@ export class Authenticator {
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.verified;
     const verified = await resolve();
-    if (this.cacheTtlMs > 0) {
-      this.cache.delete(key);
-      // a Map keeps insertion order: past the bound, the oldest entry goes
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, { until: now + this.cacheTtlMs, verified });
-    }
+    if (this.cacheTtlMs > 0) remember(this.cache, key, { until: now + this.cacheTtlMs, verified });
     return verified;
   }
 
@@ -172,6 +173,13 @@ export class Authenticator {
     token.lastUsedAt = now;
     await em.getConnection().execute(`update ${kind === 'user' ? 'user_tokens' : 'bot_tokens'} set last_used_at = ? where id = ?`, [now, token.id]);
   }
+}
+
+/** Bounded insert: a Map keeps insertion order, so past the bound the oldest entry goes. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= MAX_CACHED) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string | Date));

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApolloServer } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
@@ -21,9 +20,12 @@ import { formatError, logUnexpectedError, unexpectedErrorLogger } from '../graph
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { buildBerthSchema } from '../graphql/schema.js';
 import { createServices } from '../services/index.js';
-import { contextFactory, credentialsFromConnectionParams, credentialsFromHeaders } from './context.js';
+import { contextFactory, credentialsFromConnectionParams } from './context.js';
+import { graphqlHttpHandler } from './graphql-http.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from './logger.js';
+
+const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 
 export interface BerthOptions {
   /** overrides the database chosen by config (tests: a fresh database per file) */
@@ -71,7 +73,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
 
     const app = express();
     app.disable('x-powered-by');
-    const httpServer = http.createServer(app);
+    // its request handler is attached once Apollo has started, before listening
+    const httpServer = http.createServer();
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
     // the same document limits as HTTP; Apollo adds the introspection rule for HTTP only
@@ -133,6 +136,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       ],
     });
     await apollo.start();
+    const graphqlHttp = graphqlHttpHandler(apollo, createContext);
 
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });
@@ -142,27 +146,24 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database: ready });
     });
     if (config.GRAPHQL_IDE) app.use(graphqlIde());
-    app.use(
-      '/graphql',
-      express.json({ limit: '1mb' }),
-      expressMiddleware(apollo, {
-        context: async ({ req }) => createContext(credentialsFromHeaders(req.headers), req.header('x-request-id')),
-      }),
-    );
-    // body-parser's errors (bad JSON, too large) would reach Express's default handler, which answers
-    // HTML with a stack trace outside production: answer them as GraphQL-shaped JSON instead
+    // GET /graphql reaches Apollo here when the IDE did not take it
+    app.use('/graphql', (req, res, next) => void graphqlHttp(req, res).catch(next));
+    // Express's default handler answers HTML with a stack trace outside production: mask instead
     app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
       if (res.headersSent) return next(err);
-      const status = (err as { status?: unknown })?.status;
-      if (typeof status === 'number' && status >= 400 && status < 500) {
-        const message = status === 413 ? 'Request body too large' : (err as { type?: string }).type === 'entity.parse.failed' ? 'Invalid JSON body' : 'Bad request';
-        res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-        return;
-      }
       logger.error({ err }, 'unexpected HTTP error');
-      res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      res.status(500).type('json').send(INTERNAL_ERROR_BODY);
     });
 
+    // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
+    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
+      graphqlHttp(req, res).catch((err: unknown) => {
+        logger.error({ err }, 'unexpected HTTP error');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(INTERNAL_ERROR_BODY);
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.PORT, config.HOST, () => resolve());
