@@ -222,17 +222,15 @@ async function post(url: string, headers: Record<string, string>, body: string):
   return { status: res.status, json, text };
 }
 
-async function login(graphqlUrl: string): Promise<{ token: string; userId: string }> {
+async function login(graphqlUrl: string): Promise<string> {
   const body = JSON.stringify({
-    query: 'mutation Login($user: String!, $password: String!) { login(usernameOrEmail: $user, password: $password) { accessToken user { id } } }',
+    query: 'mutation Login($user: String!, $password: String!) { login(usernameOrEmail: $user, password: $password) { accessToken } }',
     variables: { user: 'admin', password: ADMIN_PASSWORD },
   });
   const { status, json, text } = await post(graphqlUrl, { 'content-type': 'application/json' }, body);
-  const payload = json?.data?.login as { accessToken?: string; user?: { id?: string } } | undefined;
-  if (status !== 200 || json?.errors || !payload?.accessToken || !payload.user?.id) {
-    throw new Error(`login failed: HTTP ${status}: ${text.slice(0, 500)}`);
-  }
-  return { token: payload.accessToken, userId: payload.user.id };
+  const payload = json?.data?.login as { accessToken?: string } | undefined;
+  if (status !== 200 || json?.errors || !payload?.accessToken) throw new Error(`login failed: HTTP ${status}: ${text.slice(0, 500)}`);
+  return payload.accessToken;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,12 +422,19 @@ async function main(): Promise<void> {
     // seed only now: /readyz answers 200 once no migration is pending, so the tables exist
     orm = await openOrm({ kind: 'postgres', url: db.url }, { pool: { max: 2 } });
     await seedFleet(orm.em as SqlEntityManager, { deployments: SEEDED_DEPLOYMENTS });
+    // the simple query reads another user than the caller, so it really goes to the database
+    const [target] = await (orm.em as SqlEntityManager)
+      .getConnection()
+      .execute<{ id: string }[]>(
+        `insert into users (id, email, username, display_name) values (gen_random_uuid(), 'bench-target@example.com', 'bench-target', 'Bench Target') returning id`,
+      );
     await orm.close(true);
     orm = undefined;
     console.log(`seeded ${SEEDED_DEPLOYMENTS} deployments`);
 
     const berthUrl = `http://127.0.0.1:${berthPort}/graphql`;
-    const { token, userId } = await login(berthUrl);
+    const token = await login(berthUrl);
+    const userId = target.id;
 
     const baselinePort = await freePort();
     const baseline = new Child('baseline', join(ROOT, 'dist/bench/baseline-server.js'), {

@@ -148,9 +148,20 @@ export class Authenticator {
   /** A verified credential as an identity whose entities belong to this request's unit of work. */
   private toIdentity(em: SqlEntityManager, verified: Verified): Identity {
     switch (verified.kind) {
-      case 'user':
+      case 'user': {
         if (!verified.user.is_active) throw unauthenticated('User is inactive');
-        return { kind: 'user', user: em.map(User, verified.user as never), sessionId: verified.sessionId, tokenId: verified.token?.id };
+        // mapped into the unit of work only when something reads it: most requests never do
+        let user: User | undefined;
+        const row = verified.user;
+        return {
+          kind: 'user',
+          get user() {
+            return (user ??= em.map(User, row as never));
+          },
+          sessionId: verified.sessionId,
+          tokenId: verified.token?.id,
+        };
+      }
       case 'bot':
         return { kind: 'bot', bot: em.map(Bot, verified.bot as never), tokenId: verified.token.id };
       case 'deployment':
