@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { wrap, type EntityClass } from '@mikro-orm/core';
+import { wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 type WithId = { id: string };
@@ -33,7 +33,7 @@ export class Loaders {
         const rows = await this.em
           .getConnection()
           .execute<Record<string, unknown>[]>(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing);
-        for (const row of rows) this.em.map(entity, row as never);
+        for (const row of rows) this.hydrate(entity, row);
       }
       return ids.map((id) => held(id) ?? null);
     });
@@ -72,7 +72,16 @@ export class Loaders {
         : `select * from (select *, row_number() over (partition by ${fk} order by ${orderSql}) as berth_rank ` +
           `from "${meta.tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
     const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit]);
-    return rows.map(({ berth_rank: _rank, ...row }) => this.em.map(entity, row as never));
+    return rows.map(({ berth_rank: _rank, ...row }) => this.hydrate(entity, row));
+  }
+
+  /**
+   * A row as an entity of this request's unit of work. Rows are read-only snapshots here, so
+   * relations are not cascaded and a row already held is kept as it is (both cost most of map()).
+   */
+  private hydrate<T extends object>(entity: EntityClass<T>, row: Record<string, unknown>): T {
+    // map() passes these on to merge(); its typings list only the map-specific options
+    return this.em.map(entity, row as never, { cascade: false, refresh: false } as MapOptions);
   }
 
   private loader<V>(key: string, batch: (keys: readonly string[]) => Promise<V[]>): DataLoader<string, V> {
