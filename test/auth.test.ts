@@ -85,3 +85,51 @@ describe('login, tokens and identity', () => {
     expect(row.password_hash).not.toContain(ADMIN_PASSWORD);
   });
 });
+
+describe('API tokens and deployment tokens', () => {
+  const CALLER = `{ me { __typename ... on User { username } ... on Bot { displayName } ... on Deployment { name } } }`;
+
+  async function insertToken(table: 'user_tokens' | 'bot_tokens', ownerColumn: 'user_id' | 'bot_id', ownerId: string, expiresAt: Date | null = null) {
+    const { newOpaqueToken, hashSecret } = await import('../src/auth/opaque-token.js');
+    const token = newOpaqueToken();
+    await server.sql(`insert into ${table} (id, ${ownerColumn}, secret_hash, expires_at) values (?, ?, ?, ?)`, [token.id, ownerId, hashSecret(token.secret), expiresAt]);
+    return token.token;
+  }
+
+  test('x-platz-token identifies a user or a bot, and wins over Authorization', async () => {
+    const [admin] = await server.sql<{ id: string }>(`select id from users where username = 'admin'`);
+    const userToken = await insertToken('user_tokens', 'user_id', admin.id);
+    const [bot] = await server.sql<{ id: string }>(`insert into bots (id, display_name) values (gen_random_uuid(), 'deployer') returning id`);
+    const botToken = await insertToken('bot_tokens', 'bot_id', bot.id);
+    expect((await server.gql<any, unknown>(CALLER, undefined, { 'x-platz-token': userToken })).data).toEqual({ me: { __typename: 'User', username: 'admin' } });
+    const both = await server.gql<any, unknown>(CALLER, undefined, { 'x-platz-token': botToken, authorization: 'Bearer garbage' });
+    expect(both.data).toEqual({ me: { __typename: 'Bot', displayName: 'deployer' } });
+  });
+
+  test('an expired API token is refused', async () => {
+    const [admin] = await server.sql<{ id: string }>(`select id from users where username = 'admin'`);
+    const expired = await insertToken('user_tokens', 'user_id', admin.id, new Date(Date.now() - 1000));
+    const res = await server.gql<any, unknown>(CALLER, undefined, { 'x-platz-token': expired });
+    expect(res.errors?.[0]).toMatchObject({ message: 'API token expired', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  test("a deployment's JWT (Platz's {identity: {Deployment}} claim) identifies the deployment; an expired or foreign-signed one does not", async () => {
+    const { SignJWT } = await import('jose');
+    const { seedFleet } = await import('./support/fixtures.js');
+    const fleet = await seedFleet(server.em, { deployments: 1, clusters: 1, kinds: 1, tasksPerDeployment: 0, prefix: 'auth' });
+    const [{ value: secret }] = await server.sql<{ value: string }>(`select value from settings where key = 'jwt_secret'`);
+    const sign = (key: string, exp: number) =>
+      new SignJWT({ identity: { Deployment: fleet.deployments[0].id } })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setNotBefore(Math.floor(Date.now() / 1000) - 60)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(key));
+    const now = Math.floor(Date.now() / 1000);
+    const ok = await server.gql<any, unknown>(CALLER, undefined, bearer(await sign(secret, now + 600)));
+    expect(ok.data).toEqual({ me: { __typename: 'Deployment', name: 'app-0' } });
+    const expired = await server.gql<any, unknown>(CALLER, undefined, bearer(await sign(secret, now - 60)));
+    expect(expired.errors?.[0]).toMatchObject({ message: 'Access token expired', extensions: { code: 'UNAUTHENTICATED' } });
+    const forged = await server.gql<any, unknown>(CALLER, undefined, bearer(await sign('x'.repeat(40), now + 600)));
+    expect(forged.errors?.[0]).toMatchObject({ message: 'Invalid access token', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+});
