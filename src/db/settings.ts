@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 /**
@@ -6,7 +7,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
  */
 export async function getOrCreateSetting(em: SqlEntityManager, key: string, generate: () => string): Promise<string> {
   const conn = em.getConnection();
-  await conn.execute('insert into settings (key, value) values (?, ?) on conflict (key) do nothing', [key, generate()]);
+  await conn.execute('insert into settings (id, key, value) values (?, ?, ?) on conflict (key) do nothing', [randomUUID(), key, generate()]);
   const [row] = await conn.execute<{ value: string }[]>('select value from settings where key = ?', [key]);
   return row.value;
 }

@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from './base.entity.js';
 import { User } from './user.entity.js';
@@ -28,27 +28,26 @@ export class Group extends BaseEntity {
   canAdmin: boolean = false;
 }
 
+/** A user's membership in a group. */
 @Entity({ tableName: 'group_members' })
+@Unique({ properties: ['group', 'user'] })
 @Index({ properties: ['user'] })
-export class GroupMember {
-  @ManyToOne(() => Group, { primary: true, deleteRule: 'cascade' })
+export class GroupMember extends BaseEntity {
+  @ManyToOne(() => Group, { deleteRule: 'cascade' })
   group!: Group;
 
-  @ManyToOne(() => User, { primary: true, deleteRule: 'cascade' })
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
   user!: User;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
-  createdAt: Date = new Date();
 }
 
+/** A web app shown to a group's members. */
 @Entity({ tableName: 'group_web_apps' })
-export class GroupWebApp {
-  @ManyToOne(() => Group, { primary: true, deleteRule: 'cascade' })
+@Unique({ properties: ['group', 'webApp'] })
+@Index({ properties: ['webApp'] })
+export class GroupWebApp extends BaseEntity {
+  @ManyToOne(() => Group, { deleteRule: 'cascade' })
   group!: Group;
 
-  @ManyToOne(() => WebApp, { primary: true, deleteRule: 'cascade' })
+  @ManyToOne(() => WebApp, { deleteRule: 'cascade' })
   webApp!: WebApp;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
-  createdAt: Date = new Date();
 }

@@ -1,14 +1,12 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Property } from '@mikro-orm/decorators/legacy';
+import { BaseEntity } from './base.entity.js';
 
 /** Internal key/value settings (the generated JWT key). Not exposed. */
 @Entity({ tableName: 'settings' })
-export class Setting {
-  @PrimaryKey({ type: 'text' })
+export class Setting extends BaseEntity {
+  @Property({ type: 'text', unique: true })
   key!: string;
 
   @Property({ type: 'text' })
   value!: string;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
-  createdAt: Date = new Date();
 }

@@ -1,5 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261122093146_Initial } from './Migration20261122093146_Initial.js';
+import { Migration20261122101952_Initial } from './Migration20261122101952_Initial.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
-export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122093146_Initial', class: Migration20261122093146_Initial }];
+export const migrationsList: MigrationObject[] = [{ name: 'Migration20261122101952_Initial', class: Migration20261122101952_Initial }];

@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122093146_Initial extends Migration {
+export class Migration20261122101952_Initial extends Migration {
 
-  override name = 'Migration20261122093146_Initial';
+  override name = 'Migration20261122101952_Initial';
 
   override up(): void | Promise<void> {
     this.addSql(`create type "helm_registry_provider" as enum ('Ecr', 'Oci');`);
@@ -29,14 +29,16 @@ export class Migration20261122093146_Initial extends Migration {
     this.addSql(`create table "helm_charts" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "helm_registry_id" uuid not null, "image_digest" text not null, "image_tag" text not null, "available" boolean not null default true, "values_ui" jsonb null, "actions_schema" jsonb null, "features" jsonb null, "resource_types" jsonb null, "error" text null, "tag_format_id" uuid null, "parsed_version" text null, "parsed_revision" text null, "parsed_branch" text null, "parsed_commit" text null, primary key ("id"));`);
     this.addSql(`create index "helm_charts_helm_registry_id_created_at_index" on "helm_charts" ("helm_registry_id", "created_at");`);
 
-    this.addSql(`create table "settings" ("key" text not null, "value" text not null, "created_at" timestamptz not null default now(), primary key ("key"));`);
+    this.addSql(`create table "settings" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "key" text not null, "value" text not null, primary key ("id"));`);
+    this.addSql(`alter table "settings" add constraint "settings_key_unique" unique ("key");`);
 
     this.addSql(`create table "users" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "email" text not null, "username" text not null, "display_name" text not null, "first_name" text null, "last_name" text null, "password_hash" text null, "is_admin" boolean not null default false, "is_active" boolean not null default true, "auth_level" int not null default 0, "approval_state" "user_approval_state" not null default 'NEW', "alternative_emails" text[] not null default '{}', "project_limit" int null, "raw_kubeconfig_encrypted" text null, "service_account_id" uuid null, "last_login_at" timestamptz null, primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_username_unique" unique ("username");`);
     this.addSql(`create unique index "users_email_lower_unique" on "users" (lower("email"));`);
 
-    this.addSql(`create table "group_members" ("group_id" uuid not null, "user_id" uuid not null, "created_at" timestamptz not null default now(), primary key ("group_id", "user_id"));`);
+    this.addSql(`create table "group_members" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "group_id" uuid not null, "user_id" uuid not null, primary key ("id"));`);
     this.addSql(`create index "group_members_user_id_index" on "group_members" ("user_id");`);
+    this.addSql(`alter table "group_members" add constraint "group_members_group_id_user_id_unique" unique ("group_id", "user_id");`);
 
     this.addSql(`create table "envs" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "name" text not null, "node_selector" jsonb not null default '{}', "tolerations" jsonb not null default '[]', "auto_add_new_users" boolean not null default false, "description" text null, "owner_id" uuid null, "limits" jsonb not null default '{}', primary key ("id"));`);
     this.addSql(`create unique index "envs_name_lower_unique" on "envs" (lower("name"));`);
@@ -82,16 +84,18 @@ export class Migration20261122093146_Initial extends Migration {
     this.addSql(`alter table "deployment_permissions" add constraint "deployment_permissions_env_id_bot_id_kind_id_unique" unique ("env_id", "bot_id", "kind_id");`);
     this.addSql(`alter table "deployment_permissions" add constraint "deployment_permissions_env_id_user_id_kind_id_unique" unique ("env_id", "user_id", "kind_id");`);
 
-    this.addSql(`create table "bot_tokens" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "bot_id" uuid not null, "created_by_user_id" uuid null, "name" text null, "secret_hash" text not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "bot_tokens" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "name" text null, "secret_hash" text not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, "bot_id" uuid not null, "created_by_user_id" uuid null, primary key ("id"));`);
 
     this.addSql(`create table "user_sessions" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "user_id" uuid not null, "refresh_secret_hash" text not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "last_refreshed_at" timestamptz null, primary key ("id"));`);
     this.addSql(`create index "user_sessions_user_id_index" on "user_sessions" ("user_id");`);
 
-    this.addSql(`create table "user_tokens" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "user_id" uuid not null, "name" text null, "secret_hash" text not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, primary key ("id"));`);
+    this.addSql(`create table "user_tokens" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "name" text null, "secret_hash" text not null, "expires_at" timestamptz null, "last_used_at" timestamptz null, "user_id" uuid not null, primary key ("id"));`);
 
     this.addSql(`create table "web_apps" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "name" text not null, "link_name" text null, "link_url" text null, "link_show" boolean not null default false, primary key ("id"));`);
 
-    this.addSql(`create table "group_web_apps" ("group_id" uuid not null, "web_app_id" uuid not null, "created_at" timestamptz not null default now(), primary key ("group_id", "web_app_id"));`);
+    this.addSql(`create table "group_web_apps" ("id" uuid not null, "created_at" timestamptz(3) not null default now(), "group_id" uuid not null, "web_app_id" uuid not null, primary key ("id"));`);
+    this.addSql(`create index "group_web_apps_web_app_id_index" on "group_web_apps" ("web_app_id");`);
+    this.addSql(`alter table "group_web_apps" add constraint "group_web_apps_group_id_web_app_id_unique" unique ("group_id", "web_app_id");`);
 
     this.addSql(`alter table "helm_registries" add constraint "helm_registries_kind_id_foreign" foreign key ("kind_id") references "deployment_kinds" ("id") on delete cascade;`);
 
@@ -100,8 +104,8 @@ export class Migration20261122093146_Initial extends Migration {
 
     this.addSql(`alter table "users" add constraint "users_service_account_id_foreign" foreign key ("service_account_id") references "k8s_service_accounts" ("id") on delete set null;`);
 
-    this.addSql(`alter table "group_members" add constraint "group_members_group_id_foreign" foreign key ("group_id") references "groups" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "group_members" add constraint "group_members_user_id_foreign" foreign key ("user_id") references "users" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "group_members" add constraint "group_members_group_id_foreign" foreign key ("group_id") references "groups" ("id") on delete cascade;`);
+    this.addSql(`alter table "group_members" add constraint "group_members_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
 
     this.addSql(`alter table "envs" add constraint "envs_owner_id_foreign" foreign key ("owner_id") references "users" ("id") on delete set null;`);
 
@@ -155,8 +159,8 @@ export class Migration20261122093146_Initial extends Migration {
 
     this.addSql(`alter table "user_tokens" add constraint "user_tokens_user_id_foreign" foreign key ("user_id") references "users" ("id") on delete cascade;`);
 
-    this.addSql(`alter table "group_web_apps" add constraint "group_web_apps_group_id_foreign" foreign key ("group_id") references "groups" ("id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "group_web_apps" add constraint "group_web_apps_web_app_id_foreign" foreign key ("web_app_id") references "web_apps" ("id") on update cascade on delete cascade;`);
+    this.addSql(`alter table "group_web_apps" add constraint "group_web_apps_group_id_foreign" foreign key ("group_id") references "groups" ("id") on delete cascade;`);
+    this.addSql(`alter table "group_web_apps" add constraint "group_web_apps_web_app_id_foreign" foreign key ("web_app_id") references "web_apps" ("id") on delete cascade;`);
   }
 
   override down(): void | Promise<void> {
