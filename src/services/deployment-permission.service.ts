@@ -1,13 +1,11 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { DeploymentPermission } from '../entities/index.js';
 import { UserDeploymentRole } from '../entities/enums.js';
+import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
-export class DeploymentPermissionFilter {
-  @Field(() => ID, { nullable: true }) envId?: string;
-  @Field(() => ID, { nullable: true }) userId?: string;
-  @Field(() => ID, { nullable: true }) botId?: string;
+export class DeploymentPermissionFilter extends EnvGrantFilter {
   @Field(() => ID, { nullable: true }) kindId?: string;
   @Field(() => UserDeploymentRole, { nullable: true }) role?: UserDeploymentRole;
 }
@@ -17,14 +15,7 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
     super({
       entity: DeploymentPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
-      where: (f) =>
-        compact({
-          env: optionalUuid(f.envId, 'filter.envId'),
-          user: optionalUuid(f.userId, 'filter.userId'),
-          bot: optionalUuid(f.botId, 'filter.botId'),
-          kind: optionalUuid(f.kindId, 'filter.kindId'),
-          role: f.role,
-        }),
+      where: (f) => compact({ ...envGrantWhere(f), kind: optionalUuid(f.kindId, 'filter.kindId'), role: f.role }),
     });
   }
 }

@@ -1,13 +1,11 @@
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, InputType } from 'type-graphql';
 import { EnvUserPermission } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
+import { compact, ReadService } from './read-service.js';
 
 @InputType()
-export class EnvUserPermissionFilter {
-  @Field(() => ID, { nullable: true }) envId?: string;
-  @Field(() => ID, { nullable: true }) userId?: string;
-  @Field(() => ID, { nullable: true }) botId?: string;
+export class EnvUserPermissionFilter extends EnvGrantFilter {
   @Field(() => EnvUserRole, { nullable: true }) role?: EnvUserRole;
 }
 
@@ -16,13 +14,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
     super({
       entity: EnvUserPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
-      where: (f) =>
-        compact({
-          env: optionalUuid(f.envId, 'filter.envId'),
-          user: optionalUuid(f.userId, 'filter.userId'),
-          bot: optionalUuid(f.botId, 'filter.botId'),
-          role: f.role,
-        }),
+      where: (f) => compact({ ...envGrantWhere(f), role: f.role }),
     });
   }
 }
