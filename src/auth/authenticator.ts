@@ -5,6 +5,7 @@ import { unauthenticated } from '../errors/domain-error.js';
 import type { Credentials, Identity } from './identity.js';
 import { anonymous } from './identity.js';
 import { parseOpaqueToken, secretMatches } from './opaque-token.js';
+import { isUuid } from '../entities/uuid.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */
 type IdentityClaim = { User: string } | { Deployment: string };
@@ -23,7 +24,6 @@ interface ApiTokenState {
   lastUsedAt: Date | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** last_used_at is written at most this often per token, so reads do not turn into writes */
 const LAST_USED_RESOLUTION_MS = 60_000;
 const MAX_CACHED = 10_000;
@@ -91,9 +91,9 @@ export class Authenticator {
     const seen = this.verifiedTokens.get(token);
     const payload = seen && seen.exp * 1000 > Date.now() ? seen : await this.verifyJwt(token);
     const claim = payload.identity;
-    if (claim && 'User' in claim && UUID.test(claim.User)) {
+    if (claim && 'User' in claim && isUuid(claim.User)) {
       const userId = claim.User;
-      const sid = typeof payload.sid === 'string' && UUID.test(payload.sid) ? payload.sid : undefined;
+      const sid = isUuid(payload.sid) ? payload.sid : undefined;
       const verified = await this.cached(sid ? `session:${sid}` : `user:${userId}`, async () => {
         const [row] = await em
           .getConnection()
@@ -109,7 +109,7 @@ export class Authenticator {
       });
       return this.toIdentity(em, verified);
     }
-    if (claim && 'Deployment' in claim && UUID.test(claim.Deployment)) {
+    if (claim && 'Deployment' in claim && isUuid(claim.Deployment)) {
       const deploymentId = claim.Deployment;
       const verified = await this.cached(`deployment:${deploymentId}`, async () => {
         const [deployment] = await em.getConnection().execute<Row[]>('select * from deployments where id = ?', [deploymentId]);

@@ -2,6 +2,7 @@ import type { EntityClass, FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { badInput } from '../errors/domain-error.js';
 import type { OrderSpec } from './loaders.js';
+import { isUuid } from '../entities/uuid.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -39,7 +40,6 @@ function cursorKinds(em: SqlEntityManager, entity: EntityClass<unknown>, fields:
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function decodeCursor(cursor: string, arg: string, kinds: CursorKind[]): unknown[] {
   try {
@@ -55,7 +55,7 @@ function decodeCursor(cursor: string, arg: string, kinds: CursorKind[]): unknown
           return date;
         }
         case 'uuid':
-          if (typeof v !== 'string' || !UUID.test(v)) throw new Error('uuid');
+          if (!isUuid(v)) throw new Error('uuid');
           return v;
         default:
           // key columns are NOT NULL, so null never comes from a real row

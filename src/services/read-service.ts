@@ -3,11 +3,11 @@ import { badInput } from '../errors/domain-error.js';
 import { requireIdentity, type ServiceContext } from './context.js';
 import type { OrderSpec } from './loaders.js';
 import { paginate, type Page, type PageRequest } from './pagination.js';
+import { isUuid } from '../entities/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function assertUuid(value: string, field: string): string {
-  if (!UUID.test(value)) throw badInput(field, `${field} must be a UUID`);
+  if (!isUuid(value)) throw badInput(field, `${field} must be a UUID`);
   return value.toLowerCase();
 }
 
