@@ -1,6 +1,11 @@
 import { loadConfig } from './config/config.js';
 import { startBerth } from './server/app.js';
 
+// a bug that escapes every handler is logged, not allowed to take down the server for every other client
+process.on('unhandledRejection', (reason) => {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) }));
+});
+
 const config = loadConfig();
 const berth = await startBerth(config);
 console.log(`Berth is serving GraphQL on ${berth.url} (WebSocket ${berth.wsUrl})`);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
@@ -8,20 +7,19 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
 import type { Config } from '../config/config.js';
 import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { formatError, logUnexpectedError, unexpectedErrorLogger } from '../graphql/errors.js';
+import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { buildBerthSchema } from '../graphql/schema.js';
 import { createServices } from '../services/index.js';
-import { contextFactory, credentialsFromConnectionParams } from './context.js';
+import { contextFactory } from './context.js';
 import { graphqlHttpHandler } from './graphql-http.js';
+import { startGraphqlWs } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -75,47 +73,16 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     app.disable('x-powered-by');
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
-    const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
-    // the same document limits as HTTP; Apollo adds the introspection rule for HTTP only
-    const wsRules = [...specifiedRules, ...limitRules, ...(config.GRAPHQL_INTROSPECTION ? [] : [NoSchemaIntrospectionCustomRule])];
-    const wsCleanup = useServer<Record<string, unknown>>(
-      {
-        schema,
-        // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
-        // throws and closes the whole connection; errors returned here answer just this operation
-        onSubscribe: (_ctx, _id, payload) => {
-          let document: DocumentNode;
-          try {
-            document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
-          } catch (err) {
-            if (!(err instanceof GraphQLError)) throw err;
-            return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-          }
-          const errors = validate(schema, document, wsRules);
-          if (errors.length) return errors;
-          return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-        },
-        // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
-        // for the connection served stale rows), and the credential checked again (a revoked session ends)
-        context: (ctx) => createContext(credentialsFromConnectionParams(ctx.connectionParams)),
-        // errors formatted as over HTTP: codes, unexpected ones logged with the request id and masked
-        onNext: (_ctx, _id, _payload, args, result) => {
-          if (!result.errors?.length) return;
-          const { requestId } = args.contextValue as GraphQLContext;
-          const errors = result.errors.map((error) => {
-            logUnexpectedError(logger, error, requestId);
-            // a result without data failed before execution: only variable coercion gets there (Apollo: BAD_USER_INPUT)
-            const formatted = 'data' in result ? error.toJSON() : { ...error.toJSON(), extensions: { code: 'BAD_USER_INPUT' } };
-            return format(formatted, error);
-          });
-          return { ...result, errors };
-        },
-        onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
-        onOperation: (_ctx, id) => options.onWsOperation?.(id),
-      },
-      wsServer,
-    );
+    const disposeWs = startGraphqlWs({
+      httpServer,
+      schema,
+      createContext,
+      format,
+      logger,
+      introspection: config.GRAPHQL_INTROSPECTION,
+      onOperation: options.onWsOperation,
+    });
 
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
@@ -132,7 +99,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         unexpectedErrorLogger(logger),
-        { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+        { async serverWillStart() { return { drainServer: disposeWs }; } },
       ],
     });
     await apollo.start();

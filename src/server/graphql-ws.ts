@@ -1,0 +1,73 @@
+import type http from 'node:http';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Credentials } from '../auth/identity.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { logUnexpectedError, type formatError } from '../graphql/errors.js';
+import { documentLimits, limitRules } from '../graphql/limits.js';
+import { credentialsFromConnectionParams } from './context.js';
+import type { Logger } from './logger.js';
+
+export interface GraphqlWsOptions {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  createContext: (credentials: Credentials) => Promise<GraphQLContext>;
+  format: ReturnType<typeof formatError>;
+  logger: Logger;
+  introspection: boolean;
+  /** called after an operation is set up (tests wait on it) */
+  onOperation?: (id: string) => void;
+}
+
+/**
+ * graphql-ws on the HTTP server's port and /graphql path, held to the same rules as HTTP: document
+ * limits, introspection switch, error codes and masking, a fresh context per operation.
+ * Returns the dispose function for shutdown.
+ */
+export function startGraphqlWs(options: GraphqlWsOptions): () => Promise<void> {
+  const { schema, format, logger } = options;
+  // Apollo adds the introspection rule for HTTP itself; here it is ours to add
+  const rules = [...specifiedRules, ...limitRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  const server = useServer<Record<string, unknown>>(
+    {
+      schema,
+      // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
+      // throws and closes the whole connection; errors returned here answer just this operation
+      onSubscribe: (_ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) throw err;
+          return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length) return errors;
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
+      // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
+      // for the connection served stale rows), and the credential checked again (a revoked session ends)
+      context: (ctx) => options.createContext(credentialsFromConnectionParams(ctx.connectionParams)),
+      // errors formatted as over HTTP: codes, unexpected ones logged with the request id and masked
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors?.length) return;
+        const { requestId } = args.contextValue as GraphQLContext;
+        const errors = result.errors.map((error) => {
+          logUnexpectedError(logger, error, requestId);
+          // a result without data failed before execution: only variable coercion gets there (Apollo: BAD_USER_INPUT)
+          const formatted = 'data' in result ? error.toJSON() : { ...error.toJSON(), extensions: { code: 'BAD_USER_INPUT' } };
+          return format(formatted, error);
+        });
+        return { ...result, errors };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
+      onOperation: (_ctx, id) => options.onOperation?.(id),
+    },
+    wsServer,
+  );
+  return async () => {
+    await server.dispose();
+  };
+}
