@@ -17,10 +17,10 @@ afterAll(async () => {
 });
 
 test('the committed migrations build exactly the schema the entities describe (empty diff)', async () => {
-  const applied = await migrate(orm);
+  const applied = await migrate(orm, db.target);
   expect(applied).toEqual(migrationsList.map((m) => m.name));
   expect((await orm.schema.getUpdateSchemaSQL()).trim()).toBe('');
-  expect(await migrate(orm)).toEqual([]); // idempotent
+  expect(await migrate(orm, db.target)).toEqual([]); // idempotent
 });
 
 test('key column types and constraints are what the issue asks for', async () => {

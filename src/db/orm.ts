@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
+import pg from 'pg';
 import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
 
@@ -36,10 +37,24 @@ export async function openOrm(target: DatabaseTarget, overrides: Partial<Options
   return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
 }
 
-/** Applies pending migrations; returns the names applied. */
-export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.migrator.up();
-  return applied.map((m) => m.name);
+/** Any fixed number: the advisory lock that lets one replica at a time migrate a shared database. */
+const MIGRATION_LOCK = 0x62657274; // "bert"
+
+/**
+ * Applies pending migrations; returns the names applied. On PostgreSQL, replicas starting together
+ * take turns under an advisory lock, held on a connection of its own (the migrator uses the pool);
+ * the ones that follow find nothing pending.
+ */
+export async function migrate(orm: MikroORM, target: DatabaseTarget): Promise<string[]> {
+  if (target.kind === 'pglite') return (await orm.migrator.up()).map((m) => m.name);
+  const lock = new pg.Client({ connectionString: target.url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return (await orm.migrator.up()).map((m) => m.name);
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
 }
 
 /** True when the database answers and no migration is pending (readiness). */

@@ -5,8 +5,9 @@ import { openOrm, migrate } from '../db/orm.js';
 
 const name = process.argv[2];
 if (!name) throw new Error('usage: npm run migration:create -- <Name>');
-const orm = await openOrm({ kind: 'pglite', dataDir: 'memory://' });
-await migrate(orm);
+const scratch = { kind: 'pglite', dataDir: 'memory://' } as const;
+const orm = await openOrm(scratch);
+await migrate(orm, scratch);
 const result = await orm.migrator.create('src/db/migrations', false, false, name);
 if (!result.diff.up.length) console.log('no changes');
 else {

@@ -51,13 +51,14 @@ export interface Berth {
  */
 export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const orm = await openOrm(options.database ?? databaseTarget(config), {
+  const database = options.database ?? databaseTarget(config);
+  const orm = await openOrm(database, {
     pool: { max: config.DATABASE_POOL_MAX },
     debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
     ...options.ormOverrides,
   });
   try {
-    const applied = await migrate(orm);
+    const applied = await migrate(orm, database);
     if (applied.length) logger.info({ applied }, 'applied migrations');
     const em = orm.em as SqlEntityManager;
 
