@@ -5,7 +5,7 @@
  * 2. starts Berth (dist/src/main.js) as a child process, waits for /readyz (which means migrations
  *    ran), seeds a fleet of 50 deployments and logs in as the admin;
  * 3. starts the baseline (dist/bench/baseline-server.js: node:http + pg, one prepared statement);
- * 4. runs autocannon against: the baseline, Berth's `user(id)` and Berth's `deployments(first: 50)`;
+ * 4. runs autocannon against: the baseline, Berth's `serverInfo` (no SQL: the floor of the stack), `user(id)` and `deployments(first: 50)`;
  * 5. prints a table and writes it as JSON to bench/results/latest.json.
  *
  * Environment: BENCH_DATABASE_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
@@ -237,7 +237,7 @@ async function login(graphqlUrl: string): Promise<string> {
 // scenarios
 
 interface Scenario {
-  key: 'baseline' | 'berthUser' | 'berthDeployments';
+  key: 'baseline' | 'berthFloor' | 'berthUser' | 'berthDeployments';
   label: string;
   url: string;
   headers: Record<string, string>;
@@ -316,6 +316,7 @@ function round(n: number, digits = 2): number {
 function report(results: Record<Scenario['key'], ScenarioResult>) {
   const simpleRatio = results.berthUser.reqPerSec / results.baseline.reqPerSec;
   const deploymentsRatio = results.berthDeployments.reqPerSec / results.baseline.reqPerSec;
+  const floorRatio = results.berthFloor.reqPerSec / results.baseline.reqPerSec;
   const simpleP99 = results.berthUser.latencyMs.p99;
   const targets = {
     simpleRatio: { target: `>= ${TARGETS.simpleRatioMin}`, actual: round(simpleRatio, 3), met: simpleRatio >= TARGETS.simpleRatioMin },
@@ -349,6 +350,7 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
     `Berth simple / baseline req/s:          ${simpleRatio.toFixed(3)}   target ${targets.simpleRatio.target}: ${verdict(targets.simpleRatio.met)}`,
     `Berth simple p99:                       ${simpleP99} ms   target ${targets.simpleP99Ms.target} ms: ${verdict(targets.simpleP99Ms.met)}`,
     `Berth deployments(50) / baseline req/s: ${deploymentsRatio.toFixed(3)}   (no target)`,
+    `Berth serverInfo / baseline req/s:      ${floorRatio.toFixed(3)}   (no target: the HTTP + Apollo + auth floor)`,
     '',
   ].join('\n');
 
@@ -364,7 +366,11 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
       cpus: os.cpus().length,
     },
     scenarios: results,
-    ratios: { berthUserVsBaseline: round(simpleRatio, 3), berthDeploymentsVsBaseline: round(deploymentsRatio, 3) },
+    ratios: {
+      berthUserVsBaseline: round(simpleRatio, 3),
+      berthDeploymentsVsBaseline: round(deploymentsRatio, 3),
+      berthFloorVsBaseline: round(floorRatio, 3),
+    },
     targets,
   };
   return { text, json };
@@ -457,6 +463,16 @@ async function main(): Promise<void> {
 
     const scenarios: Scenario[] = [
       { key: 'baseline', label: 'baseline user (node:http + pg)', url: `http://127.0.0.1:${baselinePort}/graphql`, headers: json, body: userBody, server: baseline, checkData: checkUser },
+      // the stack's own floor: authenticated, no database read (where the rest of Berth's cost sits)
+      {
+        key: 'berthFloor',
+        label: 'Berth serverInfo (no SQL)',
+        url: berthUrl,
+        headers: auth,
+        body: JSON.stringify({ query: '{ serverInfo { version } }' }),
+        server: berth,
+        checkData: (data) => ((data.serverInfo as { version?: string } | null)?.version ? undefined : 'expected serverInfo.version'),
+      },
       { key: 'berthUser', label: 'Berth user(id)', url: berthUrl, headers: auth, body: userBody, server: berth, checkData: checkUser },
       {
         key: 'berthDeployments',
