@@ -1,11 +1,11 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { Bot, Deployment, User } from '../entities/index.js';
+import { isUuid } from '../entities/uuid.js';
 import { unauthenticated } from '../errors/domain-error.js';
 import type { Credentials, Identity } from './identity.js';
 import { anonymous } from './identity.js';
 import { parseOpaqueToken, secretMatches } from './opaque-token.js';
-import { isUuid } from '../entities/uuid.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */
 type IdentityClaim = { User: string } | { Deployment: string };

@@ -1,8 +1,8 @@
 import type { EntityClass, FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
 import type { OrderSpec } from './loaders.js';
-import { isUuid } from '../entities/uuid.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -39,7 +39,6 @@ function cursorKinds(em: SqlEntityManager, entity: EntityClass<unknown>, fields:
     return 'string';
   });
 }
-
 
 function decodeCursor(cursor: string, arg: string, kinds: CursorKind[]): unknown[] {
   try {

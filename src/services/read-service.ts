@@ -1,9 +1,9 @@
 import type { EntityClass } from '@mikro-orm/core';
+import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
 import { requireIdentity, type ServiceContext } from './context.js';
 import type { OrderSpec } from './loaders.js';
 import { paginate, type Page, type PageRequest } from './pagination.js';
-import { isUuid } from '../entities/uuid.js';
 
 
 export function assertUuid(value: string, field: string): string {
