@@ -5,7 +5,7 @@ import type { MikroORM, Options } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
@@ -99,6 +99,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
+        // cache hints are unused (no CDN or response cache), and computing them wraps every field resolver
+        ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
         { async serverWillStart() { return { drainServer: disposeWs }; } },
       ],
