@@ -1,3 +1,4 @@
+import { AuditRecordResolver } from './audit-record.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import { BotTokenResolver } from './bot-token.resolver.js';
 import { BotResolver } from './bot.resolver.js';
@@ -24,7 +25,7 @@ import { UserResolver } from './user.resolver.js';
 import { WebAppResolver } from './web-app.resolver.js';
 
 export const resolvers = [
-  AuthResolver, ServerInfoResolver, UserResolver, GroupResolver, WebAppResolver, EnvResolver, EnvUserPermissionResolver,
+  AuditRecordResolver, AuthResolver, ServerInfoResolver, UserResolver, GroupResolver, WebAppResolver, EnvResolver, EnvUserPermissionResolver,
   K8sClusterResolver, K8sNamespaceResolver, K8sServiceAccountResolver, DeploymentKindResolver, HelmRegistryResolver,
   HelmTagFormatResolver, HelmChartResolver, DeploymentResolver, DeploymentPermissionResolver, DeploymentTaskResolver,
   DeploymentResourceTypeResolver, DeploymentResourceResolver, K8sResourceResolver, SecretResolver, UserTokenResolver,

@@ -20,6 +20,21 @@ const schema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(30 * 24 * 3600),
   BERTH_ADMIN_EMAIL: z.string().email().optional(),
   BERTH_ADMIN_PASSWORD: z.string().min(8).optional(),
+  /**
+   * "keyId:<base64 of 32 bytes>[,…]" for secrets at rest; the first key encrypts, all decrypt (rotation).
+   * Generated once and kept in the database when absent, which protects nothing against a database leak.
+   */
+  BERTH_ENCRYPTION_KEYS: z.string().optional(),
+  /** lets anyone create an account with signUp */
+  SIGNUP_ENABLED: bool.default(false),
+  /** single sign-on (OpenID Connect, authorization code with PKCE); enabled when the issuer is set */
+  OIDC_ISSUER_URL: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  /** where the provider sends the browser back (the frontend's callback page) */
+  OIDC_REDIRECT_URI: z.string().url().optional(),
+  /** users first signing in with one of these emails (space-separated) become site admins, as in Platz */
+  OIDC_ADMIN_EMAILS: z.string().default(''),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -31,7 +46,12 @@ export type Config = z.infer<typeof schema>;
 /** Parses the environment; throws one readable error naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(cleaned);
+  const parsed = schema
+    .refine((c) => !c.OIDC_ISSUER_URL || (c.OIDC_CLIENT_ID && c.OIDC_REDIRECT_URI), {
+      message: 'OIDC_CLIENT_ID and OIDC_REDIRECT_URI are required with OIDC_ISSUER_URL',
+      path: ['OIDC_ISSUER_URL'],
+    })
+    .safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);

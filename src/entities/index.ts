@@ -1,3 +1,4 @@
+import { AuditRecord } from './audit-record.entity.js';
 import { Bot } from './bot.entity.js';
 import { BotToken } from './bot-token.entity.js';
 import { Deployment } from './deployment.entity.js';
@@ -16,6 +17,7 @@ import { K8sCluster } from './k8s-cluster.entity.js';
 import { K8sNamespace } from './k8s-namespace.entity.js';
 import { K8sResource } from './k8s-resource.entity.js';
 import { K8sServiceAccount } from './k8s-service-account.entity.js';
+import { OidcLogin } from './oidc-login.entity.js';
 import { Secret } from './secret.entity.js';
 import { Setting } from './setting.entity.js';
 import { User } from './user.entity.js';
@@ -24,14 +26,14 @@ import { UserToken } from './user-token.entity.js';
 import { WebApp } from './web-app.entity.js';
 
 export {
-  Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
+  AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
   DeploymentTask, Env, EnvUserPermission, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
-  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, Secret, Setting, User, UserSession, UserToken, WebApp,
+  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 };
 
 /** Every entity, listed explicitly (no glob discovery: MikroORM 7 + jest ESM). */
 export const entities = [
-  Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
+  AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
   DeploymentTask, Env, EnvUserPermission, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
-  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, Secret, Setting, User, UserSession, UserToken, WebApp,
+  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 ];

@@ -7,6 +7,7 @@ import { K8sServiceAccount } from './k8s-service-account.entity.js';
 /** A person. Unifies Platz's, Kubportal's, Porter's, Lighthouse's and Storj's users. */
 @ObjectType()
 @Entity({ tableName: 'users' })
+@Unique({ properties: ['oidcIssuer', 'oidcSubject'] })
 @Unique({ name: 'users_email_lower_unique', expression: 'create unique index "users_email_lower_unique" on "users" (lower("email"))' })
 export class User extends BaseEntity {
   @Field()
@@ -65,6 +66,25 @@ export class User extends BaseEntity {
 
   @ManyToOne(() => K8sServiceAccount, { nullable: true, deleteRule: 'set null' })
   serviceAccount?: K8sServiceAccount | null;
+
+  /** Kubportal's approval request id, renewed by each access request */
+  @Property({ type: 'uuid', nullable: true, hidden: true })
+  approvalId?: string | null;
+
+  /** the admin who approved or rejected the last access request */
+  @ManyToOne(() => User, { nullable: true, deleteRule: 'set null' })
+  approvalAnsweredBy?: User | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  approvalComments?: string | null;
+
+  /** single sign-on identity: the provider's issuer and subject */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  oidcIssuer?: string | null;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  oidcSubject?: string | null;
 
   @Field(() => Date, { nullable: true })
   @Property({ type: 'datetime', nullable: true })

@@ -9,6 +9,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import express from 'express';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
+import { Keyring } from '../auth/encryption.js';
 import type { Config } from '../config/config.js';
 import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
@@ -45,7 +46,7 @@ export interface Berth {
 }
 
 /**
- * The boot order, in one place: config → logger → database → migrations → keys → first admin →
+ * The boot order, in one place: config → logger → database → migrations → keys (JWT, encryption) → first admin →
  * services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it backwards:
  * stop accepting, drain HTTP and WebSocket, close the database.
  */
@@ -66,7 +67,10 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const authenticator = new Authenticator(jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_CACHE_SECONDS * 1000);
     await ensureAdmin(em, config, logger, options.print ?? ((line) => console.log(line)));
 
-    const services = createServices({ authenticator, refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS });
+    const keyring = Keyring.parse(config.BERTH_ENCRYPTION_KEYS ?? (await getOrCreateSetting(em, 'encryption_keys', () => Keyring.generateSpec())));
+    if (!config.BERTH_ENCRYPTION_KEYS) logger.warn({}, 'BERTH_ENCRYPTION_KEYS is not set: secrets are encrypted with a key kept in the same database');
+
+    const services = createServices({ authenticator, config, keyring });
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 

@@ -1,4 +1,4 @@
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Identity, KnownIdentity } from '../auth/identity.js';
 import { newOpaqueToken, parseOpaqueToken, secretMatches, hashSecret } from '../auth/opaque-token.js';
@@ -32,19 +32,25 @@ export class AuthService {
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash), password);
     if (!user || !user.passwordHash || !ok) throw unauthenticated(INVALID_LOGIN);
     if (!user.isActive) throw unauthenticated('User is inactive');
-    return ctx.em.transactional(async (em) => {
-      const refresh = newOpaqueToken();
-      const session = em.create(UserSession, {
-        id: refresh.id,
-        user,
-        refreshSecretHash: hashSecret(refresh.secret),
-        expiresAt: new Date(Date.now() + this.refreshTokenTtlSeconds * 1000),
-        createdAt: new Date(),
-      });
-      user.lastLoginAt = new Date();
-      await em.flush();
-      return this.tokens(user, session.id, refresh.token);
+    return ctx.em.transactional((em) => this.openSession(ctx, em, user));
+  }
+
+  /**
+   * Starts a session for a user who has just proven who they are (password or single sign-on),
+   * inside the caller's transaction. The rest of the request then acts as that user.
+   */
+  async openSession(ctx: ServiceContext, em: EntityManager, user: User): Promise<AuthTokens> {
+    const refresh = newOpaqueToken();
+    const session = em.create(UserSession, {
+      id: refresh.id,
+      user,
+      refreshSecretHash: hashSecret(refresh.secret),
+      expiresAt: new Date(Date.now() + this.refreshTokenTtlSeconds * 1000),
+      createdAt: new Date(),
     });
+    user.lastLoginAt = new Date();
+    await em.flush();
+    return this.tokens(ctx, user, session.id, refresh.token);
   }
 
   /**
@@ -75,7 +81,7 @@ export class AuthService {
     if (outcome === 'expired') throw unauthenticated('Refresh token expired or revoked');
     if (outcome === 'reused') throw unauthenticated('Refresh token already used; the session has been revoked');
     if (outcome === 'inactive') throw unauthenticated('User is inactive');
-    return this.tokens(outcome.user, outcome.sessionId, outcome.token);
+    return this.tokens(ctx, outcome.user, outcome.sessionId, outcome.token);
   }
 
   /** Ends the caller's session (or the one the refresh token names): its access tokens stop working. */
@@ -91,7 +97,11 @@ export class AuthService {
     return requireIdentity(ctx);
   }
 
-  private async tokens(user: User, sessionId: string, refreshToken: string): Promise<AuthTokens> {
+  private async tokens(ctx: ServiceContext, user: User, sessionId: string, refreshToken: string): Promise<AuthTokens> {
+    // what the response selects of the user is read with the new session's rights
+    ctx.identity = { kind: 'user', user, sessionId };
+    ctx.authError = undefined;
+    ctx.grantsMemo = undefined;
     const access = await this.authenticator.issueAccessToken({ User: user.id }, sessionId);
     return { accessToken: access.token, refreshToken, expiresAt: access.expiresAt, user };
   }

@@ -1,4 +1,7 @@
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Keyring } from '../auth/encryption.js';
+import type { Config } from '../config/config.js';
+import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
 import { BotTokenService } from './bot-token.service.js';
 import { BotService } from './bot.service.js';
@@ -25,9 +28,17 @@ import { UserService } from './user.service.js';
 import { WebAppService } from './web-app.service.js';
 
 /** One instance of every service, built once at boot and shared by GraphQL, REST and WebSocket handlers. */
-export function createServices(deps: { authenticator: Authenticator; refreshTokenTtlSeconds: number }) {
+export interface ServiceDeps {
+  authenticator: Authenticator;
+  config: Config;
+  /** encrypts secret contents and cluster credentials at rest */
+  keyring: Keyring;
+}
+
+export function createServices(deps: ServiceDeps) {
   return {
-    auth: new AuthService(deps.authenticator, deps.refreshTokenTtlSeconds),
+    auth: new AuthService(deps.authenticator, deps.config.REFRESH_TOKEN_TTL_SECONDS),
+    auditRecords: new AuditRecordService(),
     serverInfo: new ServerInfoService(),
     users: new UserService(),
     groups: new GroupService(),

@@ -1,7 +1,8 @@
 import type { EntityClass } from '@mikro-orm/core';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
-import { requireIdentity, type ServiceContext } from './context.js';
+import { keepVisible, scopeWhere } from '../policy/visibility.js';
+import type { ServiceContext } from './context.js';
 import type { OrderSpec } from './loaders.js';
 import { paginate, type Page, type PageRequest } from './pagination.js';
 
@@ -36,15 +37,19 @@ export interface ReadSpec<T, F> {
 export class ReadService<T extends { id: string }, F extends object> {
   constructor(protected readonly spec: ReadSpec<T, F>) {}
 
+  /** null when missing or outside the caller's scope: the two look the same. */
   async findById(ctx: ServiceContext, id: string): Promise<T | null> {
-    requireIdentity(ctx);
-    return ctx.loaders.byId(this.spec.entity).load(assertUuid(id, 'id'));
+    const grants = await ctx.grants();
+    const row = await ctx.loaders.byId(this.spec.entity).load(assertUuid(id, 'id'));
+    const [visible] = await keepVisible(ctx, grants, this.spec.entity, [row]);
+    return visible;
   }
 
+  /** Only rows inside the caller's scope, filtered in SQL so pages and counts agree with it. */
   async list(ctx: ServiceContext, filter: F | null | undefined, page: PageRequest): Promise<Page<T>> {
-    requireIdentity(ctx);
+    const scope = scopeWhere(await ctx.grants(), this.spec.entity as EntityClass<unknown>);
     const where = await this.spec.where(filter ?? ({} as F), ctx);
-    return paginate(ctx.em, this.spec.entity, where, this.spec.order, page);
+    return paginate(ctx.em, this.spec.entity, scope ? { $and: [where, scope] } : where, this.spec.order, page);
   }
 }
 

@@ -1,0 +1,60 @@
+import type { EntityClass } from '@mikro-orm/core';
+import { EnvUserRole, UserDeploymentRole } from '../entities/enums.js';
+import { DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import type { ServiceContext } from '../services/context.js';
+import { assertUuid } from '../services/read-service.js';
+import { kindKey, type Grants } from './grants.js';
+import { keepVisible } from './visibility.js';
+
+export const forbidden = (message = "You don't have permission to perform this operation") => new DomainError(ErrorCode.FORBIDDEN, message);
+
+/**
+ * The row with this id if the caller may see it; NOT_FOUND otherwise, whether it is missing or out
+ * of scope. Writes start here, so a caller learns nothing about objects outside its envs.
+ */
+export async function findVisible<T extends { id: string }>(ctx: ServiceContext, entity: EntityClass<T>, id: string, field = 'id'): Promise<T> {
+  const row = await ctx.loaders.byId(entity).load(assertUuid(id, field));
+  const [visible] = await keepVisible(ctx, await ctx.grants(), entity, [row]);
+  if (!visible) throw notFound(entity.name);
+  return visible;
+}
+
+export async function requireSiteAdmin(ctx: ServiceContext): Promise<Grants> {
+  const g = await ctx.grants();
+  if (!g.siteAdmin) throw forbidden('Only site admins may do this');
+  return g;
+}
+
+export const isEnvAdmin = (g: Grants, envId: string | null | undefined) => g.siteAdmin || (!!envId && g.envRoles.get(envId) === EnvUserRole.Admin);
+
+/** Env Admin: manages the env's permissions, secrets and settings. */
+export async function requireEnvAdmin(ctx: ServiceContext, envId: string | null | undefined): Promise<Grants> {
+  const g = await ctx.grants();
+  if (!isEnvAdmin(g, envId)) throw forbidden('Only admins of this env may do this');
+  return g;
+}
+
+/**
+ * A deployment-kind role in an env: Owner creates and deletes deployments of the kind, Maintainer
+ * (or Owner) edits them. Env Admins hold both. A cluster outside any env has no owners.
+ */
+export function hasKindRole(g: Grants, envId: string | null | undefined, kindId: string, role: UserDeploymentRole): boolean {
+  if (!envId) return g.siteAdmin;
+  if (isEnvAdmin(g, envId)) return true;
+  const held = g.kindRoles.get(kindKey(envId, kindId));
+  return role === UserDeploymentRole.Owner ? held === UserDeploymentRole.Owner : held !== undefined;
+}
+
+export async function requireKindRole(ctx: ServiceContext, envId: string | null | undefined, kindId: string, role: UserDeploymentRole): Promise<Grants> {
+  const g = await ctx.grants();
+  if (!hasKindRole(g, envId, kindId, role)) throw forbidden(`Only ${role}s of this deployment kind in this env may do this`);
+  return g;
+}
+
+/** Maintainer of a deployment: a kind Maintainer or Owner in its env, or the deployment itself acting with its own token. */
+export async function requireDeploymentMaintainer(ctx: ServiceContext, deployment: { id: string; kind: { id: string } }, envId: string | null | undefined): Promise<Grants> {
+  const g = await ctx.grants();
+  if (g.identity.kind === 'deployment' && g.identity.deployment.id === deployment.id) return g;
+  if (!hasKindRole(g, envId, deployment.kind.id, UserDeploymentRole.Maintainer)) throw forbidden('Only maintainers of this deployment may do this');
+  return g;
+}

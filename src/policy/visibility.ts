@@ -1,0 +1,178 @@
+import type { EntityClass } from '@mikro-orm/core';
+import {
+  AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
+  DeploymentTask, Env, EnvUserPermission, Group, HelmChart, HelmRegistry, HelmTagFormat, K8sCluster, K8sNamespace,
+  K8sResource, K8sServiceAccount, Secret, User, UserToken, WebApp,
+} from '../entities/index.js';
+import { EnvUserRole } from '../entities/enums.js';
+import type { ServiceContext } from '../services/context.js';
+import type { Where } from '../services/read-service.js';
+import { adminOfSomeEnv, type Grants } from './grants.js';
+
+type Row = { id: string } & Record<string, unknown>;
+
+/**
+ * Who may see a row of one aggregate, stated once and used two ways: as a filter for lists
+ * (`where`, null when the caller sees every row) and as a check on a row already loaded
+ * (by id and through relations). An object out of scope looks exactly like a missing one.
+ */
+interface VisibilityRule {
+  where(g: Grants): Where | null;
+  visible(g: Grants, row: Row, ctx: ServiceContext): boolean | Promise<boolean>;
+}
+
+const NOTHING: Where = { id: { $in: [] } };
+
+/** Envs where the caller holds any role: an env role, or a deployment-kind role there. */
+export function visibleEnvIds(g: Grants): Set<string> {
+  const ids = new Set(g.envRoles.keys());
+  for (const key of g.kindRoles.keys()) ids.add(key.slice(0, key.indexOf('/')));
+  return ids;
+}
+
+const everyone: VisibilityRule = { where: () => null, visible: () => true };
+const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOTHING), visible: (g) => g.siteAdmin };
+
+/** Rows inside an env, reached from the row through `path` (relation names ending at the env). */
+function insideEnv(path: string[]): VisibilityRule {
+  return {
+    where(g) {
+      if (g.siteAdmin) return null;
+      let where: Where = { $in: [...visibleEnvIds(g)] };
+      for (const step of [...path].reverse()) where = { [step]: where };
+      return path.length ? where : { id: where };
+    },
+    async visible(g, row, ctx) {
+      if (g.siteAdmin) return true;
+      const envId = await envIdOf(ctx, row, path);
+      return !!envId && visibleEnvIds(g).has(envId);
+    },
+  };
+}
+
+/** Follows `path` from a row to its env id, loading each intermediate row through the request's batch loaders. */
+async function envIdOf(ctx: ServiceContext, row: Row, path: string[]): Promise<string | null> {
+  if (!path.length) return row.id;
+  let current: Row | null = row;
+  let meta = ctx.em.getMetadata().get(row.constructor as EntityClass<Row>);
+  for (const [i, step] of path.entries()) {
+    const ref = current?.[step] as { id: string } | null | undefined;
+    if (!ref) return null;
+    if (i === path.length - 1) return ref.id;
+    const target = meta.properties[step].targetMeta!;
+    current = (await ctx.loaders.byId(target.class as EntityClass<Row>).load(ref.id)) as Row | null;
+    meta = target;
+  }
+  return null;
+}
+
+const users: VisibilityRule = {
+  // Lighthouse: yourself and users of a strictly lower auth level; env Admins also see everyone they could grant a role to
+  where(g) {
+    if (g.siteAdmin || adminOfSomeEnv(g)) return null;
+    if (g.identity.kind !== 'user') return NOTHING;
+    return { $or: [{ id: g.identity.user.id }, { authLevel: { $lt: g.identity.user.authLevel } }] };
+  },
+  visible(g, row) {
+    if (g.siteAdmin || adminOfSomeEnv(g)) return true;
+    if (g.identity.kind !== 'user') return false;
+    return row.id === g.identity.user.id || (row as unknown as User).authLevel < g.identity.user.authLevel;
+  },
+};
+
+const bots: VisibilityRule = {
+  where: (g) => (g.siteAdmin || adminOfSomeEnv(g) ? null : g.identity.kind === 'bot' ? { id: g.identity.bot.id } : NOTHING),
+  visible: (g, row) => g.siteAdmin || adminOfSomeEnv(g) || (g.identity.kind === 'bot' && g.identity.bot.id === row.id),
+};
+
+const userTokens: VisibilityRule = {
+  where: (g) => (g.siteAdmin ? null : g.identity.kind === 'user' ? { user: g.identity.user.id } : NOTHING),
+  visible: (g, row) => g.siteAdmin || (g.identity.kind === 'user' && (row as unknown as UserToken).user.id === g.identity.user.id),
+};
+
+/** Kubportal: your own groups, and the web apps your groups show. */
+const memberOf = (ids: (g: Grants) => Set<string>): VisibilityRule => ({
+  where: (g) => (g.siteAdmin ? null : { id: { $in: [...ids(g)] } }),
+  visible: (g, row) => g.siteAdmin || ids(g).has(row.id),
+});
+
+/** Namespaces and service accounts of clusters in your envs, and your own service account. */
+const serviceAccounts: VisibilityRule = {
+  where(g) {
+    const inside = insideEnv(['namespace', 'cluster', 'env']).where(g);
+    const own = g.identity.kind === 'user' ? g.identity.user.serviceAccount?.id : undefined;
+    return inside && own ? { $or: [inside, { id: own }] } : inside;
+  },
+  async visible(g, row, ctx) {
+    const own = g.identity.kind === 'user' && g.identity.user.serviceAccount?.id === row.id;
+    return own || insideEnv(['namespace', 'cluster', 'env']).visible(g, row, ctx);
+  },
+};
+
+/** Global resource types (no env) are catalog entries; the rest belong to their env. */
+const resourceTypes: VisibilityRule = {
+  where(g) {
+    const inside = insideEnv(['env']).where(g);
+    return inside ? { $or: [{ env: null }, inside] } : null;
+  },
+  visible: (g, row, ctx) => !(row as unknown as DeploymentResourceType).env || insideEnv(['env']).visible(g, row, ctx),
+};
+
+/** Site admins read every record; env Admins those of their envs. */
+const auditRecords: VisibilityRule = {
+  where(g) {
+    if (g.siteAdmin) return null;
+    const adminEnvs = [...g.envRoles].filter(([, role]) => role === EnvUserRole.Admin).map(([id]) => id);
+    return { env: { $in: adminEnvs } };
+  },
+  visible(g, row) {
+    const env = (row as unknown as AuditRecord).env;
+    return g.siteAdmin || (!!env && g.envRoles.get(env) === EnvUserRole.Admin);
+  },
+};
+
+/** Every exposed aggregate has exactly one rule; an aggregate without one is visible to nobody. */
+const rules = new Map<EntityClass<unknown>, VisibilityRule>([
+  // catalogs
+  [DeploymentKind, everyone],
+  [HelmRegistry, everyone],
+  [HelmChart, everyone],
+  [HelmTagFormat, everyone],
+  [DeploymentResourceType, resourceTypes],
+  // people and credentials
+  [User, users],
+  [Bot, bots],
+  [UserToken, userTokens],
+  [BotToken, siteAdminsOnly],
+  [Group, memberOf((g) => g.groupIds)],
+  [WebApp, memberOf((g) => g.webAppIds)],
+  // everything inside an env
+  [Env, insideEnv([])],
+  [EnvUserPermission, insideEnv(['env'])],
+  [DeploymentPermission, insideEnv(['env'])],
+  [Secret, insideEnv(['env'])],
+  [K8sCluster, insideEnv(['env'])],
+  [K8sNamespace, insideEnv(['cluster', 'env'])],
+  [K8sServiceAccount, serviceAccounts],
+  [Deployment, insideEnv(['cluster', 'env'])],
+  [DeploymentTask, insideEnv(['cluster', 'env'])],
+  [K8sResource, insideEnv(['cluster', 'env'])],
+  [DeploymentResource, insideEnv(['deployment', 'cluster', 'env'])],
+  [AuditRecord, auditRecords],
+]);
+
+function ruleOf(entity: EntityClass<unknown>): VisibilityRule {
+  return rules.get(entity) ?? { where: () => NOTHING, visible: () => false };
+}
+
+/** The list filter for this caller; null when every row is visible. */
+export function scopeWhere(g: Grants, entity: EntityClass<unknown>): Where | null {
+  return ruleOf(entity).where(g);
+}
+
+/** Keeps the rows this caller may see, in order; the others become null. */
+export async function keepVisible<T extends { id: string }>(ctx: ServiceContext, g: Grants, entity: EntityClass<T>, rows: readonly (T | null)[]): Promise<(T | null)[]> {
+  const rule = ruleOf(entity as EntityClass<unknown>);
+  const verdicts = await Promise.all(rows.map((row) => (row ? rule.visible(g, row as unknown as Row, ctx) : false)));
+  return rows.map((row, i) => (verdicts[i] ? row : null));
+}

@@ -1,0 +1,97 @@
+import {
+  CheckConstraintViolationException, ForeignKeyConstraintViolationException, NotNullConstraintViolationException,
+  UniqueConstraintViolationException, wrap,
+} from '@mikro-orm/core';
+import { AuditRecord } from '../entities/index.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { transactionContext, type ServiceContext } from './context.js';
+
+/** What one mutation did to one object, for the audit trail. Snapshots must already be free of secrets. */
+export interface AuditEntry {
+  targetType: string;
+  targetId?: string | null;
+  /** the env the object belongs to, so that env's Admins can read the record */
+  envId?: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+export type Audit = (entry: AuditEntry) => void;
+
+/**
+ * Every write goes through here: one database transaction around the work and its audit records,
+ * so on any error nothing is written. Constraint violations come back as domain errors (CONFLICT,
+ * BAD_USER_INPUT), never as raw database errors.
+ */
+export async function runMutation<T>(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<T>): Promise<T> {
+  // read outside the transaction: the embedded database has a single connection, held by the transaction
+  if (ctx.identity.kind !== 'anonymous' || ctx.authError) await ctx.grants();
+  try {
+    return await ctx.em.transactional(async (em) => {
+      const entries: AuditEntry[] = [];
+      const result = await work(transactionContext(ctx, em), (entry) => entries.push(entry));
+      // written in a flush of their own: a failing write above must not be masked by the audit insert
+      await em.flush();
+      const actor = actorOf(ctx);
+      for (const entry of entries) {
+        em.persist(
+          Object.assign(new AuditRecord(), {
+            ...actor,
+            operation,
+            targetType: entry.targetType,
+            targetId: entry.targetId ?? null,
+            env: entry.envId ?? null,
+            before: entry.before ?? null,
+            after: entry.after ?? null,
+            requestId: ctx.requestId,
+          }),
+        );
+      }
+      await em.flush();
+      return result;
+    });
+  } catch (err) {
+    throw asDomainError(err);
+  }
+}
+
+function actorOf(ctx: ServiceContext): { actorKind: string; actorId: string | null } {
+  const identity = ctx.identity;
+  switch (identity.kind) {
+    case 'user':
+      return { actorKind: 'user', actorId: identity.user.id };
+    case 'bot':
+      return { actorKind: 'bot', actorId: identity.bot.id };
+    case 'deployment':
+      return { actorKind: 'deployment', actorId: identity.deployment.id };
+    case 'anonymous':
+      return { actorKind: 'anonymous', actorId: null };
+  }
+}
+
+/** An entity's columns as JSON for the audit trail; hidden properties (hashes, ciphertexts) are left out by toObject. */
+export function snapshot(entity: object, omit: string[] = []): Record<string, unknown> {
+  const plain = wrap(entity).toObject() as Record<string, unknown>;
+  for (const key of omit) delete plain[key];
+  return plain;
+}
+
+/** A constraint the database enforced (unique, foreign key, check) becomes a domain error; anything else stays unexpected. */
+export function asDomainError(err: unknown): unknown {
+  if (err instanceof DomainError) return err;
+  if (err instanceof UniqueConstraintViolationException) {
+    return new DomainError(ErrorCode.CONFLICT, `Already exists: ${describeConstraint(err)}`);
+  }
+  if (err instanceof ForeignKeyConstraintViolationException) {
+    return new DomainError(ErrorCode.CONFLICT, `Still referenced, or refers to something missing: ${describeConstraint(err)}`);
+  }
+  if (err instanceof NotNullConstraintViolationException || err instanceof CheckConstraintViolationException) {
+    return new DomainError(ErrorCode.BAD_USER_INPUT, `Invalid value: ${describeConstraint(err)}`);
+  }
+  return err;
+}
+
+/** The constraint's name (which names its table and columns), never the SQL or the values. */
+function describeConstraint(err: { constraint?: string; message: string }): string {
+  return err.constraint ?? /constraint "([^"]+)"/.exec(err.message)?.[1] ?? 'a database constraint';
+}
