@@ -1,14 +1,7 @@
-import { Arg, createUnionType, Ctx, Field, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, createUnionType, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { Bot, Deployment, User } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
-
-@ObjectType({ description: 'Returned by login and refreshToken; the refresh token is shown only here' })
-class AuthPayload {
-  @Field({ description: 'JWT (HS256) for "Authorization: Bearer"' }) accessToken!: string;
-  @Field({ description: 'single use: each refresh returns a new one' }) refreshToken!: string;
-  @Field({ description: 'when the access token expires' }) expiresAt!: Date;
-  @Field(() => User) user!: User;
-}
+import { AuthPayload } from './auth-payload.js';
 
 const Caller = createUnionType({
   name: 'Caller',

@@ -86,6 +86,22 @@ export class Authenticator {
     this.cache.delete(`session:${sessionId}`);
   }
 
+  /** A revoked API token stops working here at once. */
+  forgetToken(tokenId: string): void {
+    this.cache.delete(`token:${tokenId}`);
+  }
+
+  /**
+   * Every cached credential of a user or bot whose row changed (deactivated, admin rights, deleted)
+   * is read again on its next use. A scan: such changes are rare and the cache is bounded.
+   */
+  forgetIdentity(kind: 'user' | 'bot', id: string): void {
+    for (const [key, { verified }] of this.cache) {
+      const row = verified.kind === 'user' ? verified.user : verified.kind === 'bot' ? verified.bot : undefined;
+      if (verified.kind === kind && row?.id === id) this.cache.delete(key);
+    }
+  }
+
   private async identifyJwt(em: SqlEntityManager, token: string): Promise<Identity> {
     // a token string already verified is the same token: skip the signature check (its expiry still applies)
     const seen = this.verifiedTokens.get(token);

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
+import { Bot, BotToken, DeploymentPermission, EnvUserPermission, User, UserToken } from '../../src/entities/index.js';
+import type { EnvUserRole, UserDeploymentRole } from '../../src/entities/enums.js';
+import { build } from './fixtures.js';
+import type { TestServer } from './server.js';
+
+/** A caller for tests: its id and the headers that authenticate it. */
+export interface Caller {
+  id: string;
+  headers: Record<string, string>;
+}
+
+/** A user with an API token (no password hashing, so it is cheap to make many). */
+export async function createUser(server: TestServer, fields: Partial<User> = {}): Promise<Caller> {
+  const em = server.em.fork();
+  const name = fields.username ?? `user-${randomUUID().slice(0, 8)}`;
+  const user = build(User, { username: name, email: `${name}@example.com`, displayName: name, ...fields });
+  const token = newOpaqueToken();
+  em.persist([user, build(UserToken, { id: token.id, user, secretHash: hashSecret(token.secret) })]);
+  await em.flush();
+  return { id: user.id, headers: { 'x-platz-token': token.token } };
+}
+
+/** A bot with an API token. */
+export async function createBot(server: TestServer, displayName = `bot-${randomUUID().slice(0, 8)}`): Promise<Caller> {
+  const em = server.em.fork();
+  const bot = build(Bot, { displayName });
+  const token = newOpaqueToken();
+  em.persist([bot, build(BotToken, { id: token.id, bot, secretHash: hashSecret(token.secret) })]);
+  await em.flush();
+  return { id: bot.id, headers: { 'x-platz-token': token.token } };
+}
+
+type Holder = { userId: string } | { botId: string };
+const holderOf = (who: Holder) => ('userId' in who ? { user: who.userId } : { bot: who.botId });
+
+export async function grantEnvRole(server: TestServer, envId: string, who: Holder, role: EnvUserRole): Promise<void> {
+  const em = server.em.fork();
+  em.persist(em.create(EnvUserPermission, { env: envId, ...holderOf(who), role } as never));
+  await em.flush();
+}
+
+export async function grantKindRole(server: TestServer, envId: string, kindId: string, who: Holder, role: UserDeploymentRole): Promise<void> {
+  const em = server.em.fork();
+  em.persist(em.create(DeploymentPermission, { env: envId, kind: kindId, ...holderOf(who), role } as never));
+  await em.flush();
+}
+
+/** A deployment acting with its own token, as the worker would mint it. */
+export async function deploymentCaller(server: TestServer, deploymentId: string): Promise<Caller> {
+  const [setting] = await server.sql<{ value: string }>(`select value from settings where key = 'jwt_secret'`);
+  const jwt = await new SignJWT({ identity: { Deployment: deploymentId } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(setting.value));
+  return { id: deploymentId, headers: { authorization: `Bearer ${jwt}` } };
+}
