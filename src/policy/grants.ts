@@ -32,9 +32,9 @@ const USER_GRANTS_SQL = `
   union all
   select 'kind', env_id, kind_id, role::text from deployment_permissions where user_id = ?
   union all
-  select 'group', id, null, case when can_admin then 'admin' end from my_groups
+  select 'group', id, null::uuid, case when can_admin then 'admin' end from my_groups
   union all
-  select distinct 'webapp', gw.web_app_id, null, null from group_web_apps gw
+  select distinct 'webapp', gw.web_app_id, null::uuid, null::text from group_web_apps gw
     join web_apps w on w.id = gw.web_app_id
     where w.link_show and gw.group_id in (select id from my_groups)`;
 
