@@ -1,9 +1,9 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { Bot, DeploymentKind, DeploymentPermission, Env, User } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadOne, loadRequired } from '../src/graphql/relations.js';
-import { DeploymentPermissionFilter } from '../src/services/deployment-permission.service.js';
+import { CreateDeploymentPermissionInput, DeploymentPermissionFilter } from '../src/services/deployment-permission.service.js';
 
 @Resolver(() => DeploymentPermission)
 export class DeploymentPermissionResolver extends ReadResolver({
@@ -13,6 +13,19 @@ export class DeploymentPermissionResolver extends ReadResolver({
   plural: 'deploymentPermissions',
   service: (s) => s.deploymentPermissions,
 }) {
+  @Mutation(() => DeploymentPermission, { description: 'Env Admins: gives a user or a bot a deployment-kind role in the env' })
+  createDeploymentPermission(
+    @Arg('input', () => CreateDeploymentPermissionInput) input: CreateDeploymentPermissionInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<DeploymentPermission> {
+    return ctx.services.deploymentPermissions.create(ctx, input);
+  }
+
+  @Mutation(() => ID, { description: "Env Admins of the permission's env" })
+  deleteDeploymentPermission(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    return ctx.services.deploymentPermissions.delete(ctx, id);
+  }
+
   @FieldResolver(() => Env)
   env(@Root() p: DeploymentPermission, @Ctx() ctx: GraphQLContext): Promise<Env> {
     return loadRequired(ctx, Env, p.env);

@@ -1,10 +1,10 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import { Bot, Deployment, DeploymentTask, K8sCluster, User } from '../src/entities/index.js';
 import { DeploymentTaskOperationUnion, toOperationObject } from '../src/entities/deployment-task-operation.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadOne, loadRequired } from '../src/graphql/relations.js';
-import { DeploymentTaskFilter } from '../src/services/deployment-task.service.js';
+import { CreateDeploymentTaskInput, DeploymentTaskFilter } from '../src/services/deployment-task.service.js';
 
 @Resolver(() => DeploymentTask)
 export class DeploymentTaskResolver extends ReadResolver({
@@ -14,6 +14,20 @@ export class DeploymentTaskResolver extends ReadResolver({
   plural: 'deploymentTasks',
   service: (s) => s.deploymentTasks,
 }) {
+  @Mutation(() => DeploymentTask, { description: 'Maintainer of the deployment: invokes a chart action or restarts one of its K8s resources' })
+  createDeploymentTask(@Arg('input', () => CreateDeploymentTaskInput) input: CreateDeploymentTaskInput, @Ctx() ctx: GraphQLContext): Promise<DeploymentTask> {
+    return ctx.services.deploymentTasks.create(ctx, input);
+  }
+
+  @Mutation(() => DeploymentTask, { description: "a Pending task: by its actor, an Admin of its env or a site admin" })
+  cancelDeploymentTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<DeploymentTask> {
+    return ctx.services.deploymentTasks.cancel(ctx, id, reason);
+  }
+
   @FieldResolver(() => DeploymentTaskOperationUnion)
   operation(@Root() task: DeploymentTask): object {
     return toOperationObject(task.operation);

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import {
   Deployment, DeploymentKind, DeploymentResource, DeploymentTask, Env, HelmChart, K8sCluster, K8sResource,
 } from '../src/entities/index.js';
@@ -6,7 +6,7 @@ import { childLimit } from '../src/graphql/child-limit.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadMany, loadOne, loadRequired } from '../src/graphql/relations.js';
-import { DeploymentFilter } from '../src/services/deployment.service.js';
+import { CreateDeploymentInput, DeploymentFilter, UpdateDeploymentInput } from '../src/services/deployment.service.js';
 
 const newestTaskFirst = [{ field: 'createdAt', direction: 'DESC' }] as const;
 
@@ -18,6 +18,25 @@ export class DeploymentResolver extends ReadResolver({
   plural: 'deployments',
   service: (s) => s.deployments,
 }) {
+  @Mutation(() => Deployment, { description: 'kind Owner in the cluster\'s env; creates an Install task unless disabled' })
+  createDeployment(@Arg('input', () => CreateDeploymentInput) input: CreateDeploymentInput, @Ctx() ctx: GraphQLContext): Promise<Deployment> {
+    return ctx.services.deployments.create(ctx, input);
+  }
+
+  @Mutation(() => Deployment, { description: 'Maintainer of the deployment; derives Install, Recreate, Upgrade, Uninstall and Reinstall tasks' })
+  updateDeployment(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateDeploymentInput) input: UpdateDeploymentInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Deployment> {
+    return ctx.services.deployments.update(ctx, id, input);
+  }
+
+  @Mutation(() => Deployment, { description: 'kind Owner; marks it Deleting with an Uninstall task, the worker removes it' })
+  deleteDeployment(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Deployment> {
+    return ctx.services.deployments.delete(ctx, id);
+  }
+
   @FieldResolver(() => K8sCluster)
   cluster(@Root() d: Deployment, @Ctx() ctx: GraphQLContext): Promise<K8sCluster> {
     return loadRequired(ctx, K8sCluster, d.cluster);

@@ -1,9 +1,9 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { DeploymentKind, HelmChart, HelmRegistry, HelmTagFormat } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadOne, loadRequired } from '../src/graphql/relations.js';
-import { HelmChartFilter } from '../src/services/helm-chart.service.js';
+import { HelmChartFilter, RegisterHelmChartInput } from '../src/services/helm-chart.service.js';
 
 @Resolver(() => HelmChart)
 export class HelmChartResolver extends ReadResolver({
@@ -13,6 +13,11 @@ export class HelmChartResolver extends ReadResolver({
   plural: 'helmCharts',
   service: (s) => s.helmCharts,
 }) {
+  @Mutation(() => HelmChart, { description: 'Site admins: records a pushed chart, its tag parsed by the tag formats' })
+  registerHelmChart(@Arg('input', () => RegisterHelmChartInput) input: RegisterHelmChartInput, @Ctx() ctx: GraphQLContext): Promise<HelmChart> {
+    return ctx.services.helmCharts.register(ctx, input);
+  }
+
   @FieldResolver(() => HelmRegistry)
   helmRegistry(@Root() chart: HelmChart, @Ctx() ctx: GraphQLContext): Promise<HelmRegistry> {
     return loadRequired(ctx, HelmRegistry, chart.helmRegistry);

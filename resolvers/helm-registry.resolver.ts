@@ -1,9 +1,9 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadMany, loadRequired } from '../src/graphql/relations.js';
-import { HelmRegistryFilter } from '../src/services/helm-registry.service.js';
+import { CreateHelmRegistryInput, HelmRegistryFilter } from '../src/services/helm-registry.service.js';
 import { childLimit } from '../src/graphql/child-limit.js';
 
 @Resolver(() => HelmRegistry)
@@ -14,6 +14,16 @@ export class HelmRegistryResolver extends ReadResolver({
   plural: 'helmRegistries',
   service: (s) => s.helmRegistries,
 }) {
+  @Mutation(() => HelmRegistry, { description: "Site admins; without kindId the kind is named after the repo, as in Platz" })
+  createHelmRegistry(@Arg('input', () => CreateHelmRegistryInput) input: CreateHelmRegistryInput, @Ctx() ctx: GraphQLContext): Promise<HelmRegistry> {
+    return ctx.services.helmRegistries.create(ctx, input);
+  }
+
+  @Mutation(() => HelmRegistry, { description: 'Site admins' })
+  setHelmRegistryIcon(@Arg('id', () => ID) id: string, @Arg('faIcon') faIcon: string, @Ctx() ctx: GraphQLContext): Promise<HelmRegistry> {
+    return ctx.services.helmRegistries.setIcon(ctx, id, faIcon);
+  }
+
   @FieldResolver(() => DeploymentKind)
   kind(@Root() registry: HelmRegistry, @Ctx() ctx: GraphQLContext): Promise<DeploymentKind> {
     return loadRequired(ctx, DeploymentKind, registry.kind);

@@ -1,5 +1,6 @@
-import { Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { HelmTagFormat } from '../src/entities/index.js';
+import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { HelmTagFormatFilter } from '../src/services/helm-tag-format.service.js';
 
@@ -10,4 +11,14 @@ export class HelmTagFormatResolver extends ReadResolver({
   single: 'helmTagFormat',
   plural: 'helmTagFormats',
   service: (s) => s.helmTagFormats,
-}) {}
+}) {
+  @Mutation(() => HelmTagFormat, { description: 'Site admins: a regex with named groups version, revision, branch, commit ((?P<name>…) accepted)' })
+  createHelmTagFormat(@Arg('pattern') pattern: string, @Ctx() ctx: GraphQLContext): Promise<HelmTagFormat> {
+    return ctx.services.helmTagFormats.create(ctx, pattern);
+  }
+
+  @Mutation(() => ID, { description: 'Site admins; charts keep the fields parsed with it' })
+  deleteHelmTagFormat(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    return ctx.services.helmTagFormats.delete(ctx, id);
+  }
+}

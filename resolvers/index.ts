@@ -20,6 +20,7 @@ import { K8sResourceResolver } from './k8s-resource.resolver.js';
 import { K8sServiceAccountResolver } from './k8s-service-account.resolver.js';
 import { SecretResolver } from './secret.resolver.js';
 import { ServerInfoResolver } from './server-info.resolver.js';
+import { SingleSignOnResolver } from './single-sign-on.resolver.js';
 import { UserTokenResolver } from './user-token.resolver.js';
 import { UserResolver } from './user.resolver.js';
 import { WebAppResolver } from './web-app.resolver.js';
@@ -29,5 +30,5 @@ export const resolvers = [
   K8sClusterResolver, K8sNamespaceResolver, K8sServiceAccountResolver, DeploymentKindResolver, HelmRegistryResolver,
   HelmTagFormatResolver, HelmChartResolver, DeploymentResolver, DeploymentPermissionResolver, DeploymentTaskResolver,
   DeploymentResourceTypeResolver, DeploymentResourceResolver, K8sResourceResolver, SecretResolver, UserTokenResolver,
-  BotResolver, BotTokenResolver,
+  BotResolver, BotTokenResolver, SingleSignOnResolver,
 ] as const;

@@ -1,9 +1,11 @@
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Deployment, Env, K8sCluster, K8sNamespace, K8sResource } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadMany, loadOne } from '../src/graphql/relations.js';
-import { K8sClusterFilter } from '../src/services/k8s-cluster.service.js';
+import {
+  CreateClustersFromKubeconfigInput, K8sClusterFilter, KubeconfigContext, UpdateClusterInput,
+} from '../src/services/k8s-cluster.service.js';
 
 @Resolver(() => K8sCluster)
 export class K8sClusterResolver extends ReadResolver({
@@ -13,6 +15,33 @@ export class K8sClusterResolver extends ReadResolver({
   plural: 'k8sClusters',
   service: (s) => s.k8sClusters,
 }) {
+  @Query(() => [KubeconfigContext], { description: 'Site admins: the importable contexts of a kubeconfig (never its credentials)' })
+  kubeconfigContexts(@Arg('kubeconfig') kubeconfig: string, @Ctx() ctx: GraphQLContext): Promise<KubeconfigContext[]> {
+    return ctx.services.k8sClusters.kubeconfigContexts(ctx, kubeconfig);
+  }
+
+  @Mutation(() => [K8sCluster], { description: 'Site admins: one cluster per chosen context, credentials encrypted at rest' })
+  createClustersFromKubeconfig(
+    @Arg('input', () => CreateClustersFromKubeconfigInput) input: CreateClustersFromKubeconfigInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<K8sCluster[]> {
+    return ctx.services.k8sClusters.createFromKubeconfig(ctx, input);
+  }
+
+  @Mutation(() => K8sCluster, { description: 'Site admins' })
+  updateCluster(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateClusterInput) input: UpdateClusterInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<K8sCluster> {
+    return ctx.services.k8sClusters.update(ctx, id, input);
+  }
+
+  @Mutation(() => ID, { description: 'Site admins, once the cluster has no deployments' })
+  deleteCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    return ctx.services.k8sClusters.delete(ctx, id);
+  }
+
   @FieldResolver(() => Env, { nullable: true })
   env(@Root() cluster: K8sCluster, @Ctx() ctx: GraphQLContext): Promise<Env | null> {
     return loadOne(ctx, Env, cluster.env);

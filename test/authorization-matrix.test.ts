@@ -1,5 +1,6 @@
 import { getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { buildBerthSchema } from '../src/graphql/schema.js';
+import { CREDENTIAL_MUTATIONS, mutationCases, type MutationCase } from './support/matrix-mutations.js';
 import { expectedIds, seedWorld, WHO, type Who, type World } from './support/matrix-world.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -95,4 +96,37 @@ test('the matrix covers every list query and every seeded type', () => {
     expect([who, world.rows.some((r) => r.visibleTo.has(who))]).toEqual([who, true]);
     expect([who, world.rows.some((r) => !r.visibleTo.has(who))]).toEqual([who, who !== 'siteAdmin']);
   }
+});
+
+describe('writes', () => {
+  let cases: MutationCase[];
+  beforeAll(() => {
+    cases = mutationCases(server, world);
+  });
+
+  test('every mutation is in the matrix, except those that establish the caller (tested on their own)', async () => {
+    const schema = await buildBerthSchema();
+    const mutations = Object.keys(schema.getMutationType()!.getFields()).filter((f) => !CREDENTIAL_MUTATIONS.includes(f));
+    expect([...new Set(cases.map((c) => c.field))].filter((f) => mutations.includes(f)).sort()).toEqual(mutations.sort());
+  });
+
+  test.each(WHO.map((who) => [who]))('as %s: allowed calls succeed and are audited; denied ones are refused and write nothing', async (who) => {
+    const outcomes: string[] = [];
+    for (const c of cases) {
+      const { document, variables } = await c.prepare(who);
+      const [before] = await server.sql<{ n: number }>('select count(*)::int as n from audit_records');
+      const res = await server.gql<any, unknown>(document, variables, headersOf(who));
+      const [after] = await server.sql<{ n: number }>('select count(*)::int as n from audit_records');
+      const label = `${c.field}${c.variant ? ` (${c.variant})` : ''}`;
+      const code = res.errors?.[0]?.extensions?.code;
+      if (c.allowed.includes(who)) {
+        outcomes.push(`${label}: ${res.errors ? `refused ${code}: ${res.errors[0].message}` : document.startsWith('query') || after.n > before.n ? 'allowed' : 'allowed but not audited'}`);
+      } else {
+        const expected = who === 'anonymous' || who === 'inactiveUser' ? ['UNAUTHENTICATED'] : ['FORBIDDEN', 'NOT_FOUND'];
+        const refusedRight = expected.includes(code ?? '') && !res.data?.[c.field];
+        outcomes.push(`${label}: ${refusedRight ? (after.n === before.n ? 'denied' : 'denied but audited') : `expected denial, got ${code ?? 'success'}`}`);
+      }
+    }
+    expect(outcomes.filter((o) => !o.endsWith(': allowed') && !o.endsWith(': denied'))).toEqual([]);
+  });
 });

@@ -17,13 +17,14 @@ const FORBIDDEN = /password|hash|secretHash|contents|credential|kubeconfig(?!Con
 test('no field or argument exposes passwords, hashes, secret contents or credentials', () => {
   const exposed: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
-    if (type.name.startsWith('__') || !isObjectType(type)) continue;
+    // a mutation's name says what it does (changePassword), not what it returns
+    if (type.name.startsWith('__') || !isObjectType(type) || type === schema.getMutationType()) continue;
     for (const field of Object.values(type.getFields())) {
       if (FORBIDDEN.test(field.name)) exposed.push(`${type.name}.${field.name}`);
     }
   }
   expect(exposed).toEqual([]);
-  // the inputs that legitimately take a password are the login ones, never a stored value
+  // the inputs that legitimately take a password, secret contents or a kubeconfig: written, never read back
   const passwordInputs: string[] = [];
   for (const field of Object.values({ ...schema.getQueryType()!.getFields(), ...schema.getMutationType()!.getFields() })) {
     for (const arg of field.args) if (FORBIDDEN.test(arg.name)) passwordInputs.push(`${field.name}(${arg.name})`);
@@ -31,7 +32,11 @@ test('no field or argument exposes passwords, hashes, secret contents or credent
   for (const type of Object.values(schema.getTypeMap())) {
     if (isInputObjectType(type)) for (const f of Object.values(type.getFields())) if (FORBIDDEN.test(f.name)) passwordInputs.push(`${type.name}.${f.name}`);
   }
-  expect(passwordInputs).toEqual(['login(password)']);
+  expect(passwordInputs.sort()).toEqual([
+    'CreateClustersFromKubeconfigInput.kubeconfig', 'CreateSecretInput.contents', 'CreateUserInput.password', 'SignUpInput.password',
+    'UpdateSecretInput.contents', 'changePassword(currentPassword)', 'changePassword(newPassword)', 'kubeconfigContexts(kubeconfig)',
+    'login(password)',
+  ]);
 });
 
 test('every aggregate has a by-id field and a Relay connection list', () => {

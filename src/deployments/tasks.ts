@@ -3,18 +3,39 @@ import { Bot, Deployment, DeploymentTask, User } from '../entities/index.js';
 import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
 import type { ServiceContext } from '../services/context.js';
 
-/**
- * Who a task acts for: exactly the caller, whatever kind of identity it is (Platz could not record
- * bots). References of the transaction's unit of work, not the request's entities.
- */
-export function actingIdentity(tx: ServiceContext, identity: KnownIdentity): Pick<DeploymentTask, 'actingUser' | 'actingBot' | 'actingDeployment'> {
+/** The caller as a reference of the transaction's unit of work (not the request's entity): exactly one is set. */
+function callerReference(tx: ServiceContext, identity: KnownIdentity): { user?: User; bot?: Bot; deployment?: Deployment } {
   switch (identity.kind) {
     case 'user':
-      return { actingUser: tx.em.getReference(User, identity.user.id) };
+      return { user: tx.em.getReference(User, identity.user.id) };
     case 'bot':
-      return { actingBot: tx.em.getReference(Bot, identity.bot.id) };
+      return { bot: tx.em.getReference(Bot, identity.bot.id) };
     case 'deployment':
-      return { actingDeployment: tx.em.getReference(Deployment, identity.deployment.id) };
+      return { deployment: tx.em.getReference(Deployment, identity.deployment.id) };
+  }
+}
+
+/** Who a task acts for: exactly the caller, whatever kind of identity it is (Platz could not record bots). */
+export function actingIdentity(tx: ServiceContext, identity: KnownIdentity): Pick<DeploymentTask, 'actingUser' | 'actingBot' | 'actingDeployment'> {
+  const ref = callerReference(tx, identity);
+  return { actingUser: ref.user ?? null, actingBot: ref.bot ?? null, actingDeployment: ref.deployment ?? null };
+}
+
+/** Who canceled a task: the caller, recorded like the acting identity. */
+export function cancelingIdentity(tx: ServiceContext, identity: KnownIdentity): Pick<DeploymentTask, 'canceledByUser' | 'canceledByBot' | 'canceledByDeployment'> {
+  const ref = callerReference(tx, identity);
+  return { canceledByUser: ref.user ?? null, canceledByBot: ref.bot ?? null, canceledByDeployment: ref.deployment ?? null };
+}
+
+/** Whether the caller is the identity the task acts for. */
+export function isTaskActor(task: DeploymentTask, identity: KnownIdentity): boolean {
+  switch (identity.kind) {
+    case 'user':
+      return task.actingUser?.id === identity.user.id;
+    case 'bot':
+      return task.actingBot?.id === identity.bot.id;
+    case 'deployment':
+      return task.actingDeployment?.id === identity.deployment.id;
   }
 }
 

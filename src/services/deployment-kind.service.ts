@@ -1,5 +1,9 @@
 import { Field, InputType } from 'type-graphql';
 import { DeploymentKind } from '../entities/index.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, ReadService } from './read-service.js';
 
 @InputType()
@@ -7,8 +11,27 @@ export class DeploymentKindFilter {
   @Field({ nullable: true, description: 'exact' }) name?: string;
 }
 
+const MAX_KIND_NAME_LENGTH = 100;
+
 export class DeploymentKindService extends ReadService<DeploymentKind, DeploymentKindFilter> {
   constructor() {
     super({ entity: DeploymentKind, order: [{ field: 'createdAt', direction: 'ASC' }], where: (f) => compact({ name: f.name }) });
+  }
+
+  /** Site admins; kind names are unique. */
+  rename(ctx: ServiceContext, id: string, name: string): Promise<DeploymentKind> {
+    return runMutation(ctx, 'renameDeploymentKind', async (tx, audit) => {
+      const trimmed = name.trim();
+      if (!trimmed || trimmed.length > MAX_KIND_NAME_LENGTH) throw badInput('name', `The kind name must be 1 to ${MAX_KIND_NAME_LENGTH} characters`);
+      const kind = await findVisible(tx, DeploymentKind, id);
+      await requireSiteAdmin(tx);
+      if (await tx.em.findOne(DeploymentKind, { name: trimmed, id: { $ne: kind.id } })) {
+        throw new DomainError(ErrorCode.CONFLICT, `A deployment kind named ${trimmed} already exists`);
+      }
+      const before = snapshot(kind);
+      kind.name = trimmed;
+      audit({ targetType: 'DeploymentKind', targetId: kind.id, before, after: snapshot(kind) });
+      return kind;
+    });
   }
 }

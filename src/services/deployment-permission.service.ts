@@ -1,7 +1,12 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { DeploymentPermission } from '../entities/index.js';
+import { DeploymentKind, DeploymentPermission, Env } from '../entities/index.js';
 import { UserDeploymentRole } from '../entities/enums.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { EnvGrantInput, heldBy, holderId, holderName, loadHolder } from './env-user-permission.service.js';
 import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -10,12 +15,47 @@ export class DeploymentPermissionFilter extends EnvGrantFilter {
   @Field(() => UserDeploymentRole, { nullable: true }) role?: UserDeploymentRole;
 }
 
+@InputType()
+export class CreateDeploymentPermissionInput extends EnvGrantInput {
+  @Field(() => ID) kindId!: string;
+  @Field(() => UserDeploymentRole) role!: UserDeploymentRole;
+}
+
 export class DeploymentPermissionService extends ReadService<DeploymentPermission, DeploymentPermissionFilter> {
   constructor() {
     super({
       entity: DeploymentPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) => compact({ ...envGrantWhere(f), kind: optionalUuid(f.kindId, 'filter.kindId'), role: f.role }),
+    });
+  }
+
+  /** Env Admins of the env: one role per holder and kind. */
+  create(ctx: ServiceContext, input: CreateDeploymentPermissionInput): Promise<DeploymentPermission> {
+    return runMutation(ctx, 'createDeploymentPermission', async (tx, audit) => {
+      const id = holderId(input);
+      const env = await findVisible(tx, Env, input.envId, 'input.envId');
+      const kind = await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId');
+      await requireEnvAdmin(tx, env.id);
+      const holder = await loadHolder(tx, id);
+      if (await tx.em.findOne(DeploymentPermission, { env: env.id, kind: kind.id, ...heldBy(holder) })) {
+        throw new DomainError(ErrorCode.CONFLICT, `${holderName(holder)} already has a role for ${kind.name} in env ${env.name}`);
+      }
+      const permission = Object.assign(new DeploymentPermission(), { env, kind, role: input.role, ...holder });
+      tx.em.persist(permission);
+      audit({ targetType: 'DeploymentPermission', targetId: permission.id, envId: env.id, after: snapshot(permission) });
+      return permission;
+    });
+  }
+
+  /** Env Admins of the permission's env. */
+  delete(ctx: ServiceContext, id: string): Promise<string> {
+    return runMutation(ctx, 'deleteDeploymentPermission', async (tx, audit) => {
+      const permission = await findVisible(tx, DeploymentPermission, id);
+      await requireEnvAdmin(tx, permission.env.id);
+      audit({ targetType: 'DeploymentPermission', targetId: permission.id, envId: permission.env.id, before: snapshot(permission) });
+      tx.em.remove(permission);
+      return permission.id;
     });
   }
 }

@@ -1,6 +1,15 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Field, ID, InputType } from 'type-graphql';
-import { DeploymentResource } from '../entities/index.js';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { DeploymentKind, DeploymentResource, DeploymentResourceType } from '../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../entities/enums.js';
+import { findMaintainedDeployment } from '../deployments/access.js';
+import { deploymentsUsing } from '../deployments/dependencies.js';
+import { reinstallEnabled } from '../deployments/tasks.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -10,6 +19,20 @@ export class DeploymentResourceFilter {
   @Field(() => ID, { nullable: true, description: "the resource type's env" }) envId?: string;
   @Field({ nullable: true, description: 'false lists deleted resources' }) exists?: boolean;
   @Field(() => DeploymentResourceSyncStatus, { nullable: true }) syncStatus?: DeploymentResourceSyncStatus;
+}
+
+@InputType()
+export class CreateDeploymentResourceInput {
+  @Field(() => ID) typeId!: string;
+  @Field(() => ID, { description: 'the deployment that owns (and syncs) the resource' }) deploymentId!: string;
+  @Field() name!: string;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'default {}' }) props?: Record<string, unknown> | null;
+}
+
+@InputType({ description: 'fields left out are unchanged' })
+export class UpdateDeploymentResourceInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'deep-merged into the current props' }) props?: Record<string, unknown> | null;
 }
 
 export class DeploymentResourceService extends ReadService<DeploymentResource, DeploymentResourceFilter> {
@@ -29,6 +52,98 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
       },
     });
   }
+
+  /** Maintainer of the owning deployment; the worker syncs it (Creating). */
+  create(ctx: ServiceContext, input: CreateDeploymentResourceInput): Promise<DeploymentResource> {
+    return runMutation(ctx, 'createDeploymentResource', async (tx, audit) => {
+      checkName(input.name);
+      const type = await findVisible(tx, DeploymentResourceType, input.typeId, 'input.typeId');
+      const { deployment, envId } = await findMaintainedDeployment(tx, input.deploymentId, 'input.deploymentId');
+      if (type.env && type.env.id !== envId) throw badInput('input.typeId', "The resource type belongs to another env than the deployment's");
+      await checkUnique(tx, type.id, input.name);
+      const resource = Object.assign(new DeploymentResource(), {
+        type,
+        deployment,
+        name: input.name,
+        props: input.props ?? {},
+        syncStatus: DeploymentResourceSyncStatus.Creating,
+      });
+      tx.em.persist(resource);
+      audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, after: resourceSnapshot(resource, type) });
+      return resource;
+    });
+  }
+
+  /** Maintainer. Props are deep-merged; a changed name or props reinstalls the enabled deployments that use it. */
+  update(ctx: ServiceContext, id: string, input: UpdateDeploymentResourceInput): Promise<DeploymentResource> {
+    return runMutation(ctx, 'updateDeploymentResource', async (tx, audit) => {
+      if (input.name !== undefined && input.name !== null) checkName(input.name);
+      const { resource, type, envId } = await findMaintainedResource(tx, id);
+      if (input.name && input.name !== resource.name) await checkUnique(tx, type.id, input.name);
+      const old = resourceSnapshot(resource, type);
+      const name = input.name || resource.name;
+      const props = input.props ? deepMerge(resource.props, input.props) : resource.props;
+      const changed = name !== resource.name || !isDeepStrictEqual(props, resource.props);
+      Object.assign(resource, { name, props, syncStatus: DeploymentResourceSyncStatus.Updating });
+      if (changed) {
+        const kind = (await tx.loaders.byId(DeploymentKind).load(type.deploymentKind.id))!;
+        const users = await deploymentsUsing(tx, type.env?.id, { kind: 'resources', id: resource.id, deploymentKind: kind.name, typeKey: type.key });
+        reinstallEnabled(tx, users, `${type.key} ${name} updated`);
+      }
+      audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, before: old, after: resourceSnapshot(resource, type) });
+      return resource;
+    });
+  }
+
+  /** Maintainer. A soft delete: the worker deletes it remotely (Deleting), then sets exists = false. */
+  delete(ctx: ServiceContext, id: string): Promise<DeploymentResource> {
+    return runMutation(ctx, 'deleteDeploymentResource', async (tx, audit) => {
+      const { resource, type, envId } = await findMaintainedResource(tx, id);
+      if (!resource.exists) throw new DomainError(ErrorCode.CONFLICT, 'This resource has already been deleted');
+      const old = resourceSnapshot(resource, type);
+      resource.syncStatus = DeploymentResourceSyncStatus.Deleting;
+      audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, before: old, after: resourceSnapshot(resource, type) });
+      return resource;
+    });
+  }
+}
+
+function checkName(name: string): void {
+  if (!name.trim()) throw badInput('input.name', 'input.name must not be empty');
+}
+
+async function checkUnique(tx: ServiceContext, typeId: string, name: string): Promise<void> {
+  if (await tx.em.count(DeploymentResource, { type: typeId, name })) {
+    throw new DomainError(ErrorCode.CONFLICT, `A resource named "${name}" of this type already exists`);
+  }
+}
+
+/**
+ * A resource with its type, once the caller is known to maintain it: the owning deployment's
+ * Maintainers; a resource whose deployment is gone is left to site admins (only they can see it).
+ */
+async function findMaintainedResource(tx: ServiceContext, id: string) {
+  const resource = await findVisible(tx, DeploymentResource, id);
+  const type = (await tx.loaders.byId(DeploymentResourceType).load(resource.type.id))!;
+  if (!resource.deployment) {
+    await requireSiteAdmin(tx);
+    return { resource, type, envId: type.env?.id ?? null };
+  }
+  const { envId } = await findMaintainedDeployment(tx, resource.deployment.id, 'id');
+  return { resource, type, envId };
+}
+
+/** The audit snapshot, without the props the type marks sensitive. */
+function resourceSnapshot(resource: DeploymentResource, type: DeploymentResourceType): Record<string, unknown> {
+  return { ...snapshot(resource, ['props']), props: visibleProps(resource.props, type.spec) };
+}
+
+/** Objects merge key by key, recursively; any other value replaces what was there. */
+function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(patch)) merged[key] = isObject(value) && isObject(merged[key]) ? deepMerge(merged[key], value) : value;
+  return merged;
 }
 
 /** The ids of the inputs a resource type's values_ui marks `sensitive` (chart-ext ResourceType spec). */

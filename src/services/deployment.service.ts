@@ -1,6 +1,17 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { Deployment } from '../entities/index.js';
-import { DeploymentStatus } from '../entities/enums.js';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../entities/index.js';
+import { DeploymentStatus, UserDeploymentRole } from '../entities/enums.js';
+import { Cardinality, chartFeatures } from '../deployments/chart-ext.js';
+import { validateConfig } from '../deployments/config-validation.js';
+import { findDeployment } from '../deployments/access.js';
+import { deploymentsUsing, describeDeployments } from '../deployments/dependencies.js';
+import { deriveUpdateTasks, installOperation, namespaceOf, type DeploymentState } from '../deployments/derivation.js';
+import { newTask, reinstallEnabled } from '../deployments/tasks.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireDeploymentMaintainer, requireKindRole } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, iContains, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -11,6 +22,40 @@ export class DeploymentFilter {
   @Field(() => ID, { nullable: true, description: "the cluster's env" }) envId?: string;
   @Field({ nullable: true }) enabled?: boolean;
   @Field(() => DeploymentStatus, { nullable: true }) status?: DeploymentStatus;
+}
+
+@InputType()
+export class CreateDeploymentInput {
+  @Field(() => String, { nullable: true, description: 'a DNS-1123 label; empty for OnePerCluster charts (default "")' }) name?: string | null;
+  @Field(() => ID) kindId!: string;
+  @Field(() => ID) clusterId!: string;
+  @Field(() => ID) helmChartId!: string;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: "inputs of the chart's values_ui (default {})" }) config?: Record<string, unknown> | null;
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'default {}' }) valuesOverride?: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true }) descriptionMd?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'default true; a disabled deployment is not installed' }) enabled?: boolean | null;
+}
+
+@InputType({ description: 'fields left out are unchanged' })
+export class UpdateDeploymentInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => ID, { nullable: true }) clusterId?: string | null;
+  @Field(() => ID, { nullable: true }) helmChartId?: string | null;
+  @Field(() => GraphQLJSONObject, { nullable: true }) config?: Record<string, unknown> | null;
+  @Field(() => GraphQLJSONObject, { nullable: true }) valuesOverride?: Record<string, unknown> | null;
+  @Field(() => Boolean, { nullable: true }) enabled?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'null clears it' }) descriptionMd?: string | null;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Where a deployment would live: everything the name, chart and config rules look at. */
+interface Placement {
+  name: string;
+  kind: DeploymentKind;
+  cluster: K8sCluster;
+  chart: HelmChart;
+  config: Record<string, unknown>;
 }
 
 export class DeploymentService extends ReadService<Deployment, DeploymentFilter> {
@@ -30,4 +75,148 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
       },
     });
   }
+
+  /** Kind Owner in the cluster's env. Inserts the deployment and, when enabled, its Install task. */
+  create(ctx: ServiceContext, input: CreateDeploymentInput): Promise<Deployment> {
+    return runMutation(ctx, 'createDeployment', async (tx, audit) => {
+      const name = input.name ?? '';
+      checkNameSyntax(name);
+      const cluster = await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId');
+      const kind = await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId');
+      const chart = await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId');
+      await requireKindRole(tx, cluster.env?.id, kind.id, UserDeploymentRole.Owner);
+      const placement = { name, kind, cluster, chart, config: input.config ?? {} };
+      await checkPlacement(tx, placement, null);
+
+      const deployment = Object.assign(new Deployment(), {
+        name,
+        kind,
+        cluster,
+        helmChart: chart,
+        config: placement.config,
+        valuesOverride: input.valuesOverride ?? {},
+        descriptionMd: input.descriptionMd ?? null,
+        enabled: input.enabled ?? true,
+        status: DeploymentStatus.Unknown,
+      });
+      tx.em.persist(deployment);
+      if (deployment.enabled) newTask(tx, deployment, installOperation(stateOf(deployment, kind)));
+      audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, after: snapshot(deployment) });
+      return deployment;
+    });
+  }
+
+  /** Maintainer of the deployment (in the old and the new cluster's env). Tasks follow Platz's derivation. */
+  update(ctx: ServiceContext, id: string, input: UpdateDeploymentInput): Promise<Deployment> {
+    return runMutation(ctx, 'updateDeployment', async (tx, audit) => {
+      for (const field of ['name', 'clusterId', 'helmChartId', 'config', 'valuesOverride', 'enabled'] as const) {
+        if (input[field] === null) throw badInput(`input.${field}`, `input.${field} cannot be null`);
+      }
+      if (input.name !== undefined) checkNameSyntax(input.name!);
+
+      const { deployment, envId: oldEnvId } = await findDeployment(tx, id, 'id');
+      const oldCluster = (await tx.loaders.byId(K8sCluster).load(deployment.cluster.id))!;
+      const kind = (await tx.loaders.byId(DeploymentKind).load(deployment.kind.id))!;
+      await requireDeploymentMaintainer(tx, deployment, oldEnvId);
+      const cluster = input.clusterId ? await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId') : oldCluster;
+      if (cluster !== oldCluster) await requireDeploymentMaintainer(tx, deployment, cluster.env?.id);
+      const chart = input.helmChartId
+        ? await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId')
+        : (await tx.loaders.byId(HelmChart).load(deployment.helmChart.id))!;
+
+      const placement = { name: input.name ?? deployment.name, kind, cluster, chart, config: input.config ?? deployment.config };
+      const moved = placement.name !== deployment.name || cluster !== oldCluster;
+      if (moved || chart.id !== deployment.helmChart.id || input.config) await checkPlacement(tx, placement, moved ? deployment : undefined);
+
+      const before = stateOf(deployment, kind);
+      const enabled = input.enabled ?? deployment.enabled;
+      if (before.enabled && !enabled) {
+        const dependents = (await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id })).filter((d) => d.enabled);
+        if (dependents.length) {
+          throw new DomainError(ErrorCode.CONFLICT, `This deployment can't be disabled because other deployments depend on it: ${describeDeployments(dependents)}`);
+        }
+      }
+
+      const old = snapshot(deployment);
+      Object.assign(deployment, {
+        name: placement.name,
+        cluster,
+        helmChart: chart,
+        config: placement.config,
+        valuesOverride: input.valuesOverride ?? deployment.valuesOverride,
+        enabled,
+        descriptionMd: input.descriptionMd === undefined ? deployment.descriptionMd : input.descriptionMd,
+      });
+      const derived = deriveUpdateTasks(before, stateOf(deployment, kind), chartFeatures(chart.features));
+      // a millisecond apart, so the worker (oldest executeAt first) runs Recreate before its Upgrade
+      const now = Date.now();
+      derived.operations.forEach((operation, i) => newTask(tx, deployment, operation, { executeAt: new Date(now + i) }));
+      if (derived.reinstallDependents) {
+        const dependents = await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id });
+        reinstallEnabled(tx, dependents, `The ${before.name} deployment has been updated`);
+      }
+      audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, before: old, after: snapshot(deployment) });
+      return deployment;
+    });
+  }
+
+  /** Kind Owner. Marks it Deleting with an Uninstall task; the worker removes the row once uninstalled. */
+  delete(ctx: ServiceContext, id: string): Promise<Deployment> {
+    return runMutation(ctx, 'deleteDeployment', async (tx, audit) => {
+      const { deployment, envId } = await findDeployment(tx, id, 'id');
+      await requireKindRole(tx, envId, deployment.kind.id, UserDeploymentRole.Owner);
+      if (deployment.status === DeploymentStatus.Deleting) throw new DomainError(ErrorCode.CONFLICT, 'This deployment is already being deleted');
+      const dependents = await deploymentsUsing(tx, envId, { kind: 'deployments', id: deployment.id });
+      if (dependents.length) {
+        throw new DomainError(ErrorCode.CONFLICT, `This deployment can't be deleted because other deployments depend on it: ${describeDeployments(dependents)}`);
+      }
+      const old = snapshot(deployment);
+      deployment.status = DeploymentStatus.Deleting;
+      newTask(tx, deployment, { Uninstall: {} });
+      audit({ targetType: 'Deployment', targetId: deployment.id, envId, before: old, after: snapshot(deployment) });
+      return deployment;
+    });
+  }
+}
+
+function checkNameSyntax(name: string): void {
+  if (name && !DNS_LABEL.test(name)) {
+    throw badInput('input.name', 'input.name must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+  }
+}
+
+/**
+ * The rules on where a deployment goes, all before anything is written: namespace length, the
+ * chart's kind, cardinality, uniqueness (`self` is the deployment being moved or renamed; null for a
+ * new one; undefined skips uniqueness when neither cluster nor name changes) and the config.
+ */
+async function checkPlacement(tx: ServiceContext, p: Placement, self: Deployment | null | undefined): Promise<void> {
+  const namespace = namespaceOf(p.kind.name, p.name);
+  if (namespace.length > 63) throw badInput('input.name', `The namespace ${namespace} would be longer than 63 characters`);
+  const registry = await tx.loaders.byId(HelmRegistry).load(p.chart.helmRegistry.id);
+  if (registry?.kind.id !== p.kind.id) throw badInput('input.helmChartId', `This chart is not a chart of the ${p.kind.name} kind`);
+  const { cardinality } = chartFeatures(p.chart.features);
+  if (cardinality === Cardinality.Many && !p.name) throw badInput('input.name', 'A name is required: this chart allows many deployments per cluster');
+  if (cardinality === Cardinality.OnePerCluster && p.name) throw badInput('input.name', 'This chart is deployed once per cluster, so its deployment cannot have a name');
+  await validateConfig(tx, p.chart, p.config, p.cluster.env?.id ?? null);
+  if (self === undefined) return;
+  const others = { cluster: p.cluster.id, kind: p.kind.id, ...(self ? { id: { $ne: self.id } } : {}) };
+  if (cardinality === Cardinality.OnePerCluster && (await tx.em.count(Deployment, others))) {
+    throw new DomainError(ErrorCode.CONFLICT, `A ${p.kind.name} deployment already exists in this cluster, and its chart allows only one`);
+  }
+  if (await tx.em.count(Deployment, { ...others, name: p.name })) {
+    throw new DomainError(ErrorCode.CONFLICT, `A ${p.kind.name} deployment named "${p.name}" already exists in this cluster`);
+  }
+}
+
+function stateOf(d: Deployment, kind: DeploymentKind): DeploymentState {
+  return {
+    name: d.name,
+    clusterId: d.cluster.id,
+    namespace: namespaceOf(kind.name, d.name),
+    enabled: d.enabled,
+    helmChartId: d.helmChart.id,
+    config: d.config,
+    valuesOverride: d.valuesOverride,
+  };
 }

@@ -1,5 +1,15 @@
+import type { EntityClass } from '@mikro-orm/core';
 import { Field, InputType } from 'type-graphql';
-import { Group } from '../entities/index.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { Group, GroupMember, GroupWebApp, User, WebApp } from '../entities/index.js';
+import { UserApprovalState } from '../entities/enums.js';
+import { DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { keepVisible } from '../policy/visibility.js';
+import type { ServiceContext } from './context.js';
+import type { Loaders, OrderSpec } from './loaders.js';
+import { runMutation, snapshot } from './mutation.js';
+import { requiredText } from './password-policy.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
 @InputType()
@@ -8,12 +18,176 @@ export class GroupFilter {
   @Field({ nullable: true }) canAdmin?: boolean;
 }
 
+@InputType()
+export class CreateGroupInput {
+  @Field() name!: string;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'automatically contains every user' }) specialAllAccounts?: boolean | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'automatically contains every approved user with a service account' })
+  specialK8sAccounts?: boolean | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'members are site admins' }) canAdmin?: boolean | null;
+}
+
+@InputType({ description: 'Fields left out (or null) stay as they are.' })
+export class UpdateGroupInput {
+  @Field(() => Boolean, { nullable: true }) specialAllAccounts?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) specialK8sAccounts?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) canAdmin?: boolean | null;
+}
+
+const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
+const oldestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
+/** links (memberships, web apps) oldest first */
+export const LINK_ORDER = [{ field: 'createdAt', direction: 'ASC' }] as const;
+
+/** Rows by id, batched per request, that the caller may see, oldest first. */
+export async function visibleByIds<T extends { id: string; createdAt: Date }>(ctx: ServiceContext, entity: EntityClass<T>, ids: string[]): Promise<T[]> {
+  const rows = await Promise.all(ids.map((id) => ctx.loaders.byId(entity).load(id)));
+  const visible = await keepVisible(ctx, await ctx.grants(), entity, rows);
+  return visible.filter((row): row is T => row !== null).sort(oldestFirst);
+}
+
+/** A group's link to a member or a web app. */
+interface LinkKind {
+  link: EntityClass<GroupMember | GroupWebApp>;
+  target: EntityClass<User | WebApp>;
+  key: 'user' | 'webApp';
+  field: string;
+  what: string;
+}
+const MEMBER: LinkKind = { link: GroupMember, target: User, key: 'user', field: 'userId', what: 'Group member' };
+const WEB_APP: LinkKind = { link: GroupWebApp, target: WebApp, key: 'webApp', field: 'webAppId', what: 'Group web app' };
+
+/** Kubportal's groups: site admins manage them; members of a can_admin group are site admins. */
 export class GroupService extends ReadService<Group, GroupFilter> {
-  constructor() {
+  /** Kubportal's automatic groups, read once per request (keyed by the request's loaders) */
+  private readonly automatic = new WeakMap<Loaders, Promise<Group[]>>();
+
+  constructor(private readonly authenticator: Authenticator) {
     super({
       entity: Group,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) => compact({ name: f.name ? iContains(f.name) : undefined, canAdmin: f.canAdmin }),
     });
   }
+
+  create(ctx: ServiceContext, input: CreateGroupInput): Promise<Group> {
+    return runMutation(ctx, 'createGroup', async (tx, audit) => {
+      const name = requiredText(input.name, 'input.name');
+      await requireSiteAdmin(tx);
+      await assertNameFree(tx, name);
+      const group = Object.assign(new Group(), {
+        name,
+        specialAllAccounts: input.specialAllAccounts ?? false,
+        specialK8sAccounts: input.specialK8sAccounts ?? false,
+        canAdmin: input.canAdmin ?? false,
+      });
+      tx.em.persist(group);
+      audit({ targetType: 'Group', targetId: group.id, after: snapshot(group) });
+      return group;
+    });
+  }
+
+  rename(ctx: ServiceContext, id: string, name: string): Promise<Group> {
+    return this.change(ctx, 'renameGroup', id, () => ({ name: requiredText(name, 'name') }));
+  }
+
+  update(ctx: ServiceContext, id: string, input: UpdateGroupInput): Promise<Group> {
+    return this.change(ctx, 'updateGroup', id, () =>
+      compact({ specialAllAccounts: input.specialAllAccounts, specialK8sAccounts: input.specialK8sAccounts, canAdmin: input.canAdmin }),
+    );
+  }
+
+  /** Memberships and web app links go with it (foreign keys cascade). */
+  delete(ctx: ServiceContext, id: string): Promise<string> {
+    return runMutation(ctx, 'deleteGroup', async (tx, audit) => {
+      const group = await findVisible(tx, Group, id);
+      await requireSiteAdmin(tx);
+      audit({ targetType: 'Group', targetId: group.id, before: snapshot(group) });
+      tx.em.remove(group);
+      return group.id;
+    });
+  }
+
+  addMember(ctx: ServiceContext, groupId: string, userId: string): Promise<Group> {
+    return this.link(ctx, 'addGroupMember', MEMBER, groupId, userId, true);
+  }
+
+  removeMember(ctx: ServiceContext, groupId: string, userId: string): Promise<Group> {
+    return this.link(ctx, 'removeGroupMember', MEMBER, groupId, userId, false);
+  }
+
+  addWebApp(ctx: ServiceContext, groupId: string, webAppId: string): Promise<Group> {
+    return this.link(ctx, 'addGroupWebApp', WEB_APP, groupId, webAppId, true);
+  }
+
+  removeWebApp(ctx: ServiceContext, groupId: string, webAppId: string): Promise<Group> {
+    return this.link(ctx, 'removeGroupWebApp', WEB_APP, groupId, webAppId, false);
+  }
+
+  /** Ids of every group the user is in: explicit memberships and the automatic groups that hold it. */
+  async groupIdsOf(ctx: ServiceContext, user: User): Promise<string[]> {
+    const [links, automatic] = await Promise.all([
+      ctx.loaders.children(GroupMember, 'user', LINK_ORDER as OrderSpec<GroupMember>).load(user.id),
+      this.automaticGroups(ctx),
+    ]);
+    const k8sAccount = user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;
+    const ids = new Set(links.map((l) => l.group.id));
+    for (const group of automatic) if (group.specialAllAccounts || (group.specialK8sAccounts && k8sAccount)) ids.add(group.id);
+    return [...ids];
+  }
+
+  /** The user's groups, the automatic ones included, as far as the caller may see them. */
+  async groupsOf(ctx: ServiceContext, user: User): Promise<Group[]> {
+    return visibleByIds(ctx, Group, await this.groupIdsOf(ctx, user));
+  }
+
+  private automaticGroups(ctx: ServiceContext): Promise<Group[]> {
+    let groups = this.automatic.get(ctx.loaders);
+    if (!groups) {
+      groups = ctx.em.find(Group, { $or: [{ specialAllAccounts: true }, { specialK8sAccounts: true }] });
+      this.automatic.set(ctx.loaders, groups);
+    }
+    return groups;
+  }
+
+  /** `check` validates the input and returns the changes; then the group is loaded, the caller checked, the change applied. */
+  private change(ctx: ServiceContext, operation: string, id: string, check: () => Partial<Group>): Promise<Group> {
+    return runMutation(ctx, operation, async (tx, audit) => {
+      const changes = check();
+      const group = await findVisible(tx, Group, id);
+      await requireSiteAdmin(tx);
+      if (changes.name !== undefined && changes.name !== group.name) await assertNameFree(tx, changes.name);
+      const before = snapshot(group);
+      Object.assign(group, changes);
+      audit({ targetType: 'Group', targetId: group.id, before, after: snapshot(group) });
+      return group;
+    });
+  }
+
+  private async link(ctx: ServiceContext, operation: string, kind: LinkKind, groupId: string, targetId: string, add: boolean): Promise<Group> {
+    const { group, target } = await runMutation(ctx, operation, async (tx, audit) => {
+      const group = await findVisible(tx, Group, groupId, 'groupId');
+      const target = await findVisible(tx, kind.target, targetId, kind.field);
+      await requireSiteAdmin(tx);
+      const existing = await tx.em.findOne(kind.link, { group: group.id, [kind.key]: target.id } as never);
+      if (add) {
+        if (existing) throw conflict(`${kind.what} already exists`);
+        const link = Object.assign(new (kind.link as new () => GroupMember | GroupWebApp)(), { group, [kind.key]: target });
+        tx.em.persist(link);
+        audit({ targetType: kind.link.name, targetId: link.id, after: snapshot(link) });
+      } else {
+        if (!existing) throw notFound(kind.what);
+        audit({ targetType: kind.link.name, targetId: existing.id, before: snapshot(existing) });
+        tx.em.remove(existing);
+      }
+      return { group, target };
+    });
+    // membership of a can_admin group makes a site admin: nothing cached about the user may outlive the change
+    if (kind === MEMBER && group.canAdmin) this.authenticator.forgetIdentity('user', target.id);
+    return group;
+  }
+}
+
+async function assertNameFree(tx: ServiceContext, name: string): Promise<void> {
+  if (await tx.em.count(Group, { name })) throw conflict(`A group named ${name} already exists`);
 }

@@ -1,6 +1,12 @@
+import { GraphQLJSON } from 'graphql-scalars';
 import { Field, ID, InputType } from 'type-graphql';
-import { HelmChart } from '../entities/index.js';
+import { MAX_TAG_LENGTH, parseTag } from '../catalog/tag-format.js';
+import { Cardinality } from '../deployments/chart-ext.js';
+import { HelmChart, HelmRegistry, HelmTagFormat } from '../entities/index.js';
+import { badInput } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -13,6 +19,39 @@ export class HelmChartFilter {
     description: 'true: charts used by a deployment, plus the newest chart of every (registry, branch) that has one in use',
   })
   inUse?: boolean;
+}
+
+@InputType({ description: 'A chart version pushed to a registry, with its chart-ext documents' })
+export class RegisterHelmChartInput {
+  @Field(() => ID) helmRegistryId!: string;
+  @Field() imageDigest!: string;
+  @Field({ description: 'parsed by the first tag format (oldest first) that matches all of it' }) imageTag!: string;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'an object with an inputs list, each input with a string id' }) valuesUi?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true }) actionsSchema?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'an object; cardinality, if given, is Many or OnePerCluster' }) features?: unknown;
+  @Field(() => GraphQLJSON, { nullable: true }) resourceTypes?: unknown;
+  @Field(() => Boolean, { nullable: true, description: 'default true' }) available?: boolean | null;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const given = (value: unknown) => value !== undefined && value !== null;
+
+/** The chart-ext documents the API relies on later (inputs by id, cardinality), checked on the way in. */
+function checkChartDocuments(input: RegisterHelmChartInput): void {
+  if (given(input.features)) {
+    if (!isObject(input.features)) throw badInput('input.features', 'features must be an object');
+    // v1beta1 documents nest the fields under spec
+    const spec = isObject(input.features.spec) ? input.features.spec : input.features;
+    if (given(spec.cardinality) && !Object.values<unknown>(Cardinality).includes(spec.cardinality)) {
+      throw badInput('input.features', `features.cardinality must be one of ${Object.values(Cardinality).join(', ')}`);
+    }
+  }
+  if (given(input.valuesUi)) {
+    const inputs = isObject(input.valuesUi) ? input.valuesUi.inputs : undefined;
+    if (!Array.isArray(inputs)) throw badInput('input.valuesUi', 'valuesUi must be an object with an inputs list');
+    const bad = inputs.findIndex((i) => !isObject(i) || typeof i.id !== 'string' || !i.id);
+    if (bad >= 0) throw badInput('input.valuesUi', `valuesUi.inputs[${bad}] must be an object with a string id`);
+  }
 }
 
 /** Platz's in_use rule as one statement returning ids. */
@@ -43,6 +82,36 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
         if (f.inUse !== undefined && f.inUse !== null) conditions.push({ id: { [f.inUse ? '$in' : '$nin']: await inUseIds(ctx) } });
         return { $and: conditions };
       },
+    });
+  }
+
+  /** Site admins (the registry watcher acts as one): the tag is parsed by the tag formats, oldest first. */
+  register(ctx: ServiceContext, input: RegisterHelmChartInput): Promise<HelmChart> {
+    return runMutation(ctx, 'registerHelmChart', async (tx, audit) => {
+      const imageDigest = input.imageDigest.trim();
+      if (!imageDigest || imageDigest.length > 255) throw badInput('input.imageDigest', 'imageDigest must be 1 to 255 characters');
+      const imageTag = input.imageTag.trim();
+      if (!imageTag || imageTag.length > MAX_TAG_LENGTH) throw badInput('input.imageTag', `imageTag must be 1 to ${MAX_TAG_LENGTH} characters`);
+      checkChartDocuments(input);
+      const helmRegistry = await findVisible(tx, HelmRegistry, input.helmRegistryId, 'input.helmRegistryId');
+      await requireSiteAdmin(tx);
+      const formats = await tx.em.find(HelmTagFormat, {}, { orderBy: { createdAt: 'ASC', id: 'ASC' } });
+      const match = parseTag(formats, imageTag);
+      const chart = Object.assign(new HelmChart(), {
+        helmRegistry,
+        imageDigest,
+        imageTag,
+        valuesUi: input.valuesUi ?? null,
+        actionsSchema: input.actionsSchema ?? null,
+        features: input.features ?? null,
+        resourceTypes: input.resourceTypes ?? null,
+        available: input.available ?? true,
+        tagFormat: match?.format ?? null,
+        ...match?.parsed,
+      });
+      tx.em.persist(chart);
+      audit({ targetType: 'HelmChart', targetId: chart.id, after: snapshot(chart) });
+      return chart;
     });
   }
 }

@@ -1,5 +1,10 @@
 import { Field, InputType } from 'type-graphql';
+import { compileTagFormat } from '../catalog/tag-format.js';
 import { HelmTagFormat } from '../entities/index.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, ReadService } from './read-service.js';
 
 @InputType()
@@ -11,5 +16,29 @@ export class HelmTagFormatService extends ReadService<HelmTagFormat, HelmTagForm
   constructor() {
     // newest first, as Platz lists them
     super({ entity: HelmTagFormat, order: [{ field: 'createdAt', direction: 'DESC' }], where: (f) => compact({ pattern: f.pattern }) });
+  }
+
+  /** Site admins; the pattern is stored as written (Rust syntax allowed) and must capture only known groups. */
+  create(ctx: ServiceContext, pattern: string): Promise<HelmTagFormat> {
+    return runMutation(ctx, 'createHelmTagFormat', async (tx, audit) => {
+      compileTagFormat(pattern, 'pattern');
+      await requireSiteAdmin(tx);
+      if (await tx.em.findOne(HelmTagFormat, { pattern })) throw new DomainError(ErrorCode.CONFLICT, 'This tag format already exists');
+      const format = Object.assign(new HelmTagFormat(), { pattern });
+      tx.em.persist(format);
+      audit({ targetType: 'HelmTagFormat', targetId: format.id, after: snapshot(format) });
+      return format;
+    });
+  }
+
+  /** Site admins; charts keep the fields parsed with it (their tag_format_id is set null by the database). */
+  delete(ctx: ServiceContext, id: string): Promise<string> {
+    return runMutation(ctx, 'deleteHelmTagFormat', async (tx, audit) => {
+      const format = await findVisible(tx, HelmTagFormat, id);
+      await requireSiteAdmin(tx);
+      audit({ targetType: 'HelmTagFormat', targetId: format.id, before: snapshot(format) });
+      tx.em.remove(format);
+      return format.id;
+    });
   }
 }

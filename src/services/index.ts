@@ -23,6 +23,7 @@ import { K8sResourceService } from './k8s-resource.service.js';
 import { K8sServiceAccountService } from './k8s-service-account.service.js';
 import { SecretService } from './secret.service.js';
 import { ServerInfoService } from './server-info.service.js';
+import { SingleSignOnService } from './single-sign-on.service.js';
 import { UserTokenService } from './user-token.service.js';
 import { UserService } from './user.service.js';
 import { WebAppService } from './web-app.service.js';
@@ -40,12 +41,12 @@ export function createServices(deps: ServiceDeps) {
     auth: new AuthService(deps.authenticator, deps.config.REFRESH_TOKEN_TTL_SECONDS),
     auditRecords: new AuditRecordService(),
     serverInfo: new ServerInfoService(),
-    users: new UserService(),
-    groups: new GroupService(),
+    users: new UserService(deps.authenticator, deps.config.SIGNUP_ENABLED),
+    groups: new GroupService(deps.authenticator),
     webApps: new WebAppService(),
     envs: new EnvService(),
     envUserPermissions: new EnvUserPermissionService(),
-    k8sClusters: new K8sClusterService(),
+    k8sClusters: new K8sClusterService(deps.keyring),
     k8sNamespaces: new K8sNamespaceService(),
     k8sServiceAccounts: new K8sServiceAccountService(),
     deploymentKinds: new DeploymentKindService(),
@@ -58,10 +59,11 @@ export function createServices(deps: ServiceDeps) {
     deploymentResourceTypes: new DeploymentResourceTypeService(),
     deploymentResources: new DeploymentResourceService(),
     k8sResources: new K8sResourceService(),
-    secrets: new SecretService(),
-    userTokens: new UserTokenService(),
-    bots: new BotService(),
-    botTokens: new BotTokenService(),
+    secrets: new SecretService(deps.keyring),
+    userTokens: new UserTokenService(deps.authenticator),
+    bots: new BotService(deps.authenticator),
+    botTokens: new BotTokenService(deps.authenticator),
+    singleSignOn: new SingleSignOnService(deps.config),
   };
 }
 

@@ -1,5 +1,12 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { K8sCluster } from '../entities/index.js';
+import type { FilterQuery } from '@mikro-orm/core';
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import type { Keyring } from '../auth/encryption.js';
+import { Deployment, Env, K8sCluster } from '../entities/index.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -10,13 +17,163 @@ export class K8sClusterFilter {
   @Field({ nullable: true }) isOk?: boolean;
 }
 
+@ObjectType({ description: 'A context of a kubeconfig that can be imported as a cluster (credentials are never returned)' })
+export class KubeconfigContext {
+  @Field({ description: "the cluster entry's name" }) name!: string;
+  @Field({ description: "the API server's URL" }) server!: string;
+  @Field({ description: 'the context name' }) context!: string;
+  @Field({ description: "the user entry's name" }) user!: string;
+}
+
+@InputType()
+export class CreateClustersFromKubeconfigInput {
+  @Field() kubeconfig!: string;
+  @Field(() => [String], { description: 'names of the contexts to import, one cluster each' }) contexts!: string[];
+  @Field(() => ID, { nullable: true, description: 'the env to put the clusters in; without it they are created ignored' }) envId?: string | null;
+}
+
+@InputType({ description: 'absent fields are left unchanged; null clears a field' })
+export class UpdateClusterInput {
+  @Field(() => ID, { nullable: true, description: 'null takes the cluster out of its env' }) envId?: string | null;
+  @Field(() => Boolean, { nullable: true }) ignore?: boolean | null;
+  @Field(() => String, { nullable: true }) alias?: string | null;
+  @Field(() => String, { nullable: true, description: 'unique among clusters' }) ingressDomain?: string | null;
+  @Field(() => String, { nullable: true }) ingressClass?: string | null;
+  @Field(() => String, { nullable: true }) ingressTlsSecretName?: string | null;
+  @Field(() => String, { nullable: true, description: 'an http(s) URL' }) grafanaUrl?: string | null;
+  @Field(() => String, { nullable: true }) grafanaDatasourceName?: string | null;
+}
+
+type ClusterFields = Partial<Pick<K8sCluster, 'ignore' | 'alias' | 'ingressDomain' | 'ingressClass' | 'ingressTlsSecretName' | 'grafanaUrl' | 'grafanaDatasourceName'>>;
+const TEXT_FIELDS = ['alias', 'ingressDomain', 'ingressClass', 'ingressTlsSecretName', 'grafanaUrl', 'grafanaDatasourceName'] as const;
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** The fields given, checked and normalized (trimmed; empty means cleared); absent ones are left out. */
+function clusterFields(input: UpdateClusterInput): ClusterFields {
+  const fields: ClusterFields = {};
+  if (input.ignore === null) throw badInput('input.ignore', 'ignore cannot be null');
+  if (input.ignore !== undefined) fields.ignore = input.ignore;
+  for (const key of TEXT_FIELDS) {
+    if (input[key] !== undefined) fields[key] = input[key]?.trim() || null;
+  }
+  if (fields.ingressDomain) {
+    fields.ingressDomain = fields.ingressDomain.toLowerCase();
+    if (!HOSTNAME.test(fields.ingressDomain)) throw badInput('input.ingressDomain', 'ingressDomain must be a domain name, like apps.example.com');
+  }
+  if (fields.grafanaUrl && !isHttpUrl(fields.grafanaUrl)) throw badInput('input.grafanaUrl', 'grafanaUrl must be an http or https URL');
+  return fields;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function readKubeconfig(kubeconfig: string, field: string): KubeconfigEntry[] {
+  try {
+    return parseKubeconfig(kubeconfig);
+  } catch (err) {
+    if (err instanceof KubeconfigError) throw badInput(field, err.message);
+    throw err;
+  }
+}
+
+/** CONFLICT naming (up to ten of) the deployments that keep `what` from being deleted. */
+export async function assertNoDeployments(tx: ServiceContext, where: FilterQuery<Deployment>, what: string): Promise<void> {
+  const [rows, total] = await tx.em.findAndCount(Deployment, where, { populate: ['kind', 'cluster'], orderBy: { createdAt: 'ASC', id: 'ASC' }, limit: 10 });
+  if (!total) return;
+  const names = rows.map((d) => `${d.kind.name}${d.name ? ` "${d.name}"` : ''} in cluster ${d.cluster.name}`);
+  const more = total > rows.length ? ` and ${total - rows.length} more` : '';
+  throw new DomainError(ErrorCode.CONFLICT, `${what} still has deployments: ${names.join(', ')}${more}`);
+}
+
 export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter> {
-  constructor() {
+  constructor(private readonly keyring: Keyring) {
     super({
       entity: K8sCluster,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
         compact({ env: optionalUuid(f.envId, 'filter.envId'), name: f.name ? iEquals(f.name) : undefined, ignore: f.ignore, isOk: f.isOk }),
+    });
+  }
+
+  /** Site admins: what a kubeconfig offers, without its credentials. */
+  async kubeconfigContexts(ctx: ServiceContext, kubeconfig: string): Promise<KubeconfigContext[]> {
+    await requireSiteAdmin(ctx);
+    return readKubeconfig(kubeconfig, 'kubeconfig').map(({ name, server, context, user }) => ({ name, server, context, user }));
+  }
+
+  /** Site admins: one cluster per chosen context, its cluster and user entries encrypted and bound to the new row. */
+  createFromKubeconfig(ctx: ServiceContext, input: CreateClustersFromKubeconfigInput): Promise<K8sCluster[]> {
+    return runMutation(ctx, 'createClustersFromKubeconfig', async (tx, audit) => {
+      const entries = new Map(readKubeconfig(input.kubeconfig, 'input.kubeconfig').map((e) => [e.context, e]));
+      const chosen = [...new Set(input.contexts)];
+      if (!chosen.length) throw badInput('input.contexts', 'Choose at least one context');
+      const unknown = chosen.filter((c) => !entries.has(c));
+      if (unknown.length) {
+        throw badInput('input.contexts', `Not an importable context of this kubeconfig: ${unknown.map((c) => `"${c}"`).join(', ')}`);
+      }
+      const env = input.envId ? await findVisible(tx, Env, input.envId, 'input.envId') : null;
+      await requireSiteAdmin(tx);
+      const clusters = chosen.map((context) => {
+        const entry = entries.get(context)!;
+        return Object.assign(new K8sCluster(), {
+          env,
+          providerId: `kubeconfig:${context}@${entry.server}`,
+          name: context,
+          apiServerUrl: entry.server,
+          kubeconfigContext: context,
+          regionName: 'local',
+          ignore: !env,
+        });
+      });
+      const taken = await tx.em.find(K8sCluster, { providerId: { $in: clusters.map((c) => c.providerId) } });
+      if (taken.length) throw new DomainError(ErrorCode.CONFLICT, `Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
+      for (const cluster of clusters) {
+        const entry = entries.get(cluster.kubeconfigContext!)!;
+        const credentials = JSON.stringify({ cluster: entry.clusterConfig, user: entry.userConfig });
+        cluster.credentialsEncrypted = this.keyring.encrypt(credentials, `k8s_clusters:${cluster.id}`);
+        tx.em.persist(cluster);
+        audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: env?.id, after: snapshot(cluster) });
+      }
+      return clusters;
+    });
+  }
+
+  /** Site admins; moving a cluster that has deployments to another env is allowed, as in Platz. */
+  update(ctx: ServiceContext, id: string, input: UpdateClusterInput): Promise<K8sCluster> {
+    return runMutation(ctx, 'updateCluster', async (tx, audit) => {
+      const fields = clusterFields(input);
+      const cluster = await findVisible(tx, K8sCluster, id);
+      const env = input.envId ? await findVisible(tx, Env, input.envId, 'input.envId') : input.envId;
+      await requireSiteAdmin(tx);
+      if (fields.ingressDomain) {
+        const other = await tx.em.findOne(K8sCluster, { ingressDomain: fields.ingressDomain, id: { $ne: cluster.id } });
+        if (other) throw new DomainError(ErrorCode.CONFLICT, `Cluster "${other.name}" already uses ingress domain ${fields.ingressDomain}`);
+      }
+      const before = snapshot(cluster);
+      const oldEnvId = cluster.env?.id;
+      Object.assign(cluster, fields, env === undefined ? {} : { env });
+      // a cluster leaving an env stays in that env's trail
+      audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id ?? oldEnvId, before, after: snapshot(cluster) });
+      return cluster;
+    });
+  }
+
+  /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */
+  delete(ctx: ServiceContext, id: string): Promise<string> {
+    return runMutation(ctx, 'deleteCluster', async (tx, audit) => {
+      const cluster = await findVisible(tx, K8sCluster, id);
+      await requireSiteAdmin(tx);
+      await assertNoDeployments(tx, { cluster: cluster.id }, `Cluster "${cluster.name}"`);
+      const before = snapshot(cluster);
+      tx.em.remove(cluster);
+      audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before });
+      return cluster.id;
     });
   }
 }

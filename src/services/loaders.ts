@@ -32,7 +32,7 @@ export class Loaders {
         const table = this.em.getMetadata().get(entity).tableName;
         const rows = await this.em
           .getConnection()
-          .execute<Record<string, unknown>[]>(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing);
+          .execute<Record<string, unknown>[]>(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing, 'all', this.em.getTransactionContext());
         for (const row of rows) this.hydrate(entity, row);
       }
       return ids.map((id) => held(id) ?? null);
@@ -71,7 +71,8 @@ export class Loaders {
         ? `select * from "${meta.tableName}" where ${inList} order by ${fk}, ${orderSql}`
         : `select * from (select *, row_number() over (partition by ${fk} order by ${orderSql}) as berth_rank ` +
           `from "${meta.tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit]);
+    // inside a transaction (runMutation), on its connection: the embedded database has only one
+    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit], 'all', this.em.getTransactionContext());
     return rows.map(({ berth_rank: _rank, ...row }) => this.hydrate(entity, row));
   }
 

@@ -1,5 +1,12 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { Secret } from '../entities/index.js';
+import type { Keyring } from '../auth/encryption.js';
+import { Env, Secret } from '../entities/index.js';
+import { deploymentsUsing, describeDeployments } from '../deployments/dependencies.js';
+import { reinstallEnabled } from '../deployments/tasks.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -9,9 +16,30 @@ export class SecretFilter {
   @Field({ nullable: true, description: 'case-insensitive, exact' }) name?: string;
 }
 
+@InputType()
+export class CreateSecretInput {
+  @Field(() => ID) envId!: string;
+  @Field() collection!: string;
+  @Field() name!: string;
+  @Field({ description: 'write-only: stored encrypted, never returned' }) contents!: string;
+}
+
+@InputType({ description: 'fields left out are unchanged' })
+export class UpdateSecretInput {
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => String, { nullable: true, description: 'write-only: stored encrypted, never returned' }) contents?: string | null;
+}
+
+const MAX_NAME = 253;
+
+function checkLabel(value: string, field: string): void {
+  if (!value.trim()) throw badInput(field, `${field} must not be empty`);
+  if (value.length > MAX_NAME) throw badInput(field, `${field} must be at most ${MAX_NAME} characters`);
+}
+
 /** Secret metadata only: the contents are write-only and never leave the database decrypted through an API. */
 export class SecretService extends ReadService<Secret, SecretFilter> {
-  constructor() {
+  constructor(private readonly keyring: Keyring) {
     super({
       entity: Secret,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -22,5 +50,63 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
           name: f.name ? iEquals(f.name) : undefined,
         }),
     });
+  }
+
+  /** Env Admin. */
+  create(ctx: ServiceContext, input: CreateSecretInput): Promise<Secret> {
+    return runMutation(ctx, 'createSecret', async (tx, audit) => {
+      checkLabel(input.collection, 'input.collection');
+      checkLabel(input.name, 'input.name');
+      const env = await findVisible(tx, Env, input.envId, 'input.envId');
+      await requireEnvAdmin(tx, env.id);
+      await checkUnique(tx, env.id, input.collection, input.name);
+      const secret = Object.assign(new Secret(), { env, collection: input.collection, name: input.name });
+      this.encrypt(secret, input.contents);
+      tx.em.persist(secret);
+      audit({ targetType: 'Secret', targetId: secret.id, envId: env.id, after: snapshot(secret) });
+      return secret;
+    });
+  }
+
+  /** Env Admin. Reinstalls the enabled deployments that use the secret, as Platz does. */
+  update(ctx: ServiceContext, id: string, input: UpdateSecretInput): Promise<Secret> {
+    return runMutation(ctx, 'updateSecret', async (tx, audit) => {
+      if (input.name !== undefined && input.name !== null) checkLabel(input.name, 'input.name');
+      const secret = await findVisible(tx, Secret, id);
+      await requireEnvAdmin(tx, secret.env.id);
+      if (input.name && input.name !== secret.name) await checkUnique(tx, secret.env.id, secret.collection, input.name);
+      const old = snapshot(secret);
+      if (input.name) secret.name = input.name;
+      if (input.contents !== undefined && input.contents !== null) this.encrypt(secret, input.contents);
+      secret.updatedAt = new Date();
+      const users = await deploymentsUsing(tx, secret.env.id, { kind: 'secrets', id: secret.id });
+      reinstallEnabled(tx, users, `${secret.collection} secret has been updated`);
+      audit({ targetType: 'Secret', targetId: secret.id, envId: secret.env.id, before: old, after: snapshot(secret) });
+      return secret;
+    });
+  }
+
+  /** Env Admin; a CONFLICT while any deployment uses it. */
+  delete(ctx: ServiceContext, id: string): Promise<string> {
+    return runMutation(ctx, 'deleteSecret', async (tx, audit) => {
+      const secret = await findVisible(tx, Secret, id);
+      await requireEnvAdmin(tx, secret.env.id);
+      const users = await deploymentsUsing(tx, secret.env.id, { kind: 'secrets', id: secret.id });
+      if (users.length) throw new DomainError(ErrorCode.CONFLICT, `This secret can't be deleted because deployments use it: ${describeDeployments(users)}`);
+      audit({ targetType: 'Secret', targetId: secret.id, envId: secret.env.id, before: snapshot(secret) });
+      tx.em.remove(secret);
+      return secret.id;
+    });
+  }
+
+  /** Bound to the row id, so a ciphertext copied to another row does not decrypt. */
+  private encrypt(secret: Secret, contents: string): void {
+    secret.contentsEncrypted = this.keyring.encrypt(contents, `secrets:${secret.id}`);
+  }
+}
+
+async function checkUnique(tx: ServiceContext, envId: string, collection: string, name: string): Promise<void> {
+  if (await tx.em.count(Secret, { env: envId, collection, name })) {
+    throw new DomainError(ErrorCode.CONFLICT, `A secret named "${name}" already exists in the ${collection} collection of this env`);
   }
 }

@@ -1,5 +1,13 @@
+import type { EntityClass } from '@mikro-orm/core';
 import { Field, ID, InputType } from 'type-graphql';
-import { UserToken } from '../entities/index.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { hashSecret, newOpaqueToken } from '../auth/opaque-token.js';
+import { BotToken, User, UserToken } from '../entities/index.js';
+import { badInput } from '../errors/domain-error.js';
+import { findVisible, forbidden } from '../policy/permissions.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot } from './mutation.js';
+import { optionalText } from './password-policy.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -7,8 +15,61 @@ export class UserTokenFilter {
   @Field(() => ID, { nullable: true }) userId?: string;
 }
 
+@InputType()
+export class CreateUserTokenInput {
+  @Field(() => ID, { nullable: true, description: 'null: the caller; another user needs a site admin' }) userId?: string | null;
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => Date, { nullable: true, description: 'null: never expires' }) expiresAt?: Date | null;
+}
+
+/** What user and bot tokens share on creation: a label and an expiry that lies ahead. */
+export function checkTokenInput(input: { name?: string | null; expiresAt?: Date | null }): { name: string | null; expiresAt: Date | null } {
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw badInput('input.expiresAt', 'input.expiresAt must be in the future');
+  return { name: optionalText(input.name), expiresAt: input.expiresAt ?? null };
+}
+
+/** A new API token: the row keeps only the hash of its secret, so `token` can be shown once and never again. */
+export function newApiToken(): { row: { id: string; secretHash: string }; token: string } {
+  const { id, secret, token } = newOpaqueToken();
+  return { row: { id, secretHash: hashSecret(secret) }, token };
+}
+
+/**
+ * Deletes an API token; it stops working at once on this replica. The token is visible only to
+ * those who may revoke it (its owner or a site admin), so anyone else finds nothing.
+ */
+export async function revokeApiToken(ctx: ServiceContext, authenticator: Authenticator, entity: EntityClass<UserToken | BotToken>, operation: string, id: string): Promise<string> {
+  const tokenId = await runMutation(ctx, operation, async (tx, audit) => {
+    const token = await findVisible(tx, entity, id);
+    audit({ targetType: entity.name, targetId: token.id, before: snapshot(token) });
+    tx.em.remove(token);
+    return token.id;
+  });
+  authenticator.forgetToken(tokenId);
+  return tokenId;
+}
+
 export class UserTokenService extends ReadService<UserToken, UserTokenFilter> {
-  constructor() {
+  constructor(private readonly authenticator: Authenticator) {
     super({ entity: UserToken, order: [{ field: 'createdAt', direction: 'ASC' }], where: (f) => compact({ user: optionalUuid(f.userId, 'filter.userId') }) });
+  }
+
+  create(ctx: ServiceContext, input: CreateUserTokenInput): Promise<{ token: string; userToken: UserToken }> {
+    return runMutation(ctx, 'createUserToken', async (tx, audit) => {
+      const fields = checkTokenInput(input);
+      const g = await tx.grants();
+      if (g.identity.kind !== 'user') throw forbidden('Only users may create user tokens');
+      const user = await findVisible(tx, User, input.userId ?? g.identity.user.id, 'input.userId');
+      if (user.id !== g.identity.user.id && !g.siteAdmin) throw forbidden('Only site admins may create tokens for other users');
+      const { row, token } = newApiToken();
+      const userToken = Object.assign(new UserToken(), { ...row, ...fields, user });
+      tx.em.persist(userToken);
+      audit({ targetType: 'UserToken', targetId: userToken.id, after: snapshot(userToken) });
+      return { token, userToken };
+    });
+  }
+
+  revoke(ctx: ServiceContext, id: string): Promise<string> {
+    return revokeApiToken(ctx, this.authenticator, UserToken, 'revokeUserToken', id);
   }
 }

@@ -1,6 +1,16 @@
-import { Field, InputType } from 'type-graphql';
-import { User } from '../entities/index.js';
-import { UserApprovalState } from '../entities/enums.js';
+import { randomUUID } from 'node:crypto';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import type { Authenticator } from '../auth/authenticator.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
+import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import type { Grants } from '../policy/grants.js';
+import { findVisible, forbidden, requireSiteAdmin } from '../policy/permissions.js';
+import type { AuthTokens } from './auth.service.js';
+import type { ServiceContext } from './context.js';
+import { runMutation, snapshot, type Audit } from './mutation.js';
+import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './password-policy.js';
 import { compact, iContains, iEquals, ReadService } from './read-service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
@@ -13,8 +23,113 @@ export class UserFilter {
   @Field(() => UserApprovalState, { nullable: true }) approvalState?: UserApprovalState;
 }
 
+@InputType()
+export class SignUpInput {
+  @Field() email!: string;
+  @Field({ description: '1 to 64 letters, digits, dots, underscores or dashes' }) username!: string;
+  @Field() displayName!: string;
+  @Field({ description: 'at least 8 characters' }) password!: string;
+}
+
+@InputType()
+export class CreateUserInput {
+  @Field() email!: string;
+  @Field({ description: '1 to 64 letters, digits, dots, underscores or dashes' }) username!: string;
+  @Field() displayName!: string;
+  @Field(() => String, { nullable: true, description: 'at least 8 characters; null: the user signs in with single sign-on only' })
+  password?: string | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false }) isAdmin?: boolean | null;
+  @Field(() => Int, { nullable: true, defaultValue: 0, description: "Lighthouse's auth level; at most the caller's own unless the caller is a site admin" })
+  authLevel?: number | null;
+}
+
+@InputType({ description: 'Fields left out (or null) stay as they are; null clears firstName and lastName.' })
+export class UpdateUserInput {
+  @Field(() => String, { nullable: true }) displayName?: string | null;
+  @Field(() => String, { nullable: true }) firstName?: string | null;
+  @Field(() => String, { nullable: true }) lastName?: string | null;
+  @Field(() => String, { nullable: true }) email?: string | null;
+  @Field(() => [String], { nullable: true }) alternativeEmails?: string[] | null;
+}
+
+@InputType({ description: 'A namespace record to create for the user, with its default service account' })
+export class NewNamespaceInput {
+  @Field(() => ID) clusterId!: string;
+  @Field({ description: 'lowercased, every character but letters and digits removed (as Kubportal does)' }) name!: string;
+}
+
+@InputType({ description: 'Exactly one of the two' })
+export class ApproveAccessInput {
+  @Field(() => ID, { nullable: true, description: 'an existing service account' }) serviceAccountId?: string | null;
+  @Field(() => NewNamespaceInput, { nullable: true }) newNamespace?: NewNamespaceInput | null;
+}
+
+const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
+/** The calling user; null for bots and deployments. */
+export const callerUser = (g: Grants): User | null => (g.identity.kind === 'user' ? g.identity.user : null);
+
+/**
+ * Lighthouse: besides site admins, a user manages users of a strictly lower auth level (and
+ * itself where the operation allows it).
+ */
+const outranks = (g: Grants, target: User) => {
+  const caller = callerUser(g);
+  return !!caller && target.authLevel < caller.authLevel;
+};
+
+/** Kubernetes names allow lowercase letters and digits only here, at most 63 of them. */
+function namespaceName(raw: string, field: string): string {
+  const name = raw.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (!name) throw badInput(field, `${field} must contain letters or digits`);
+  if (name.length > 63) throw badInput(field, `${field} must be at most 63 characters once sanitized`);
+  return name;
+}
+
+interface NewUser {
+  email: string;
+  username: string;
+  displayName: string;
+  isAdmin: boolean;
+  authLevel: number;
+  password: string | null;
+}
+
+function checkNewUser(input: SignUpInput | CreateUserInput, field: string): Omit<NewUser, 'isAdmin' | 'authLevel'> {
+  const password = input.password ?? null;
+  const user = {
+    email: checkEmail(input.email, `${field}.email`),
+    username: checkUsername(input.username, `${field}.username`),
+    displayName: requiredText(input.displayName, `${field}.displayName`),
+    password,
+  };
+  if (password !== null) checkPassword(password, `${field}.password`);
+  return user;
+}
+
+/** Email (case-insensitive) and username are unique; the database indexes back this up against races. */
+async function assertAvailable(tx: ServiceContext, fields: { email?: string; username?: string }, exceptId?: string): Promise<void> {
+  const others = exceptId ? { id: { $ne: exceptId } } : {};
+  if (fields.email !== undefined && (await tx.em.count(User, { email: iEquals(fields.email), ...others }))) {
+    throw conflict(`A user with the email ${fields.email} already exists`);
+  }
+  if (fields.username !== undefined && (await tx.em.count(User, { username: fields.username, ...others }))) {
+    throw conflict(`A user with the username ${fields.username} already exists`);
+  }
+}
+
+/** Applies a change to a user and records it. */
+function recordChange(audit: Audit, user: User, change: (user: User) => void): User {
+  const before = snapshot(user);
+  change(user);
+  audit({ targetType: 'User', targetId: user.id, before, after: snapshot(user) });
+  return user;
+}
+
 export class UserService extends ReadService<User, UserFilter> {
-  constructor() {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly signupEnabled: boolean,
+  ) {
     super({
       entity: User,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -29,4 +144,195 @@ export class UserService extends ReadService<User, UserFilter> {
         }),
     });
   }
+
+  /** Self-service registration; the new user is signed in at once. */
+  signUp(ctx: ServiceContext, input: SignUpInput): Promise<AuthTokens> {
+    return runMutation(ctx, 'signUp', async (tx, audit) => {
+      if (!this.signupEnabled) throw forbidden('Sign-up is disabled on this server');
+      const user = await insertUser(tx, audit, { ...checkNewUser(input, 'input'), isAdmin: false, authLevel: 0 });
+      // the original context, not tx: the rest of the request (and the audit actor) is the new user
+      return ctx.services.auth.openSession(ctx, tx.em, user);
+    });
+  }
+
+  create(ctx: ServiceContext, input: CreateUserInput): Promise<User> {
+    return runMutation(ctx, 'createUser', async (tx, audit) => {
+      const fields = checkNewUser(input, 'input');
+      const isAdmin = input.isAdmin ?? false;
+      const authLevel = input.authLevel ?? 0;
+      if (authLevel < 0) throw badInput('input.authLevel', 'input.authLevel must not be negative');
+      const g = await tx.grants();
+      if (!g.siteAdmin) {
+        const level = callerUser(g)?.authLevel ?? 0;
+        if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
+        if (isAdmin) throw forbidden('Only site admins may create site admins');
+        if (authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
+      }
+      return insertUser(tx, audit, { ...fields, isAdmin, authLevel });
+    });
+  }
+
+  update(ctx: ServiceContext, id: string, input: UpdateUserInput): Promise<User> {
+    return this.mutateUser(ctx, 'updateUser', async (tx, audit) => {
+      const changes = compact({
+        displayName: input.displayName != null ? requiredText(input.displayName, 'input.displayName') : undefined,
+        email: input.email != null ? checkEmail(input.email, 'input.email') : undefined,
+        alternativeEmails: input.alternativeEmails?.map((email, i) => checkEmail(email, `input.alternativeEmails.${i}`)),
+      });
+      // null clears these two
+      const names: Partial<User> = {};
+      if (input.firstName !== undefined) names.firstName = optionalText(input.firstName);
+      if (input.lastName !== undefined) names.lastName = optionalText(input.lastName);
+      const user = await findVisible(tx, User, id);
+      const g = await tx.grants();
+      if (!g.siteAdmin && callerUser(g)?.id !== user.id && !outranks(g, user)) {
+        throw forbidden('You may update yourself and users of a lower auth level than yours only');
+      }
+      if (typeof changes.email === 'string') await assertAvailable(tx, { email: changes.email }, user.id);
+      return recordChange(audit, user, (u) => Object.assign(u, changes, names));
+    });
+  }
+
+  /** The caller's own password; the caller's other sessions end. */
+  async changePassword(ctx: ServiceContext, currentPassword: string, newPassword: string): Promise<boolean> {
+    await this.mutateUser(ctx, 'changePassword', async (tx, audit) => {
+      checkPassword(newPassword, 'newPassword');
+      const { identity } = await tx.grants();
+      if (identity.kind !== 'user') throw forbidden('Only users have passwords');
+      const user = await findVisible(tx, User, identity.user.id);
+      if (!(await verifyPassword(user.passwordHash, currentPassword))) throw badInput('currentPassword', 'The current password is not correct');
+      const passwordHash = await hashPassword(newPassword);
+      const keep = identity.sessionId ? { id: { $ne: identity.sessionId } } : {};
+      await tx.em.nativeUpdate(UserSession, { user: user.id, revokedAt: null, ...keep }, { revokedAt: new Date() });
+      return recordChange(audit, user, (u) => (u.passwordHash = passwordHash));
+    });
+    return true;
+  }
+
+  setActive(ctx: ServiceContext, id: string, active: boolean): Promise<User> {
+    return this.setBySiteAdmin(ctx, 'setUserActive', id, { isActive: active });
+  }
+
+  setAdmin(ctx: ServiceContext, id: string, admin: boolean): Promise<User> {
+    return this.setBySiteAdmin(ctx, 'setUserAdmin', id, { isAdmin: admin });
+  }
+
+  setAuthLevel(ctx: ServiceContext, id: string, authLevel: number): Promise<User> {
+    return this.mutateUser(ctx, 'setUserAuthLevel', async (tx, audit) => {
+      if (authLevel < 0) throw badInput('authLevel', 'authLevel must not be negative');
+      const user = await findVisible(tx, User, id);
+      const g = await tx.grants();
+      if (!g.siteAdmin) {
+        if (!outranks(g, user)) throw forbidden('You may change the auth level of users of a lower level than yours only');
+        const level = callerUser(g)!.authLevel;
+        if (authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
+      }
+      return recordChange(audit, user, (u) => (u.authLevel = authLevel));
+    });
+  }
+
+  /** Kubportal: the caller asks for a Kubernetes account. */
+  requestAccess(ctx: ServiceContext, comments: string | null | undefined): Promise<User> {
+    return this.mutateUser(ctx, 'requestAccess', async (tx, audit) => {
+      const { identity } = await tx.grants();
+      if (identity.kind !== 'user') throw forbidden('Only users may request access');
+      const user = await findVisible(tx, User, identity.user.id);
+      if (user.approvalState !== UserApprovalState.NEW && user.approvalState !== UserApprovalState.ACCESS_REJECTED) {
+        throw conflict(`Access can't be requested while the user's state is ${user.approvalState}`);
+      }
+      return recordChange(audit, user, (u) =>
+        Object.assign(u, {
+          approvalState: UserApprovalState.ACCESS_REQUESTED,
+          approvalId: randomUUID(),
+          approvalComments: optionalText(comments),
+          approvalAnsweredBy: null,
+        }),
+      );
+    });
+  }
+
+  /** Links the user to an existing service account, or to the default one of a namespace made for it. */
+  approveAccess(ctx: ServiceContext, userId: string, input: ApproveAccessInput): Promise<User> {
+    return this.mutateUser(ctx, 'approveAccessRequest', async (tx, audit) => {
+      const { serviceAccountId, newNamespace } = input;
+      if ((serviceAccountId == null) === (newNamespace == null)) {
+        throw badInput('input', 'Give exactly one of input.serviceAccountId and input.newNamespace');
+      }
+      const name = newNamespace ? namespaceName(newNamespace.name, 'input.newNamespace.name') : '';
+      const user = await findVisible(tx, User, userId, 'userId');
+      const existing = serviceAccountId ? await findVisible(tx, K8sServiceAccount, serviceAccountId, 'input.serviceAccountId') : null;
+      const cluster = newNamespace ? await findVisible(tx, K8sCluster, newNamespace.clusterId, 'input.newNamespace.clusterId') : null;
+      const g = await requireSiteAdmin(tx);
+      assertRequested(user, 'approved');
+      const serviceAccount = existing ?? (await createNamespace(tx, audit, cluster!, name));
+      return answer(tx, audit, g, user, { approvalState: UserApprovalState.ACCESS_APPROVED, serviceAccount });
+    });
+  }
+
+  rejectAccess(ctx: ServiceContext, userId: string, comments: string | null | undefined): Promise<User> {
+    return this.mutateUser(ctx, 'rejectAccessRequest', async (tx, audit) => {
+      const user = await findVisible(tx, User, userId, 'userId');
+      const g = await requireSiteAdmin(tx);
+      assertRequested(user, 'rejected');
+      const reason = optionalText(comments);
+      return answer(tx, audit, g, user, { approvalState: UserApprovalState.ACCESS_REJECTED, serviceAccount: null, ...(reason ? { approvalComments: reason } : {}) });
+    });
+  }
+
+  private setBySiteAdmin(ctx: ServiceContext, operation: string, id: string, change: Partial<Pick<User, 'isActive' | 'isAdmin'>>): Promise<User> {
+    return this.mutateUser(ctx, operation, async (tx, audit) => {
+      const user = await findVisible(tx, User, id);
+      const g = await requireSiteAdmin(tx);
+      if (callerUser(g)?.id === user.id) throw conflict("You can't update your own user");
+      return recordChange(audit, user, (u) => Object.assign(u, change));
+    });
+  }
+
+  /** A mutation of one user row; afterwards its credentials are read again, so the change applies to its next request. */
+  private async mutateUser(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<User>): Promise<User> {
+    const user = await runMutation(ctx, operation, work);
+    this.authenticator.forgetIdentity('user', user.id);
+    return user;
+  }
+}
+
+/** A new user, with env role User in every env that adds new users automatically. */
+async function insertUser(tx: ServiceContext, audit: Audit, fields: NewUser): Promise<User> {
+  const { password, ...columns } = fields;
+  await assertAvailable(tx, columns);
+  const user = Object.assign(new User(), { ...columns, passwordHash: password === null ? null : await hashPassword(password) });
+  tx.em.persist(user);
+  const envs = await tx.em.find(Env, { autoAddNewUsers: true });
+  const roles = envs.map((env) => Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User }));
+  tx.em.persist(roles);
+  await tx.em.flush();
+  audit({ targetType: 'User', targetId: user.id, after: snapshot(user) });
+  for (const role of roles) audit({ targetType: 'EnvUserPermission', targetId: role.id, envId: role.env.id, after: snapshot(role) });
+  return user;
+}
+
+function assertRequested(user: User, verb: string): void {
+  if (user.approvalState !== UserApprovalState.ACCESS_REQUESTED) {
+    throw conflict(`Only a requested access can be ${verb}; the user's state is ${user.approvalState}`);
+  }
+}
+
+/** A site admin's answer to an access request. */
+function answer(tx: ServiceContext, audit: Audit, g: Grants, user: User, change: Partial<User>): User {
+  // site admins are users
+  const by = tx.em.getReference(User, callerUser(g)!.id);
+  return recordChange(audit, user, (u) => Object.assign(u, change, { approvalAnsweredBy: by }));
+}
+
+/** Kubportal's "new namespace" approval: the namespace record (not yet in Kubernetes) and its default service account. */
+async function createNamespace(tx: ServiceContext, audit: Audit, cluster: K8sCluster, name: string): Promise<K8sServiceAccount> {
+  if (await tx.em.count(K8sNamespace, { cluster: cluster.id, name })) throw conflict(`The namespace ${name} already exists in this cluster`);
+  const namespace = Object.assign(new K8sNamespace(), { cluster, name, uid: null });
+  const account = Object.assign(new K8sServiceAccount(), { name: 'default', namespace });
+  tx.em.persist([namespace, account]);
+  await tx.em.flush();
+  const envId = cluster.env?.id ?? null;
+  audit({ targetType: 'K8sNamespace', targetId: namespace.id, envId, after: snapshot(namespace) });
+  audit({ targetType: 'K8sServiceAccount', targetId: account.id, envId, after: snapshot(account) });
+  return account;
 }
