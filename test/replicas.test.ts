@@ -1,4 +1,5 @@
 import { loadConfig } from '../src/config/config.js';
+import { migrationsList } from '../src/db/migrations/index.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import { createTestDatabase, engineName, type TestDatabase } from './support/database.js';
 
@@ -24,11 +25,12 @@ onPostgres('replicas over one PostgreSQL', () => {
     await db?.drop();
   });
 
-  test('they start together: migrations applied once, one JWT key, one admin, its password printed once', async () => {
+  test('they start together: migrations applied once, one JWT key, one encryption key, one admin, its password printed once', async () => {
     const [one] = replicas;
     const conn = (one.orm.em as any).getConnection();
-    expect(await conn.execute('select count(*)::int as n from mikro_orm_migrations')).toEqual([{ n: 1 }]);
+    expect(await conn.execute('select count(*)::int as n from mikro_orm_migrations')).toEqual([{ n: migrationsList.length }]);
     expect(await conn.execute(`select count(*)::int as n from settings where key = 'jwt_secret'`)).toEqual([{ n: 1 }]);
+    expect(await conn.execute(`select count(*)::int as n from settings where key = 'encryption_keys'`)).toEqual([{ n: 1 }]);
     expect(await conn.execute('select count(*)::int as n from users where is_admin')).toEqual([{ n: 1 }]);
     expect(printed).toHaveLength(1);
   });

@@ -1,14 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isJsonObject } from '../util/json.js';
 
 /** Dotted path ("" for the root) → [old, new]; a missing side is null. Platz's JsonDiff (db/src/json_diff.rs). */
 export type JsonDiff = Record<string, [unknown, unknown]>;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function jsonDiff(old: unknown, next: unknown): JsonDiff {
   if (isDeepStrictEqual(old, next)) return {};
   // objects are compared key by key; anything else (arrays included) changes as a whole
-  if (!isObject(old) || !isObject(next)) return { '': [old ?? null, next ?? null] };
+  if (!isJsonObject(old) || !isJsonObject(next)) return { '': [old ?? null, next ?? null] };
   const diff: JsonDiff = {};
   for (const [key, oldValue] of Object.entries(old)) {
     if (!(key in next)) {

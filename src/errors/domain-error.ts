@@ -26,6 +26,8 @@ export class DomainError extends Error {
 export const unauthenticated = (message = 'Authentication required') => new DomainError(ErrorCode.UNAUTHENTICATED, message);
 export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, message, field);
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
+/** a duplicate, or a rule about other objects (dependents, state) that forbids the change */
+export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
 
 export function assertUnreachable(value: never): never {
   throw new Error(`unhandled case: ${String(value)}`);

@@ -1,4 +1,5 @@
 import { parse, YAMLError } from 'yaml';
+import { isJsonObject } from '../util/json.js';
 
 /** A context that can be imported: its cluster and its user are both defined in the file. */
 export interface KubeconfigEntry {
@@ -20,7 +21,6 @@ export const MAX_KUBECONFIG_LENGTH = 1024 * 1024;
 
 type Named = { name: string } & Record<string, unknown>;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads a kubeconfig as Porter does: one entry per context whose referenced cluster and user both
@@ -38,7 +38,7 @@ export function parseKubeconfig(text: string): KubeconfigEntry[] {
     const at = err instanceof YAMLError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
     throw new KubeconfigError(`The kubeconfig is not valid YAML${at}`);
   }
-  if (!isObject(doc) || (doc.kind !== undefined && doc.kind !== 'Config') || !Array.isArray(doc.contexts)) {
+  if (!isJsonObject(doc) || (doc.kind !== undefined && doc.kind !== 'Config') || !Array.isArray(doc.contexts)) {
     throw new KubeconfigError('Not a kubeconfig: expected a Config document with a contexts list');
   }
   const clusters = byName(doc, 'clusters', 'cluster');
@@ -70,8 +70,8 @@ function byName(doc: Record<string, unknown>, list: string, body: string): Map<s
   const map = new Map<string, Named>();
   for (const [i, item] of items.entries()) {
     // an empty body (`user:` with nothing under it) is an empty map, as kubectl reads it
-    const inner = isObject(item) ? (item[body] ?? {}) : undefined;
-    if (!isObject(item) || typeof item.name !== 'string' || !isObject(inner)) {
+    const inner = isJsonObject(item) ? (item[body] ?? {}) : undefined;
+    if (!isJsonObject(item) || typeof item.name !== 'string' || !isJsonObject(inner)) {
       throw new KubeconfigError(`Not a kubeconfig: ${list}[${i}] must have a name and a ${body} map`);
     }
     if (!map.has(item.name)) map.set(item.name, { ...item, name: item.name, [body]: inner });

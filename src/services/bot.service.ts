@@ -4,7 +4,7 @@ import { Bot } from '../entities/index.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
-import { requiredText } from './password-policy.js';
+import { requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
 @InputType()

@@ -1,6 +1,6 @@
 import { Field, InputType } from 'type-graphql';
 import { DeploymentKind } from '../entities/index.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
@@ -26,7 +26,7 @@ export class DeploymentKindService extends ReadService<DeploymentKind, Deploymen
       const kind = await findVisible(tx, DeploymentKind, id);
       await requireSiteAdmin(tx);
       if (await tx.em.findOne(DeploymentKind, { name: trimmed, id: { $ne: kind.id } })) {
-        throw new DomainError(ErrorCode.CONFLICT, `A deployment kind named ${trimmed} already exists`);
+        throw conflict(`A deployment kind named ${trimmed} already exists`);
       }
       const before = snapshot(kind);
       kind.name = trimmed;

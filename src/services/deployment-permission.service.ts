@@ -1,7 +1,7 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { DeploymentKind, DeploymentPermission, Env } from '../entities/index.js';
 import { UserDeploymentRole } from '../entities/enums.js';
-import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { EnvGrantInput, heldBy, holderId, holderName, loadHolder } from './env-user-permission.service.js';
@@ -39,7 +39,7 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
       await requireEnvAdmin(tx, env.id);
       const holder = await loadHolder(tx, id);
       if (await tx.em.findOne(DeploymentPermission, { env: env.id, kind: kind.id, ...heldBy(holder) })) {
-        throw new DomainError(ErrorCode.CONFLICT, `${holderName(holder)} already has a role for ${kind.name} in env ${env.name}`);
+        throw conflict(`${holderName(holder)} already has a role for ${kind.name} in env ${env.name}`);
       }
       const permission = Object.assign(new DeploymentPermission(), { env, kind, role: input.role, ...holder });
       tx.em.persist(permission);

@@ -6,11 +6,12 @@ import { DeploymentResourceSyncStatus } from '../entities/enums.js';
 import { findMaintainedDeployment } from '../deployments/access.js';
 import { deploymentsUsing } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
+import { isJsonObject } from '../util/json.js';
 
 @InputType()
 export class DeploymentResourceFilter {
@@ -99,7 +100,7 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
   delete(ctx: ServiceContext, id: string): Promise<DeploymentResource> {
     return runMutation(ctx, 'deleteDeploymentResource', async (tx, audit) => {
       const { resource, type, envId } = await findMaintainedResource(tx, id);
-      if (!resource.exists) throw new DomainError(ErrorCode.CONFLICT, 'This resource has already been deleted');
+      if (!resource.exists) throw conflict('This resource has already been deleted');
       const old = resourceSnapshot(resource, type);
       resource.syncStatus = DeploymentResourceSyncStatus.Deleting;
       audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, before: old, after: resourceSnapshot(resource, type) });
@@ -114,7 +115,7 @@ function checkName(name: string): void {
 
 async function checkUnique(tx: ServiceContext, typeId: string, name: string): Promise<void> {
   if (await tx.em.count(DeploymentResource, { type: typeId, name })) {
-    throw new DomainError(ErrorCode.CONFLICT, `A resource named "${name}" of this type already exists`);
+    throw conflict(`A resource named "${name}" of this type already exists`);
   }
 }
 
@@ -140,9 +141,8 @@ function resourceSnapshot(resource: DeploymentResource, type: DeploymentResource
 
 /** Objects merge key by key, recursively; any other value replaces what was there. */
 function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const merged = { ...base };
-  for (const [key, value] of Object.entries(patch)) merged[key] = isObject(value) && isObject(merged[key]) ? deepMerge(merged[key], value) : value;
+  for (const [key, value] of Object.entries(patch)) merged[key] = isJsonObject(value) && isJsonObject(merged[key]) ? deepMerge(merged[key], value) : value;
   return merged;
 }
 

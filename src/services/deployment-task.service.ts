@@ -6,7 +6,7 @@ import { DeploymentTaskStatus } from '../entities/enums.js';
 import { findMaintainedDeployment } from '../deployments/access.js';
 import { actionIds } from '../deployments/chart-ext.js';
 import { cancelingIdentity, isTaskActor, newTask } from '../deployments/tasks.js';
-import { badInput, DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import { badInput, conflict, notFound } from '../errors/domain-error.js';
 import { findVisible, forbidden, isEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
@@ -83,7 +83,7 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
       if (input.invokeAction) {
         const { helmChartId, actionId, body } = input.invokeAction;
         if (assertUuid(helmChartId, 'input.invokeAction.helmChartId') !== deployment.helmChart.id) {
-          throw new DomainError(ErrorCode.CONFLICT, "The action's chart is not the deployment's current chart; reload and try again");
+          throw conflict("The action's chart is not the deployment's current chart; reload and try again");
         }
         const chart = (await tx.loaders.byId(HelmChart).load(deployment.helmChart.id))!;
         if (!actionIds(chart.actionsSchema).has(actionId)) throw badInput('input.invokeAction.actionId', `The chart has no action ${actionId}`);
@@ -109,7 +109,7 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
       const envId = cluster?.env?.id ?? null;
       const g = await tx.grants();
       if (!isTaskActor(task, g.identity) && !isEnvAdmin(g, envId)) throw forbidden('Only the identity that created the task, or an admin of its env, may cancel it');
-      if (task.status !== DeploymentTaskStatus.Pending) throw new DomainError(ErrorCode.CONFLICT, `Only Pending tasks can be canceled; this one is ${task.status}`);
+      if (task.status !== DeploymentTaskStatus.Pending) throw conflict(`Only Pending tasks can be canceled; this one is ${task.status}`);
       const old = snapshot(task);
       Object.assign(task, {
         status: DeploymentTaskStatus.Canceled,

@@ -8,7 +8,7 @@ import { findDeployment } from '../deployments/access.js';
 import { deploymentsUsing, describeDeployments } from '../deployments/dependencies.js';
 import { deriveUpdateTasks, installOperation, namespaceOf, type DeploymentState } from '../deployments/derivation.js';
 import { newTask, reinstallEnabled } from '../deployments/tasks.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireDeploymentMaintainer, requireKindRole } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
@@ -133,7 +133,7 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
       if (before.enabled && !enabled) {
         const dependents = (await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id })).filter((d) => d.enabled);
         if (dependents.length) {
-          throw new DomainError(ErrorCode.CONFLICT, `This deployment can't be disabled because other deployments depend on it: ${describeDeployments(dependents)}`);
+          throw conflict(`This deployment can't be disabled because other deployments depend on it: ${describeDeployments(dependents)}`);
         }
       }
 
@@ -165,10 +165,10 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
     return runMutation(ctx, 'deleteDeployment', async (tx, audit) => {
       const { deployment, envId } = await findDeployment(tx, id, 'id');
       await requireKindRole(tx, envId, deployment.kind.id, UserDeploymentRole.Owner);
-      if (deployment.status === DeploymentStatus.Deleting) throw new DomainError(ErrorCode.CONFLICT, 'This deployment is already being deleted');
+      if (deployment.status === DeploymentStatus.Deleting) throw conflict('This deployment is already being deleted');
       const dependents = await deploymentsUsing(tx, envId, { kind: 'deployments', id: deployment.id });
       if (dependents.length) {
-        throw new DomainError(ErrorCode.CONFLICT, `This deployment can't be deleted because other deployments depend on it: ${describeDeployments(dependents)}`);
+        throw conflict(`This deployment can't be deleted because other deployments depend on it: ${describeDeployments(dependents)}`);
       }
       const old = snapshot(deployment);
       deployment.status = DeploymentStatus.Deleting;
@@ -202,10 +202,10 @@ async function checkPlacement(tx: ServiceContext, p: Placement, self: Deployment
   if (self === undefined) return;
   const others = { cluster: p.cluster.id, kind: p.kind.id, ...(self ? { id: { $ne: self.id } } : {}) };
   if (cardinality === Cardinality.OnePerCluster && (await tx.em.count(Deployment, others))) {
-    throw new DomainError(ErrorCode.CONFLICT, `A ${p.kind.name} deployment already exists in this cluster, and its chart allows only one`);
+    throw conflict(`A ${p.kind.name} deployment already exists in this cluster, and its chart allows only one`);
   }
   if (await tx.em.count(Deployment, { ...others, name: p.name })) {
-    throw new DomainError(ErrorCode.CONFLICT, `A ${p.kind.name} deployment named "${p.name}" already exists in this cluster`);
+    throw conflict(`A ${p.kind.name} deployment named "${p.name}" already exists in this cluster`);
   }
 }
 

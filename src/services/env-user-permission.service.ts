@@ -2,7 +2,7 @@ import { Field, ID, InputType } from 'type-graphql';
 import { Bot, Env, EnvUserPermission, User } from '../entities/index.js';
 import type { EnvGrantBase } from '../entities/env-grant.base.js';
 import { EnvUserRole } from '../entities/enums.js';
-import { badInput, DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import { badInput, conflict, notFound } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
@@ -77,7 +77,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
       await requireEnvAdmin(tx, env.id);
       const holder = await loadHolder(tx, id);
       if (await tx.em.findOne(EnvUserPermission, { env: env.id, ...heldBy(holder) })) {
-        throw new DomainError(ErrorCode.CONFLICT, `${holderName(holder)} already has a role in env ${env.name}`);
+        throw conflict(`${holderName(holder)} already has a role in env ${env.name}`);
       }
       const permission = Object.assign(new EnvUserPermission(), { env, role: input.role, ...holder });
       tx.em.persist(permission);
@@ -92,7 +92,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
       const permission = await findVisible(tx, EnvUserPermission, id);
       await requireEnvAdmin(tx, permission.env.id);
       if (isOwnGrant(tx, permission) && permission.role === EnvUserRole.Admin && role !== EnvUserRole.Admin) {
-        throw new DomainError(ErrorCode.CONFLICT, "You can't demote yourself");
+        throw conflict("You can't demote yourself");
       }
       const before = snapshot(permission);
       permission.role = role;
@@ -106,7 +106,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
     return runMutation(ctx, 'deleteEnvUserPermission', async (tx, audit) => {
       const permission = await findVisible(tx, EnvUserPermission, id);
       await requireEnvAdmin(tx, permission.env.id);
-      if (isOwnGrant(tx, permission)) throw new DomainError(ErrorCode.CONFLICT, "You can't delete your own permissions");
+      if (isOwnGrant(tx, permission)) throw conflict("You can't delete your own permissions");
       audit({ targetType: 'EnvUserPermission', targetId: permission.id, envId: permission.env.id, before: snapshot(permission) });
       tx.em.remove(permission);
       return permission.id;

@@ -4,12 +4,13 @@ import { Field, InputType } from 'type-graphql';
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { Bot, Deployment, Env, EnvUserPermission, K8sCluster, User } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { assertNoDeployments } from './k8s-cluster.service.js';
 import { runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, ReadService } from './read-service.js';
+import { isJsonObject } from '../util/json.js';
 
 @InputType()
 export class EnvFilter {
@@ -37,7 +38,6 @@ export class UpdateEnvInput {
 
 type EnvFields = Partial<Pick<Env, 'name' | 'description' | 'autoAddNewUsers' | 'nodeSelector' | 'tolerations'>>;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The fields given, checked and normalized; absent ones are left out. Only description may be cleared. */
 function envFields(input: UpdateEnvInput): EnvFields {
@@ -60,7 +60,7 @@ function envFields(input: UpdateEnvInput): EnvFields {
     fields.nodeSelector = input.nodeSelector!;
   }
   if (required('tolerations')) {
-    if (!Array.isArray(input.tolerations) || !input.tolerations.every(isObject)) {
+    if (!Array.isArray(input.tolerations) || !input.tolerations.every(isJsonObject)) {
       throw badInput('input.tolerations', 'tolerations must be a list of toleration objects');
     }
     fields.tolerations = input.tolerations;
@@ -70,7 +70,7 @@ function envFields(input: UpdateEnvInput): EnvFields {
 
 async function assertNameFree(tx: ServiceContext, name: string, exceptId?: string): Promise<void> {
   const existing = await tx.em.findOne(Env, { name: iEquals(name), ...(exceptId ? { id: { $ne: exceptId } } : {}) });
-  if (existing) throw new DomainError(ErrorCode.CONFLICT, `An env named "${existing.name}" already exists`);
+  if (existing) throw conflict(`An env named "${existing.name}" already exists`);
 }
 
 export class EnvService extends ReadService<Env, EnvFilter> {

@@ -3,13 +3,13 @@ import { Field, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { Group, GroupMember, GroupWebApp, User, WebApp } from '../entities/index.js';
 import { UserApprovalState } from '../entities/enums.js';
-import { DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import { conflict, notFound } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import { keepVisible } from '../policy/visibility.js';
 import type { ServiceContext } from './context.js';
 import type { Loaders, OrderSpec } from './loaders.js';
 import { runMutation, snapshot } from './mutation.js';
-import { requiredText } from './password-policy.js';
+import { requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
 @InputType()
@@ -34,7 +34,6 @@ export class UpdateGroupInput {
   @Field(() => Boolean, { nullable: true }) canAdmin?: boolean | null;
 }
 
-const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
 const oldestFirst = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id: string }) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id);
 /** links (memberships, web apps) oldest first */
 export const LINK_ORDER = [{ field: 'createdAt', direction: 'ASC' }] as const;

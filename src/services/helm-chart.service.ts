@@ -8,6 +8,7 @@ import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
+import { isJsonObject } from '../util/json.js';
 
 @InputType()
 export class HelmChartFilter {
@@ -33,23 +34,22 @@ export class RegisterHelmChartInput {
   @Field(() => Boolean, { nullable: true, description: 'default true' }) available?: boolean | null;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const given = (value: unknown) => value !== undefined && value !== null;
 
 /** The chart-ext documents the API relies on later (inputs by id, cardinality), checked on the way in. */
 function checkChartDocuments(input: RegisterHelmChartInput): void {
   if (given(input.features)) {
-    if (!isObject(input.features)) throw badInput('input.features', 'features must be an object');
+    if (!isJsonObject(input.features)) throw badInput('input.features', 'features must be an object');
     // v1beta1 documents nest the fields under spec
-    const spec = isObject(input.features.spec) ? input.features.spec : input.features;
+    const spec = isJsonObject(input.features.spec) ? input.features.spec : input.features;
     if (given(spec.cardinality) && !Object.values<unknown>(Cardinality).includes(spec.cardinality)) {
       throw badInput('input.features', `features.cardinality must be one of ${Object.values(Cardinality).join(', ')}`);
     }
   }
   if (given(input.valuesUi)) {
-    const inputs = isObject(input.valuesUi) ? input.valuesUi.inputs : undefined;
+    const inputs = isJsonObject(input.valuesUi) ? input.valuesUi.inputs : undefined;
     if (!Array.isArray(inputs)) throw badInput('input.valuesUi', 'valuesUi must be an object with an inputs list');
-    const bad = inputs.findIndex((i) => !isObject(i) || typeof i.id !== 'string' || !i.id);
+    const bad = inputs.findIndex((i) => !isJsonObject(i) || typeof i.id !== 'string' || !i.id);
     if (bad >= 0) throw badInput('input.valuesUi', `valuesUi.inputs[${bad}] must be an object with a string id`);
   }
 }

@@ -2,7 +2,7 @@ import { Field, ID, InputType } from 'type-graphql';
 import { kindNameFromRepo } from '../catalog/kind-name.js';
 import { DeploymentKind, HelmRegistry } from '../entities/index.js';
 import { HelmRegistryProvider } from '../entities/enums.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import type { Audit } from './mutation.js';
@@ -72,7 +72,7 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
       const givenKind = input.kindId ? await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId') : null;
       await requireSiteAdmin(tx);
       if (await tx.em.findOne(HelmRegistry, { domainName, repoName })) {
-        throw new DomainError(ErrorCode.CONFLICT, `The registry ${domainName}/${repoName} already exists`);
+        throw conflict(`The registry ${domainName}/${repoName} already exists`);
       }
       const kind = givenKind ?? (await kindForRepo(tx, audit, kindName));
       const registry = Object.assign(new HelmRegistry(), { domainName, repoName, kind, faIcon, provider: input.provider ?? HelmRegistryProvider.Ecr });

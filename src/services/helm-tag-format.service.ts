@@ -1,7 +1,7 @@
 import { Field, InputType } from 'type-graphql';
 import { compileTagFormat } from '../catalog/tag-format.js';
 import { HelmTagFormat } from '../entities/index.js';
-import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
@@ -23,7 +23,7 @@ export class HelmTagFormatService extends ReadService<HelmTagFormat, HelmTagForm
     return runMutation(ctx, 'createHelmTagFormat', async (tx, audit) => {
       compileTagFormat(pattern, 'pattern');
       await requireSiteAdmin(tx);
-      if (await tx.em.findOne(HelmTagFormat, { pattern })) throw new DomainError(ErrorCode.CONFLICT, 'This tag format already exists');
+      if (await tx.em.findOne(HelmTagFormat, { pattern })) throw conflict('This tag format already exists');
       const format = Object.assign(new HelmTagFormat(), { pattern });
       tx.em.persist(format);
       audit({ targetType: 'HelmTagFormat', targetId: format.id, after: snapshot(format) });

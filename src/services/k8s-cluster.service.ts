@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import type { Keyring } from '../auth/encryption.js';
 import { Deployment, Env, K8sCluster } from '../entities/index.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
@@ -88,7 +88,7 @@ export async function assertNoDeployments(tx: ServiceContext, where: FilterQuery
   if (!total) return;
   const names = rows.map((d) => `${d.kind.name}${d.name ? ` "${d.name}"` : ''} in cluster ${d.cluster.name}`);
   const more = total > rows.length ? ` and ${total - rows.length} more` : '';
-  throw new DomainError(ErrorCode.CONFLICT, `${what} still has deployments: ${names.join(', ')}${more}`);
+  throw conflict(`${what} still has deployments: ${names.join(', ')}${more}`);
 }
 
 export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter> {
@@ -132,7 +132,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
         });
       });
       const taken = await tx.em.find(K8sCluster, { providerId: { $in: clusters.map((c) => c.providerId) } });
-      if (taken.length) throw new DomainError(ErrorCode.CONFLICT, `Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
+      if (taken.length) throw conflict(`Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
       for (const cluster of clusters) {
         const entry = entries.get(cluster.kubeconfigContext!)!;
         const credentials = JSON.stringify({ cluster: entry.clusterConfig, user: entry.userConfig });
@@ -153,7 +153,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       await requireSiteAdmin(tx);
       if (fields.ingressDomain) {
         const other = await tx.em.findOne(K8sCluster, { ingressDomain: fields.ingressDomain, id: { $ne: cluster.id } });
-        if (other) throw new DomainError(ErrorCode.CONFLICT, `Cluster "${other.name}" already uses ingress domain ${fields.ingressDomain}`);
+        if (other) throw conflict(`Cluster "${other.name}" already uses ingress domain ${fields.ingressDomain}`);
       }
       const before = snapshot(cluster);
       const oldEnvId = cluster.env?.id;

@@ -3,7 +3,7 @@ import {
   UniqueConstraintViolationException, wrap,
 } from '@mikro-orm/core';
 import { AuditRecord } from '../entities/index.js';
-import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
 import { transactionContext, type ServiceContext } from './context.js';
 
 /** What one mutation did to one object, for the audit trail. Snapshots must already be free of secrets. */
@@ -80,10 +80,10 @@ export function snapshot(entity: object, omit: string[] = []): Record<string, un
 export function asDomainError(err: unknown): unknown {
   if (err instanceof DomainError) return err;
   if (err instanceof UniqueConstraintViolationException) {
-    return new DomainError(ErrorCode.CONFLICT, `Already exists: ${describeConstraint(err)}`);
+    return conflict(`Already exists: ${describeConstraint(err)}`);
   }
   if (err instanceof ForeignKeyConstraintViolationException) {
-    return new DomainError(ErrorCode.CONFLICT, `Still referenced, or refers to something missing: ${describeConstraint(err)}`);
+    return conflict(`Still referenced, or refers to something missing: ${describeConstraint(err)}`);
   }
   if (err instanceof NotNullConstraintViolationException || err instanceof CheckConstraintViolationException) {
     return new DomainError(ErrorCode.BAD_USER_INPUT, `Invalid value: ${describeConstraint(err)}`);

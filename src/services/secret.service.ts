@@ -3,7 +3,7 @@ import type { Keyring } from '../auth/encryption.js';
 import { Env, Secret } from '../entities/index.js';
 import { deploymentsUsing, describeDeployments } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
@@ -92,7 +92,7 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
       const secret = await findVisible(tx, Secret, id);
       await requireEnvAdmin(tx, secret.env.id);
       const users = await deploymentsUsing(tx, secret.env.id, { kind: 'secrets', id: secret.id });
-      if (users.length) throw new DomainError(ErrorCode.CONFLICT, `This secret can't be deleted because deployments use it: ${describeDeployments(users)}`);
+      if (users.length) throw conflict(`This secret can't be deleted because deployments use it: ${describeDeployments(users)}`);
       audit({ targetType: 'Secret', targetId: secret.id, envId: secret.env.id, before: snapshot(secret) });
       tx.em.remove(secret);
       return secret.id;
@@ -107,6 +107,6 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
 
 async function checkUnique(tx: ServiceContext, envId: string, collection: string, name: string): Promise<void> {
   if (await tx.em.count(Secret, { env: envId, collection, name })) {
-    throw new DomainError(ErrorCode.CONFLICT, `A secret named "${name}" already exists in the ${collection} collection of this env`);
+    throw conflict(`A secret named "${name}" already exists in the ${collection} collection of this env`);
   }
 }

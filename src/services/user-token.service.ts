@@ -7,7 +7,7 @@ import { badInput } from '../errors/domain-error.js';
 import { findVisible, forbidden } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot } from './mutation.js';
-import { optionalText } from './password-policy.js';
+import { optionalText } from './input-rules.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()

@@ -4,13 +4,13 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
-import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { badInput, conflict } from '../errors/domain-error.js';
 import type { Grants } from '../policy/grants.js';
 import { findVisible, forbidden, requireSiteAdmin } from '../policy/permissions.js';
 import type { AuthTokens } from './auth.service.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot, type Audit } from './mutation.js';
-import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './password-policy.js';
+import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals, ReadService } from './read-service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
@@ -64,7 +64,6 @@ export class ApproveAccessInput {
   @Field(() => NewNamespaceInput, { nullable: true }) newNamespace?: NewNamespaceInput | null;
 }
 
-const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
 /** The calling user; null for bots and deployments. */
 export const callerUser = (g: Grants): User | null => (g.identity.kind === 'user' ? g.identity.user : null);
 

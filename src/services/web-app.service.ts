@@ -6,7 +6,7 @@ import type { ServiceContext } from './context.js';
 import { LINK_ORDER, visibleByIds } from './group.service.js';
 import type { OrderSpec } from './loaders.js';
 import { runMutation, snapshot } from './mutation.js';
-import { optionalText, requiredText } from './password-policy.js';
+import { optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
 @InputType()

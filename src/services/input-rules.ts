@@ -1,6 +1,6 @@
 import { badInput } from '../errors/domain-error.js';
 
-// Input rules for people and their credentials, checked before anything is hashed or written.
+// Input rules shared by services (people, credentials, labels), checked before anything is hashed or written.
 
 const MIN_PASSWORD = 8;
 // argon2 accepts any length; the cap keeps one request from making the server hash megabytes
