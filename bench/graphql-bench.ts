@@ -5,7 +5,8 @@
  * 2. starts Berth (dist/src/main.js) as a child process, waits for /readyz (which means migrations
  *    ran), seeds a fleet of 50 deployments and logs in as the admin;
  * 3. starts the baseline (dist/bench/baseline-server.js: node:http + pg, one prepared statement);
- * 4. runs autocannon against: the baseline, Berth's `serverInfo` (no SQL: the floor of the stack), `user(id)` and `deployments(first: 50)`;
+ * 4. runs autocannon against: the baseline, Berth's `serverInfo` (no SQL: the floor of the stack), `user(id)` and
+ *    `deployments(first: 50)`, as the site admin and as an env User (what read scoping costs);
  * 5. prints a table and writes it as JSON to bench/results/latest.json.
  *
  * Environment: BENCH_DATABASE_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
@@ -28,6 +29,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { hashSecret, newOpaqueToken } from '../src/auth/opaque-token.js';
 import { openOrm } from '../src/db/orm.js';
 import { seedFleet } from '../test/support/fixtures.js';
 
@@ -237,7 +239,7 @@ async function login(graphqlUrl: string): Promise<string> {
 // scenarios
 
 interface Scenario {
-  key: 'baseline' | 'berthFloor' | 'berthUser' | 'berthDeployments';
+  key: 'baseline' | 'berthFloor' | 'berthUser' | 'berthDeployments' | 'berthDeploymentsScoped';
   label: string;
   url: string;
   headers: Record<string, string>;
@@ -317,6 +319,8 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
   const simpleRatio = results.berthUser.reqPerSec / results.baseline.reqPerSec;
   const deploymentsRatio = results.berthDeployments.reqPerSec / results.baseline.reqPerSec;
   const floorRatio = results.berthFloor.reqPerSec / results.baseline.reqPerSec;
+  // what the authorization policy costs a caller who is not a site admin, on the same list
+  const scopedRatio = results.berthDeploymentsScoped.reqPerSec / results.berthDeployments.reqPerSec;
   const simpleP99 = results.berthUser.latencyMs.p99;
   const targets = {
     simpleRatio: { target: `>= ${TARGETS.simpleRatioMin}`, actual: round(simpleRatio, 3), met: simpleRatio >= TARGETS.simpleRatioMin },
@@ -351,6 +355,7 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
     `Berth simple p99:                       ${simpleP99} ms   target ${targets.simpleP99Ms.target} ms: ${verdict(targets.simpleP99Ms.met)}`,
     `Berth deployments(50) / baseline req/s: ${deploymentsRatio.toFixed(3)}   (no target)`,
     `Berth serverInfo / baseline req/s:      ${floorRatio.toFixed(3)}   (no target: the HTTP + Apollo + auth floor)`,
+    `deployments(50) env User / site admin:  ${scopedRatio.toFixed(3)}   (no target: the cost of read scoping)`,
     '',
   ].join('\n');
 
@@ -370,6 +375,7 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
       berthUserVsBaseline: round(simpleRatio, 3),
       berthDeploymentsVsBaseline: round(deploymentsRatio, 3),
       berthFloorVsBaseline: round(floorRatio, 3),
+      scopedVsSiteAdmin: round(scopedRatio, 3),
     },
     targets,
   };
@@ -427,7 +433,16 @@ async function main(): Promise<void> {
 
     // seed only now: /readyz answers 200 once no migration is pending, so the tables exist
     orm = await openOrm({ kind: 'postgres', url: db.url }, { pool: { max: 2 } });
-    await seedFleet(orm.em as SqlEntityManager, { deployments: SEEDED_DEPLOYMENTS });
+    const fleet = await seedFleet(orm.em as SqlEntityManager, { deployments: SEEDED_DEPLOYMENTS });
+    // a caller who is not a site admin: env User of the fleet's env, with an API token, so every
+    // read pays for its grants and the visibility rules
+    const scopedToken = newOpaqueToken();
+    await (orm.em as SqlEntityManager).getConnection().execute(
+      `with u as (insert into users (id, email, username, display_name) values (gen_random_uuid(), 'bench-env-user@example.com', 'bench-env-user', 'Bench Env User') returning id),
+            t as (insert into user_tokens (id, user_id, secret_hash) select ?, id, ? from u)
+       insert into env_user_permissions (id, env_id, user_id, role) select gen_random_uuid(), ?, id, 'User' from u`,
+      [scopedToken.id, hashSecret(scopedToken.secret), fleet.env.id],
+    );
     // the simple query reads another user than the caller, so it really goes to the database
     const [target] = await (orm.em as SqlEntityManager)
       .getConnection()
@@ -461,6 +476,16 @@ async function main(): Promise<void> {
     const json = { 'content-type': 'application/json' };
     const auth = { ...json, authorization: `Bearer ${token}` };
 
+    const deploymentsList = {
+      body: JSON.stringify({
+        query: '{ deployments(first: 50) { edges { node { id name cluster { name env { name } } kind { name } helmChart { imageTag } latestTask { id status } } } } }',
+      }),
+      server: berth,
+      checkData: (data: Record<string, unknown>) => {
+        const edges = (data.deployments as { edges?: unknown[] } | null)?.edges;
+        return edges?.length === SEEDED_DEPLOYMENTS ? undefined : `expected ${SEEDED_DEPLOYMENTS} edges, got ${edges?.length ?? 'none'}`;
+      },
+    };
     const scenarios: Scenario[] = [
       { key: 'baseline', label: 'baseline user (node:http + pg)', url: `http://127.0.0.1:${baselinePort}/graphql`, headers: json, body: userBody, server: baseline, checkData: checkUser },
       // the stack's own floor: authenticated, no database read (where the rest of Berth's cost sits)
@@ -474,19 +499,13 @@ async function main(): Promise<void> {
         checkData: (data) => ((data.serverInfo as { version?: string } | null)?.version ? undefined : 'expected serverInfo.version'),
       },
       { key: 'berthUser', label: 'Berth user(id)', url: berthUrl, headers: auth, body: userBody, server: berth, checkData: checkUser },
+      { key: 'berthDeployments', label: 'Berth deployments(first: 50)', url: berthUrl, headers: auth, ...deploymentsList },
       {
-        key: 'berthDeployments',
-        label: 'Berth deployments(first: 50)',
+        key: 'berthDeploymentsScoped',
+        label: 'Berth deployments(first: 50), env User',
         url: berthUrl,
-        headers: auth,
-        body: JSON.stringify({
-          query: '{ deployments(first: 50) { edges { node { id name cluster { name env { name } } kind { name } helmChart { imageTag } latestTask { id status } } } } }',
-        }),
-        server: berth,
-        checkData: (data) => {
-          const edges = (data.deployments as { edges?: unknown[] } | null)?.edges;
-          return edges?.length === SEEDED_DEPLOYMENTS ? undefined : `expected ${SEEDED_DEPLOYMENTS} edges, got ${edges?.length ?? 'none'}`;
-        },
+        headers: { ...json, 'x-platz-token': scopedToken.token },
+        ...deploymentsList,
       },
     ];
 
