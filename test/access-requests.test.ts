@@ -1,8 +1,8 @@
 import { Env, Group, K8sCluster, K8sNamespace, K8sServiceAccount } from '../src/entities/index.js';
-import { build } from './support/fixtures.js';
+import { build, persist } from './support/fixtures.js';
 import { createBot, createUser, type Caller } from './support/identities.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
-import { expectRefused } from './support/refusals.js';
+import { expectRefused } from './support/assertions.js';
 
 // Kubportal's approval workflow: NEW → ACCESS_REQUESTED → ACCESS_APPROVED | ACCESS_REJECTED (→ ACCESS_REQUESTED again)
 
@@ -16,14 +16,12 @@ beforeAll(async () => {
   server = await startTestServer(); // SIGNUP_ENABLED is off by default
   admin = await server.adminAuth();
   adminId = (await server.sql<{ id: string }>(`select id from users where username = 'admin'`))[0].id;
-  const em = server.em.fork();
   const env = build(Env, { name: 'kube-env' });
   cluster = build(K8sCluster, { env, providerId: 'kube:1', name: 'kube-1' });
   const namespace = build(K8sNamespace, { cluster, name: 'shared', uid: 'b1c4a3c4-0000-4000-8000-000000000001' });
   account = build(K8sServiceAccount, { namespace, name: 'shared-sa' });
   k8sGroup = build(Group, { name: 'k8s accounts', specialK8sAccounts: true });
-  em.persist([env, cluster, namespace, account, k8sGroup]);
-  await em.flush();
+  await persist(server, env, cluster, namespace, account, k8sGroup);
 });
 afterAll(() => server?.stop());
 

@@ -1,5 +1,6 @@
 import { getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { buildBerthSchema } from '../src/graphql/schema.js';
+import { countRows } from './support/assertions.js';
 import { CREDENTIAL_MUTATIONS, mutationCases, type MutationCase } from './support/matrix-mutations.js';
 import { expectedIds, seedWorld, WHO, type Who, type World } from './support/matrix-world.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -114,17 +115,17 @@ describe('writes', () => {
     const outcomes: string[] = [];
     for (const c of cases) {
       const { document, variables } = await c.prepare(who);
-      const [before] = await server.sql<{ n: number }>('select count(*)::int as n from audit_records');
+      const auditsBefore = await countRows(server, 'audit_records');
       const res = await server.gql<any, unknown>(document, variables, headersOf(who));
-      const [after] = await server.sql<{ n: number }>('select count(*)::int as n from audit_records');
+      const auditsAfter = await countRows(server, 'audit_records');
       const label = `${c.field}${c.variant ? ` (${c.variant})` : ''}`;
       const code = res.errors?.[0]?.extensions?.code;
       if (c.allowed.includes(who)) {
-        outcomes.push(`${label}: ${res.errors ? `refused ${code}: ${res.errors[0].message}` : document.startsWith('query') || after.n > before.n ? 'allowed' : 'allowed but not audited'}`);
+        outcomes.push(`${label}: ${res.errors ? `refused ${code}: ${res.errors[0].message}` : document.startsWith('query') || auditsAfter > auditsBefore ? 'allowed' : 'allowed but not audited'}`);
       } else {
         const expected = who === 'anonymous' || who === 'inactiveUser' ? ['UNAUTHENTICATED'] : ['FORBIDDEN', 'NOT_FOUND'];
         const refusedRight = expected.includes(code ?? '') && !res.data?.[c.field];
-        outcomes.push(`${label}: ${refusedRight ? (after.n === before.n ? 'denied' : 'denied but audited') : `expected denial, got ${code ?? 'success'}`}`);
+        outcomes.push(`${label}: ${refusedRight ? (auditsAfter === auditsBefore ? 'denied' : 'denied but audited') : `expected denial, got ${code ?? 'success'}`}`);
       }
     }
     expect(outcomes.filter((o) => !o.endsWith(': allowed') && !o.endsWith(': denied'))).toEqual([]);

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { kindNameFromRepo } from '../src/catalog/kind-name.js';
 import { compileTagFormat, parseTag, toJsPattern } from '../src/catalog/tag-format.js';
 import { DeploymentKind, Env, HelmRegistry, HelmTagFormat } from '../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider } from '../src/entities/enums.js';
-import { build, inCreationOrder } from './support/fixtures.js';
+import { countRows, expectError, expectUnchanged } from './support/assertions.js';
+import { build, inCreationOrder, persist, unique } from './support/fixtures.js';
 import { createUser, grantEnvRole, type Caller } from './support/identities.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -14,7 +14,7 @@ let envAdmin: Caller;
 beforeAll(async () => {
   server = await startTestServer();
   admin = await server.adminAuth();
-  const [env] = await persist(build(Env, { name: 'catalog-env' }));
+  const [env] = await persist(server, build(Env, { name: 'catalog-env' }));
   envAdmin = await createUser(server);
   await grantEnvRole(server, env.id, { userId: envAdmin.id }, EnvUserRole.Admin);
 });
@@ -32,34 +32,12 @@ const REGISTER = `mutation ($input: RegisterHelmChartInput!) {
 
 const call = (document: string, variables: object, headers: Record<string, string>) => server.gql<any, object>(document, variables, headers);
 
-function expectError(res: GraphQLResponse<unknown>, code: string, field?: string): void {
-  expect(res.errors?.[0]?.extensions).toEqual({ code, ...(field ? { field } : {}) });
-}
-
-const count = async (table: string, where = 'true', params: unknown[] = []) =>
-  (await server.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
-
+/** What these mutations may write; a refused call must leave it exactly as it was. */
 const CATALOG_TABLES = ['deployment_kinds', 'helm_registries', 'helm_tag_formats', 'helm_charts', 'audit_records'];
 
-/** Runs a call that must fail and checks it wrote nothing to the catalog nor the audit trail. */
-async function expectNoWrites(run: () => Promise<void>): Promise<void> {
-  const state = () => Promise.all(CATALOG_TABLES.map((t) => server.sql(`select coalesce(json_agg(t order by t.id), '[]') as rows from ${t} t`)));
-  const before = await state();
-  await run();
-  expect(await state()).toEqual(before);
-}
-
-async function persist<T extends object>(...rows: T[]): Promise<T[]> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
-  return rows;
-}
-
-const unique = () => randomUUID().slice(0, 8);
-const newKind = async (name = `Kind${unique()}`) => (await persist(build(DeploymentKind, { name })))[0];
+const newKind = async (name = `Kind${unique()}`) => (await persist(server, build(DeploymentKind, { name })))[0];
 const newRegistry = async () =>
-  (await persist(build(HelmRegistry, { domainName: 'registry.example.com', repoName: `repo-${unique()}`, kind: await newKind(), provider: HelmRegistryProvider.Oci })))[0];
+  (await persist(server, build(HelmRegistry, { domainName: 'registry.example.com', repoName: `repo-${unique()}`, kind: await newKind(), provider: HelmRegistryProvider.Oci })))[0];
 
 describe('the rules on their own', () => {
   test.each([
@@ -112,7 +90,7 @@ describe('renameDeploymentKind', () => {
   test('an empty name is BAD_USER_INPUT, a taken one a CONFLICT, a missing kind NOT_FOUND; env Admins are FORBIDDEN', async () => {
     const kind = await newKind();
     const taken = await newKind();
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(RENAME, { id: kind.id, name: '  ' }, admin), 'BAD_USER_INPUT', 'name');
       expectError(await call(RENAME, { id: kind.id, name: taken.name }, admin), 'CONFLICT');
       expectError(await call(RENAME, { id: '00000000-0000-4000-8000-000000000000', name: 'X' }, admin), 'NOT_FOUND');
@@ -130,7 +108,7 @@ describe('createHelmRegistry', () => {
     expect(first.data.createHelmRegistry).toMatchObject({ domainName: 'registry.example.com', repoName: `${repo}-chart`, provider: 'Ecr', faIcon: 'question', available: true, kind: { name: kindName } });
     const second = await call(CREATE_REGISTRY, { input: { domainName: 'other.example.com', repoName: `${repo}-charts`, provider: 'Oci', faIcon: 'database' } }, admin);
     expect(second.data.createHelmRegistry).toMatchObject({ provider: 'Oci', faIcon: 'database', kind: first.data.createHelmRegistry.kind });
-    expect(await count('deployment_kinds', 'name = ?', [kindName])).toBe(1);
+    expect(await countRows(server, 'deployment_kinds', 'name = ?', [kindName])).toBe(1);
     const audits = await server.sql<{ target_type: string }>(`select target_type from audit_records where operation = 'createHelmRegistry' and request_id in
       (select request_id from audit_records where target_id = ?) order by target_type`, [first.data.createHelmRegistry.kind.id]);
     expect(audits.map((a) => a.target_type)).toEqual(['DeploymentKind', 'HelmRegistry']);
@@ -145,7 +123,7 @@ describe('createHelmRegistry', () => {
   test('the same domain and repo twice is a CONFLICT', async () => {
     const input = { domainName: 'registry.example.com', repoName: `dup-${unique()}` };
     await call(CREATE_REGISTRY, { input }, admin);
-    await expectNoWrites(async () => expectError(await call(CREATE_REGISTRY, { input }, admin), 'CONFLICT'));
+    await expectUnchanged(server, CATALOG_TABLES, async () => expectError(await call(CREATE_REGISTRY, { input }, admin), 'CONFLICT'));
   });
 
   test.each([
@@ -155,13 +133,13 @@ describe('createHelmRegistry', () => {
     ['a domain with spaces', { domainName: 'a b' }, 'input.domainName'],
     ['a kind id that is not a UUID', { kindId: 'k' }, 'input.kindId'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, input, field) => {
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(CREATE_REGISTRY, { input: { domainName: 'registry.example.com', repoName: `bad-${unique()}`, ...input } }, admin), 'BAD_USER_INPUT', field);
     });
   });
 
   test('env Admins are FORBIDDEN; a missing kind is NOT_FOUND', async () => {
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(CREATE_REGISTRY, { input: { domainName: 'registry.example.com', repoName: `x-${unique()}` } }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(CREATE_REGISTRY, { input: { domainName: 'r', repoName: 'r', kindId: '00000000-0000-4000-8000-000000000000' } }, admin), 'NOT_FOUND');
     });
@@ -174,12 +152,12 @@ describe('setHelmRegistryIcon', () => {
     const res = await call(SET_ICON, { id: registry.id, icon: 'box-open' }, admin);
     expect(res.data.setHelmRegistryIcon).toEqual({ id: registry.id, faIcon: 'box-open' });
     expect(await server.sql(`select fa_icon from helm_registries where id = ?`, [registry.id])).toEqual([{ fa_icon: 'box-open' }]);
-    expect(await count('audit_records', `operation = 'setHelmRegistryIcon' and target_id = ?`, [registry.id])).toBe(1);
+    expect(await countRows(server, 'audit_records', `operation = 'setHelmRegistryIcon' and target_id = ?`, [registry.id])).toBe(1);
   });
 
   test('a bad icon is BAD_USER_INPUT on faIcon; env Admins are FORBIDDEN', async () => {
     const registry = await newRegistry();
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(SET_ICON, { id: registry.id, icon: 'fa fa-box' }, admin), 'BAD_USER_INPUT', 'faIcon');
       expectError(await call(SET_ICON, { id: registry.id, icon: 'x'.repeat(65) }, admin), 'BAD_USER_INPUT', 'faIcon');
       expectError(await call(SET_ICON, { id: registry.id, icon: 'box' }, envAdmin.headers), 'FORBIDDEN');
@@ -192,8 +170,8 @@ describe('createHelmTagFormat and deleteHelmTagFormat', () => {
     const pattern = `^(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)-(?P<revision>[0-9]+)-${unique()}$`;
     const res = await call(CREATE_FORMAT, { p: pattern }, admin);
     expect(res.data.createHelmTagFormat.pattern).toBe(pattern);
-    expect(await count('helm_tag_formats', 'pattern = ?', [pattern])).toBe(1);
-    expect(await count('audit_records', `operation = 'createHelmTagFormat' and target_id = ?`, [res.data.createHelmTagFormat.id])).toBe(1);
+    expect(await countRows(server, 'helm_tag_formats', 'pattern = ?', [pattern])).toBe(1);
+    expect(await countRows(server, 'audit_records', `operation = 'createHelmTagFormat' and target_id = ?`, [res.data.createHelmTagFormat.id])).toBe(1);
   });
 
   test.each([
@@ -202,7 +180,7 @@ describe('createHelmTagFormat and deleteHelmTagFormat', () => {
     ['an unknown group name', '^(?<version>.+)-(?<flavor>.+)$'],
     ['a pattern over 500 characters', `(?<version>${'x'.repeat(500)})`],
   ])('%s is BAD_USER_INPUT on pattern, with the reason, and writes nothing', async (_, pattern) => {
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       const res = await call(CREATE_FORMAT, { p: pattern }, admin);
       expectError(res, 'BAD_USER_INPUT', 'pattern');
       expect(res.errors![0].message.length).toBeGreaterThan(20);
@@ -212,7 +190,7 @@ describe('createHelmTagFormat and deleteHelmTagFormat', () => {
   test('a duplicate is a CONFLICT; env Admins are FORBIDDEN', async () => {
     const pattern = `^(?<branch>.+)-${unique()}$`;
     await call(CREATE_FORMAT, { p: pattern }, admin);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(CREATE_FORMAT, { p: pattern }, admin), 'CONFLICT');
       expectError(await call(CREATE_FORMAT, { p: `^(?<commit>.+)-${unique()}$` }, envAdmin.headers), 'FORBIDDEN');
     });
@@ -220,17 +198,17 @@ describe('createHelmTagFormat and deleteHelmTagFormat', () => {
 
   test('deleting a format keeps the fields parsed with it on its charts; their tag format becomes null', async () => {
     const tag = `7.1.0-${unique()}`;
-    const [format] = await persist(build(HelmTagFormat, { pattern: `^(?<version>[0-9.]+)-${tag.slice(6)}$` }));
+    const [format] = await persist(server, build(HelmTagFormat, { pattern: `^(?<version>[0-9.]+)-${tag.slice(6)}$` }));
     const registry = await newRegistry();
     const chart = await call(REGISTER, { input: { helmRegistryId: registry.id, imageDigest: 'sha256:del', imageTag: tag } }, admin);
     expect(chart.data.registerHelmChart.tagFormat).toEqual({ id: format.id });
-    await expectNoWrites(async () => expectError(await call(DELETE_FORMAT, { id: format.id }, envAdmin.headers), 'FORBIDDEN'));
+    await expectUnchanged(server, CATALOG_TABLES, async () => expectError(await call(DELETE_FORMAT, { id: format.id }, envAdmin.headers), 'FORBIDDEN'));
     const res = await call(DELETE_FORMAT, { id: format.id }, admin);
     expect(res).toMatchObject({ data: { deleteHelmTagFormat: format.id } });
     expect(await server.sql(`select tag_format_id, parsed_version from helm_charts where id = ?`, [chart.data.registerHelmChart.id])).toEqual([
       { tag_format_id: null, parsed_version: '7.1.0' },
     ]);
-    expect(await count('audit_records', `operation = 'deleteHelmTagFormat' and target_id = ?`, [format.id])).toBe(1);
+    expect(await countRows(server, 'audit_records', `operation = 'deleteHelmTagFormat' and target_id = ?`, [format.id])).toBe(1);
   });
 });
 
@@ -242,6 +220,7 @@ describe('registerHelmChart', () => {
     registry = await newRegistry();
     // the older format wins when both match
     formats = await persist(
+      server,
       make(HelmTagFormat, { pattern: '^v(?P<version>[0-9]+\\.[0-9]+\\.[0-9]+)-(?P<branch>[a-z]+)-(?P<commit>[0-9a-f]{7})$' }),
       make(HelmTagFormat, { pattern: '^v(?<version>.+)$' }),
     );
@@ -266,7 +245,7 @@ describe('registerHelmChart', () => {
     });
     const [row] = await server.sql(`select parsed_version, parsed_branch, tag_format_id, features from helm_charts where id = ?`, [res.data.registerHelmChart.id]);
     expect(row).toEqual({ parsed_version: '1.4.2', parsed_branch: 'main', tag_format_id: formats[0].id, features });
-    expect(await count('audit_records', `operation = 'registerHelmChart' and target_id = ?`, [res.data.registerHelmChart.id])).toBe(1);
+    expect(await countRows(server, 'audit_records', `operation = 'registerHelmChart' and target_id = ?`, [res.data.registerHelmChart.id])).toBe(1);
   });
 
   test('a tag only the newer format matches; a tag none matches is stored unparsed', async () => {
@@ -287,13 +266,13 @@ describe('registerHelmChart', () => {
     ['an empty digest', { imageDigest: '' }, 'input.imageDigest'],
     ['a registry id that is not a UUID', { helmRegistryId: 'r' }, 'input.helmRegistryId'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, input, field) => {
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(REGISTER, { input: { helmRegistryId: registry.id, imageDigest: 'sha256:bad', imageTag: 'v1.0.0', ...input } }, admin), 'BAD_USER_INPUT', field);
     });
   });
 
   test('env Admins are FORBIDDEN; a missing registry is NOT_FOUND', async () => {
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(REGISTER, { input: { helmRegistryId: registry.id, imageDigest: 'sha256:x', imageTag: 'v1.0.0' } }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(REGISTER, { input: { helmRegistryId: '00000000-0000-4000-8000-000000000000', imageDigest: 'sha256:x', imageTag: 'v1' } }, admin), 'NOT_FOUND');
     });

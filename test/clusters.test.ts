@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { Keyring } from '../src/auth/encryption.js';
 import { Env, K8sCluster } from '../src/entities/index.js';
 import { EnvUserRole } from '../src/entities/enums.js';
-import { build, seedFleet } from './support/fixtures.js';
+import { countRows, expectError, expectUnchanged } from './support/assertions.js';
+import { build, persist, seedFleet, unique } from './support/fixtures.js';
 import { createUser, grantEnvRole, type Caller } from './support/identities.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 
 const KEYS = Keyring.generateSpec('test');
 let server: TestServer;
@@ -59,32 +59,12 @@ const DELETE = `mutation ($id: ID!) { deleteCluster(id: $id) }`;
 
 const call = (document: string, variables: object, headers: Record<string, string>) => server.gql<any, object>(document, variables, headers);
 
-function expectError(res: GraphQLResponse<unknown>, code: string, field?: string): void {
-  expect(res.errors?.[0]?.extensions).toEqual({ code, ...(field ? { field } : {}) });
-}
+/** What these mutations may write; a refused call must leave it exactly as it was. */
+const TABLES = ['k8s_clusters', 'audit_records'];
 
-const count = async (table: string, where = 'true', params: unknown[] = []) =>
-  (await server.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
-
-/** Runs a call that must fail and checks it wrote nothing: clusters unchanged, no audit record. */
-async function expectNoWrites(run: () => Promise<void>): Promise<void> {
-  const state = () => server.sql(`select (select count(*)::int from audit_records) as audits, (select coalesce(json_agg(c order by c.id), '[]') from k8s_clusters c) as clusters`);
-  const before = await state();
-  await run();
-  expect(await state()).toEqual(before);
-}
-
-async function persist<T extends object>(...rows: T[]): Promise<T[]> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
-  return rows;
-}
-
-const unique = () => randomUUID().slice(0, 8);
-const newEnv = async () => (await persist(build(Env, { name: `env-${unique()}` })))[0];
+const newEnv = async () => (await persist(server, build(Env, { name: `env-${unique()}` })))[0];
 const newCluster = async (fields: Partial<K8sCluster> = {}) =>
-  (await persist(build(K8sCluster, { providerId: `test:${unique()}`, name: `c-${unique()}`, ...fields })))[0];
+  (await persist(server, build(K8sCluster, { providerId: `test:${unique()}`, name: `c-${unique()}`, ...fields })))[0];
 
 /** An env with an Admin who is not a site admin. */
 async function envAdminOf(env: Env): Promise<Caller> {
@@ -166,7 +146,7 @@ describe('createClustersFromKubeconfig', () => {
 
   test('a context imported before is a CONFLICT, and the whole call writes nothing', async () => {
     await call(IMPORT, { input: { kubeconfig: kubeconfig('e'), contexts: ['prod-e'] } }, admin);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       const res = await call(IMPORT, { input: { kubeconfig: kubeconfig('e'), contexts: ['dev-e', 'prod-e'] } }, admin);
       expectError(res, 'CONFLICT');
       expect(res.errors![0].message).toContain('kubeconfig:prod-e@');
@@ -180,14 +160,14 @@ describe('createClustersFromKubeconfig', () => {
     ['a kubeconfig that is not YAML', { kubeconfig: '{{{', contexts: ['prod-f'] }, 'input.kubeconfig'],
     ['an env id that is not a UUID', { contexts: ['prod-f'], envId: 'env' }, 'input.envId'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, input, field) => {
-    await expectNoWrites(async () => expectError(await call(IMPORT, { input: { kubeconfig: kubeconfig('f'), ...input } }, admin), 'BAD_USER_INPUT', field));
+    await expectUnchanged(server, TABLES, async () => expectError(await call(IMPORT, { input: { kubeconfig: kubeconfig('f'), ...input } }, admin), 'BAD_USER_INPUT', field));
   });
 
   test('env Admins are FORBIDDEN (NOT_FOUND for an env they cannot see); a missing env is NOT_FOUND', async () => {
     const env = await newEnv();
     const envAdmin = await envAdminOf(env);
     const input = { kubeconfig: kubeconfig('g'), contexts: ['prod-g'] };
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(IMPORT, { input: { ...input, envId: env.id } }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(IMPORT, { input: { ...input, envId: (await newEnv()).id } }, envAdmin.headers), 'NOT_FOUND');
       expectError(await call(IMPORT, { input: { ...input, envId: '00000000-0000-4000-8000-000000000000' } }, admin), 'NOT_FOUND');
@@ -236,7 +216,7 @@ describe('updateCluster', () => {
     const domain = `${unique()}.example.com`;
     await newCluster({ name: 'holder', ingressDomain: domain });
     const cluster = await newCluster();
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       const res = await call(UPDATE, { id: cluster.id, input: { ingressDomain: domain.toUpperCase(), alias: 'x' } }, admin);
       expectError(res, 'CONFLICT');
       expect(res.errors![0].message).toContain('holder');
@@ -251,7 +231,7 @@ describe('updateCluster', () => {
     ['an env id that is not a UUID', { envId: 'x' }, 'input.envId'],
   ])('%s is BAD_USER_INPUT and changes nothing', async (_, input, field) => {
     const cluster = await newCluster();
-    await expectNoWrites(async () => expectError(await call(UPDATE, { id: cluster.id, input: { alias: 'changed', ...input } }, admin), 'BAD_USER_INPUT', field));
+    await expectUnchanged(server, TABLES, async () => expectError(await call(UPDATE, { id: cluster.id, input: { alias: 'changed', ...input } }, admin), 'BAD_USER_INPUT', field));
   });
 
   test("env Admins are FORBIDDEN on their env's clusters and get NOT_FOUND on others'", async () => {
@@ -259,7 +239,7 @@ describe('updateCluster', () => {
     const envAdmin = await envAdminOf(env);
     const own = await newCluster({ env });
     const other = await newCluster({ env: await newEnv() });
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(UPDATE, { id: own.id, input: { alias: 'x' } }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(UPDATE, { id: other.id, input: { alias: 'x' } }, envAdmin.headers), 'NOT_FOUND');
     });
@@ -272,18 +252,18 @@ describe('deleteCluster', () => {
     const cluster = await newCluster({ env });
     const res = await call(DELETE, { id: cluster.id }, admin);
     expect(res).toMatchObject({ data: { deleteCluster: cluster.id } });
-    expect(await count('k8s_clusters', 'id = ?', [cluster.id])).toBe(0);
-    expect(await count('audit_records', `operation = 'deleteCluster' and target_id = ? and env_id = ?`, [cluster.id, env.id])).toBe(1);
+    expect(await countRows(server, 'k8s_clusters', 'id = ?', [cluster.id])).toBe(0);
+    expect(await countRows(server, 'audit_records', `operation = 'deleteCluster' and target_id = ? and env_id = ?`, [cluster.id, env.id])).toBe(1);
   });
 
   test('while deployments exist it is a CONFLICT naming them', async () => {
     const { clusters, deployments } = await seedFleet(server.em, { deployments: 2, clusters: 1, kinds: 1, tasksPerDeployment: 1, prefix: `busy-${unique()}` });
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       const res = await call(DELETE, { id: clusters[0].id }, admin);
       expectError(res, 'CONFLICT');
       for (const d of deployments) expect(res.errors![0].message).toContain(`"${d.name}"`);
     });
-    expect(await count('deployments', 'cluster_id = ?', [clusters[0].id])).toBe(2);
+    expect(await countRows(server, 'deployments', 'cluster_id = ?', [clusters[0].id])).toBe(2);
   });
 
   test('env Admins are FORBIDDEN on their clusters and get NOT_FOUND on others', async () => {
@@ -291,7 +271,7 @@ describe('deleteCluster', () => {
     const envAdmin = await envAdminOf(env);
     const own = await newCluster({ env });
     const outside = await newCluster();
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(DELETE, { id: own.id }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(DELETE, { id: outside.id }, envAdmin.headers), 'NOT_FOUND');
     });

@@ -1,7 +1,6 @@
 import { deploymentCaller } from './support/identities.js';
-import { insertDeployment, insertResource, rowCounts, seedWorld, tasksOf, type World } from './support/deployment-world.js';
-import { failure } from './support/refusals.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { insertDeployment, insertResource, rejected, startWorld, tasksOf, type World } from './support/deployment-world.js';
+import type { TestServer } from './support/server.js';
 import type { Deployment } from '../src/entities/index.js';
 
 let server: TestServer;
@@ -10,8 +9,7 @@ let w: World;
 let owner: Deployment;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  w = await seedWorld(server);
+  ({ server, w } = await startWorld());
   owner = await insertDeployment(server, { kind: w.shop, cluster: w.cluster, helmChart: w.shopChart });
 });
 afterAll(() => server?.stop());
@@ -30,13 +28,6 @@ async function create(fields: Record<string, unknown> = {}, headers = w.callers.
   const res = await server.gql<{ createDeploymentResource: Row }, unknown>(CREATE, { input }, headers);
   expect(res.errors).toBeUndefined();
   return res.data!.createDeploymentResource;
-}
-
-async function rejected(query: string, variables: unknown, headers: Record<string, string>) {
-  const before = await rowCounts(server);
-  const res = await server.gql(query, variables, headers);
-  expect(await rowCounts(server)).toEqual(before);
-  return failure(res);
 }
 
 test('a Maintainer creates a resource (Creating); sensitive props are stored but never returned nor audited', async () => {
@@ -61,18 +52,18 @@ test.each([
   ['a malformed deployment id', { deploymentId: 'x' }, 'input.deploymentId'],
 ])('%s is BAD_USER_INPUT and writes nothing', async (_, fields, field) => {
   const input = { typeId: w.shopType.id, deploymentId: owner.id, name: 'ok', props: {}, ...fields, ...('typeId' in fields ? { typeId: w.otherEnvType.id } : {}) };
-  expect(await rejected(CREATE, { input }, await server.adminAuth())).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  expect(await rejected(server, CREATE, { input }, await server.adminAuth())).toMatchObject({ code: 'BAD_USER_INPUT', field });
 });
 
 test('a duplicate (type, name) is a CONFLICT; env Users are FORBIDDEN and other envs NOT_FOUND', async () => {
   const r = await create();
   const input = { typeId: w.shopType.id, deploymentId: owner.id, name: r.name, props: {} };
-  expect((await rejected(CREATE, { input }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
+  expect((await rejected(server, CREATE, { input }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
   const fresh = { ...input, name: 'fresh' };
-  expect((await rejected(CREATE, { input: fresh }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
-  expect((await rejected(CREATE, { input: fresh }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
-  expect((await rejected(UPDATE, { id: r.id, input: { name: 'x' } }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
-  expect((await rejected(DELETE, { id: r.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+  expect((await rejected(server, CREATE, { input: fresh }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
+  expect((await rejected(server, CREATE, { input: fresh }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+  expect((await rejected(server, UPDATE, { id: r.id, input: { name: 'x' } }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
+  expect((await rejected(server, DELETE, { id: r.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
 });
 
 test('updates deep-merge props, set Updating and reinstall the enabled deployments using the resource', async () => {
@@ -98,8 +89,8 @@ test('updates deep-merge props, set Updating and reinstall the enabled deploymen
 
 test('update validation: an empty name, a taken name', async () => {
   const [a, b] = [await create(), await create()];
-  expect(await rejected(UPDATE, { id: a.id, input: { name: '' } }, w.callers.maintainer.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
-  expect((await rejected(UPDATE, { id: a.id, input: { name: b.name } }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
+  expect(await rejected(server, UPDATE, { id: a.id, input: { name: '' } }, w.callers.maintainer.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+  expect((await rejected(server, UPDATE, { id: a.id, input: { name: b.name } }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
 });
 
 test('delete marks it Deleting; a resource already deleted (exists = false) is a CONFLICT', async () => {
@@ -109,5 +100,5 @@ test('delete marks it Deleting; a resource already deleted (exists = false) is a
   expect(JSON.stringify(res)).not.toContain(SENSITIVE);
   expect(await server.sql("select 1 from audit_records where target_id = ? and operation = 'deleteDeploymentResource'", [r.id])).toHaveLength(1);
   const gone = await insertResource(server, { type: w.shopType, deployment: owner, name: `gone-${seq}`, exists: false });
-  expect((await rejected(DELETE, { id: gone.id }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
+  expect((await rejected(server, DELETE, { id: gone.id }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
 });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { K8sResource, type Deployment } from '../src/entities/index.js';
-import { build } from './support/fixtures.js';
+import { build, persist } from './support/fixtures.js';
 import { deploymentCaller } from './support/identities.js';
-import { insertDeployment, rowCounts, seedWorld, type World } from './support/deployment-world.js';
-import { failure } from './support/refusals.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { insertDeployment, rejected, startWorld, type World } from './support/deployment-world.js';
+import type { TestServer } from './support/server.js';
 
 let server: TestServer;
 let w: World;
@@ -14,15 +13,14 @@ let pod: K8sResource;
 let foreignPod: K8sResource;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  w = await seedWorld(server);
+  ({ server, w } = await startWorld());
   app = await insertDeployment(server, { name: 'web', kind: w.app, cluster: w.cluster, helmChart: w.appChart, config: { replicas: 1 } });
   other = await insertDeployment(server, { name: 'api', kind: w.app, cluster: w.cluster, helmChart: w.appChart, config: { replicas: 1 } });
-  const em = server.em.fork();
-  pod = build(K8sResource, { id: randomUUID(), cluster: w.cluster, deployment: app, kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' });
-  foreignPod = build(K8sResource, { id: randomUUID(), cluster: w.cluster, deployment: other, kind: 'Deployment', apiVersion: 'apps/v1', name: 'api' });
-  em.persist([pod, foreignPod]);
-  await em.flush();
+  [pod, foreignPod] = await persist(
+    server,
+    build(K8sResource, { id: randomUUID(), cluster: w.cluster, deployment: app, kind: 'Deployment', apiVersion: 'apps/v1', name: 'web' }),
+    build(K8sResource, { id: randomUUID(), cluster: w.cluster, deployment: other, kind: 'Deployment', apiVersion: 'apps/v1', name: 'api' }),
+  );
 });
 afterAll(() => server?.stop());
 
@@ -39,13 +37,6 @@ async function create(input: Record<string, unknown>, headers = w.callers.mainta
   const res = await server.gql<{ createDeploymentTask: Task }, unknown>(CREATE, { input }, headers);
   expect(res.errors).toBeUndefined();
   return res.data!.createDeploymentTask;
-}
-
-async function rejected(query: string, variables: unknown, headers: Record<string, string>) {
-  const before = await rowCounts(server);
-  const res = await server.gql(query, variables, headers);
-  expect(await rowCounts(server)).toEqual(before);
-  return failure(res);
 }
 
 describe('createDeploymentTask', () => {
@@ -78,25 +69,25 @@ describe('createDeploymentTask', () => {
     ['an unknown action', () => invoke({ invokeAction: { helmChartId: w.appChart.id, actionId: 'nope', body: {} } }), 'input.invokeAction.actionId'],
     ['a wrong resource name', () => restart({ restartK8sResource: { resourceId: pod.id, resourceName: 'other' } }), 'input.restartK8sResource.resourceName'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, input, field) => {
-    expect(await rejected(CREATE, { input: input() }, w.callers.maintainer.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await rejected(server, CREATE, { input: input() }, w.callers.maintainer.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
   test("an action of another chart than the deployment's is a CONFLICT", async () => {
     const input = invoke({ invokeAction: { helmChartId: w.appChart2.id, actionId: 'flush-cache' } });
-    expect((await rejected(CREATE, { input }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
+    expect((await rejected(server, CREATE, { input }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
   });
 
   test("another deployment's K8s resource, or a missing one, is NOT_FOUND", async () => {
     for (const resourceId of [foreignPod.id, randomUUID()]) {
-      expect((await rejected(CREATE, { input: restart({ restartK8sResource: { resourceId, resourceName: 'api' } }) }, w.callers.maintainer.headers)).code).toBe('NOT_FOUND');
+      expect((await rejected(server, CREATE, { input: restart({ restartK8sResource: { resourceId, resourceName: 'api' } }) }, w.callers.maintainer.headers)).code).toBe('NOT_FOUND');
     }
   });
 
   test('env Users and other deployments are FORBIDDEN (for actions too), other envs NOT_FOUND', async () => {
     const otherSelf = await deploymentCaller(server, other.id);
-    expect((await rejected(CREATE, { input: invoke() }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CREATE, { input: invoke() }, otherSelf.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CREATE, { input: restart() }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, CREATE, { input: invoke() }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CREATE, { input: invoke() }, otherSelf.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CREATE, { input: restart() }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
   });
 });
 
@@ -109,7 +100,7 @@ describe('cancelDeploymentTask', () => {
     expect(row.status).toBe('Canceled');
     expect(row.finished_at).not.toBeNull();
     expect(await server.sql("select 1 from audit_records where target_id = ? and operation = 'cancelDeploymentTask'", [task.id])).toHaveLength(1);
-    expect((await rejected(CANCEL, { id: task.id }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
+    expect((await rejected(server, CANCEL, { id: task.id }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
   });
 
   test("an env Admin cancels others' tasks, and a deployment its own", async () => {
@@ -124,10 +115,10 @@ describe('cancelDeploymentTask', () => {
 
   test('other callers who see the task are FORBIDDEN; other envs NOT_FOUND; a started task cannot be canceled', async () => {
     const task = await create(invoke());
-    expect((await rejected(CANCEL, { id: task.id }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CANCEL, { id: task.id }, (await deploymentCaller(server, app.id)).headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CANCEL, { id: task.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, CANCEL, { id: task.id }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CANCEL, { id: task.id }, (await deploymentCaller(server, app.id)).headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CANCEL, { id: task.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
     await server.sql("update deployment_tasks set status = 'Started' where id = ?", [task.id]);
-    expect((await rejected(CANCEL, { id: task.id }, await server.adminAuth())).code).toBe('CONFLICT');
+    expect((await rejected(server, CANCEL, { id: task.id }, await server.adminAuth())).code).toBe('CONFLICT');
   });
 });

@@ -1,14 +1,12 @@
 import { deploymentCaller } from './support/identities.js';
-import { insertDeployment, insertResource, insertSecret, rowCounts, seedWorld, tasksOf, type World } from './support/deployment-world.js';
-import { failure } from './support/refusals.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { insertDeployment, insertResource, insertSecret, rejected, rowCounts, startWorld, tasksOf, type World } from './support/deployment-world.js';
+import type { TestServer } from './support/server.js';
 
 let server: TestServer;
 let w: World;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  w = await seedWorld(server);
+  ({ server, w } = await startWorld());
 });
 afterAll(() => server?.stop());
 
@@ -29,14 +27,6 @@ async function create(fields: Record<string, unknown> = {}, headers = w.callers.
   const res = await server.gql<{ createDeployment: Row }, unknown>(CREATE, { input: appInput(fields) }, headers);
   expect(res.errors).toBeUndefined();
   return res.data!.createDeployment;
-}
-
-/** Calls a mutation expected to fail, and checks that it wrote nothing. */
-async function rejected(query: string, variables: unknown, headers: Record<string, string>) {
-  const before = await rowCounts(server);
-  const res = await server.gql(query, variables, headers);
-  expect(await rowCounts(server)).toEqual(before);
-  return failure(res);
 }
 
 describe('createDeployment', () => {
@@ -85,7 +75,7 @@ describe('createDeployment', () => {
     ['a malformed cluster id', { clusterId: 'nope' }, 'input.clusterId'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, fields, field) => {
     const input = appInput('helmChartId' in fields ? { ...fields, helmChartId: w.shopChart.id } : fields);
-    expect(await rejected(CREATE, { input }, w.callers.owner.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await rejected(server, CREATE, { input }, w.callers.owner.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
   });
 
   test('hidden required inputs are not required, and collection values must exist in the same env', async () => {
@@ -93,7 +83,7 @@ describe('createDeployment', () => {
     const foreignSecret = await insertSecret(server, { env: w.otherEnv, collection: 'db', name: 'foreign' });
     const foreignDeployment = await insertDeployment(server, { name: 'far', kind: w.app, cluster: w.otherCluster, helmChart: w.plainAppChart });
     for (const [key, value] of [['password', foreignSecret.id], ['db', foreignDeployment.id], ['shops', [foreignDeployment.id]]] as const) {
-      const res = await rejected(CREATE, { input: appInput({ config: { replicas: 1, [key]: value } }) }, w.callers.owner.headers);
+      const res = await rejected(server, CREATE, { input: appInput({ config: { replicas: 1, [key]: value } }) }, w.callers.owner.headers);
       expect(res).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.config.${key}` });
     }
     const secret = await insertSecret(server, { env: w.env, collection: 'db', name: `pw-${seq}` });
@@ -106,34 +96,34 @@ describe('createDeployment', () => {
 
   test('OnePerCluster charts take no name and one deployment per cluster', async () => {
     const input = { name: '', kindId: w.shop.id, clusterId: w.cluster.id, helmChartId: w.shopChart.id };
-    const named = await rejected(CREATE, { input: { ...input, name: 'x' } }, w.callers.owner.headers);
+    const named = await rejected(server, CREATE, { input: { ...input, name: 'x' } }, w.callers.owner.headers);
     expect(named).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
     const first = await server.gql<{ createDeployment: Row }, unknown>(CREATE, { input }, w.callers.owner.headers);
     expect(first.errors).toBeUndefined();
     expect(first.data!.createDeployment.name).toBe('');
-    expect(await rejected(CREATE, { input }, w.callers.owner.headers)).toMatchObject({ code: 'CONFLICT' });
+    expect(await rejected(server, CREATE, { input }, w.callers.owner.headers)).toMatchObject({ code: 'CONFLICT' });
   });
 
   test('a duplicate (cluster, kind, name) is a CONFLICT', async () => {
     const d = await create();
-    const res = await rejected(CREATE, { input: appInput({ name: d.name }) }, w.callers.owner.headers);
+    const res = await rejected(server, CREATE, { input: appInput({ name: d.name }) }, w.callers.owner.headers);
     expect(res.code).toBe('CONFLICT');
     expect(res.message).toContain(d.name);
   });
 
   test('Maintainers and env Users are FORBIDDEN, other envs NOT_FOUND, anonymous callers UNAUTHENTICATED', async () => {
     const { maintainer, envUser, outsider } = w.callers;
-    expect((await rejected(CREATE, { input: appInput() }, maintainer.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CREATE, { input: appInput() }, envUser.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(CREATE, { input: appInput() }, outsider.headers)).code).toBe('NOT_FOUND');
-    expect((await rejected(CREATE, { input: appInput() }, {})).code).toBe('UNAUTHENTICATED');
+    expect((await rejected(server, CREATE, { input: appInput() }, maintainer.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CREATE, { input: appInput() }, envUser.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, CREATE, { input: appInput() }, outsider.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, CREATE, { input: appInput() }, {})).code).toBe('UNAUTHENTICATED');
   });
 
   test('on a cluster outside any env only a site admin may create', async () => {
     const auth = await server.adminAuth();
     const d = await create({ clusterId: w.envless.id }, auth);
     expect(d.cluster.id).toBe(w.envless.id);
-    expect((await rejected(CREATE, { input: appInput({ clusterId: w.envless.id }) }, w.callers.owner.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, CREATE, { input: appInput({ clusterId: w.envless.id }) }, w.callers.owner.headers)).code).toBe('NOT_FOUND');
   });
 });
 
@@ -203,7 +193,7 @@ describe('updateDeployment', () => {
 
   test('disabling is an Uninstall; it is a CONFLICT while enabled dependents exist; enabling again Installs', async () => {
     const { db, dependent } = await withDependent();
-    const res = await rejected(UPDATE, { id: db.id, input: { enabled: false } }, w.callers.maintainer.headers);
+    const res = await rejected(server, UPDATE, { id: db.id, input: { enabled: false } }, w.callers.maintainer.headers);
     expect(res.code).toBe('CONFLICT');
     expect(res.message).toContain(`${dependent.name} (App)`);
     await update(dependent.id, { enabled: false });
@@ -227,23 +217,23 @@ describe('updateDeployment', () => {
       [{ name: other.name }, 'CONFLICT'],
     ];
     for (const [input, code, field] of cases) {
-      expect(await rejected(UPDATE, { id: d.id, input }, w.callers.maintainer.headers)).toMatchObject({ code, ...(field ? { field } : {}) });
+      expect(await rejected(server, UPDATE, { id: d.id, input }, w.callers.maintainer.headers)).toMatchObject({ code, ...(field ? { field } : {}) });
     }
   });
 
   test('env Users are FORBIDDEN, other envs NOT_FOUND; a deployment may update itself only', async () => {
     const d = await create();
     const other = await create();
-    expect((await rejected(UPDATE, { id: d.id, input: { descriptionMd: 'x' } }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(UPDATE, { id: d.id, input: { descriptionMd: 'x' } }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
-    expect((await rejected(UPDATE, { id: d.id, input: { clusterId: w.otherCluster.id } }, w.callers.maintainer.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, UPDATE, { id: d.id, input: { descriptionMd: 'x' } }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, UPDATE, { id: d.id, input: { descriptionMd: 'x' } }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, UPDATE, { id: d.id, input: { clusterId: w.otherCluster.id } }, w.callers.maintainer.headers)).code).toBe('NOT_FOUND');
     const self = await deploymentCaller(server, d.id);
     expect((await update(d.id, { config: { replicas: 5 } }, self.headers)).config).toEqual({ replicas: 5 });
     const [task] = await server.sql<{ acting_deployment_id: string }>(
       "select acting_deployment_id from deployment_tasks where deployment_id = ? and jsonb_exists(operation::jsonb, 'Upgrade')", [d.id],
     );
     expect(task.acting_deployment_id).toBe(d.id);
-    expect((await rejected(UPDATE, { id: other.id, input: { descriptionMd: 'x' } }, self.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, UPDATE, { id: other.id, input: { descriptionMd: 'x' } }, self.headers)).code).toBe('FORBIDDEN');
   });
 });
 
@@ -256,20 +246,20 @@ describe('deleteDeployment', () => {
     expect(row.status).toBe('Deleting');
     expect((await tasksOf(server, d.id)).map((t) => t.tag)).toEqual(['Install', 'Uninstall']);
     expect(await server.sql("select 1 from audit_records where target_id = ? and operation = 'deleteDeployment'", [d.id])).toHaveLength(1);
-    expect((await rejected(DELETE, { id: d.id }, w.callers.owner.headers)).code).toBe('CONFLICT');
+    expect((await rejected(server, DELETE, { id: d.id }, w.callers.owner.headers)).code).toBe('CONFLICT');
   });
 
   test('a deployment others depend on (even disabled ones) cannot be deleted', async () => {
     const db = await create();
     const dependent = await create({ config: { replicas: 1, db: db.id }, enabled: false });
-    const res = await rejected(DELETE, { id: db.id }, w.callers.owner.headers);
+    const res = await rejected(server, DELETE, { id: db.id }, w.callers.owner.headers);
     expect(res.code).toBe('CONFLICT');
     expect(res.message).toContain(dependent.name);
   });
 
   test('Maintainers are FORBIDDEN and other envs NOT_FOUND', async () => {
     const d = await create();
-    expect((await rejected(DELETE, { id: d.id }, w.callers.maintainer.headers)).code).toBe('FORBIDDEN');
-    expect((await rejected(DELETE, { id: d.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+    expect((await rejected(server, DELETE, { id: d.id }, w.callers.maintainer.headers)).code).toBe('FORBIDDEN');
+    expect((await rejected(server, DELETE, { id: d.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
   });
 });

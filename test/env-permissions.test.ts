@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { DeploymentKind, Env } from '../src/entities/index.js';
 import { EnvUserRole, UserDeploymentRole } from '../src/entities/enums.js';
-import { build } from './support/fixtures.js';
+import { countRows, expectError, expectUnchanged } from './support/assertions.js';
+import { build, persist, unique } from './support/fixtures.js';
 import { createBot, createUser, grantEnvRole, grantKindRole, type Caller } from './support/identities.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -25,36 +25,14 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
 
 const call = (document: string, variables: object, headers: Record<string, string>) => server.gql<any, object>(document, variables, headers);
 
-function expectError(res: GraphQLResponse<unknown>, code: string, field?: string): void {
-  expect(res.errors?.[0]?.extensions).toEqual({ code, ...(field ? { field } : {}) });
-}
-
-const count = async (table: string, where = 'true', params: unknown[] = []) =>
-  (await server.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
-
-/** Runs a call that must fail and checks it wrote nothing: no permission row changed, no audit record. */
-async function expectNoWrites(run: () => Promise<void>): Promise<void> {
-  const state = () => server.sql(`select
-    (select count(*)::int from audit_records) as audits,
-    (select coalesce(json_agg(p order by p.id), '[]') from env_user_permissions p) as env_permissions,
-    (select coalesce(json_agg(p order by p.id), '[]') from deployment_permissions p) as deployment_permissions`);
-  const before = await state();
-  await run();
-  expect(await state()).toEqual(before);
-}
-
-async function persist<T extends object>(...rows: T[]): Promise<T[]> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
-  return rows;
-}
+/** What these mutations may write; a refused call must leave it exactly as it was. */
+const TABLES = ['env_user_permissions', 'deployment_permissions', 'audit_records'];
 
 /** An env with its Admin (a user), one env User, and a deployment kind. */
 async function envWithAdmin(): Promise<{ env: Env; envAdmin: Caller; envUser: Caller; kind: DeploymentKind }> {
-  const suffix = randomUUID().slice(0, 8);
-  const [env] = await persist(build(Env, { name: `env-${suffix}` }));
-  const [kind] = await persist(build(DeploymentKind, { name: `Kind${suffix}` }));
+  const suffix = unique();
+  const [env] = await persist(server, build(Env, { name: `env-${suffix}` }));
+  const [kind] = await persist(server, build(DeploymentKind, { name: `Kind${suffix}` }));
   const envAdmin = await createUser(server);
   const envUser = await createUser(server);
   await grantEnvRole(server, env.id, { userId: envAdmin.id }, EnvUserRole.Admin);
@@ -101,7 +79,7 @@ describe('createEnvUserPermission', () => {
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, holder, field) => {
     const { env, envAdmin } = await envWithAdmin();
     const user = await createUser(server);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: env.id, role: 'User', ...holder(user.id) } }, envAdmin.headers), 'BAD_USER_INPUT', field);
     });
     expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: 'x', userId: user.id, role: 'User' } }, envAdmin.headers), 'BAD_USER_INPUT', 'input.envId');
@@ -109,7 +87,7 @@ describe('createEnvUserPermission', () => {
 
   test('a user or bot that does not exist is NOT_FOUND; a second role for the same holder is a CONFLICT', async () => {
     const { env, envAdmin, envUser } = await envWithAdmin();
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: env.id, userId: MISSING, role: 'User' } }, envAdmin.headers), 'NOT_FOUND');
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: env.id, botId: MISSING, role: 'User' } }, envAdmin.headers), 'NOT_FOUND');
       const duplicate = await call(CREATE_ENV_PERMISSION, { input: { envId: env.id, userId: envUser.id, role: 'Admin' } }, envAdmin.headers);
@@ -122,7 +100,7 @@ describe('createEnvUserPermission', () => {
     const a = await envWithAdmin();
     const b = await envWithAdmin();
     const user = await createUser(server);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: a.env.id, userId: user.id, role: 'User' } }, a.envUser.headers), 'FORBIDDEN');
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: b.env.id, userId: user.id, role: 'Admin' } }, a.envAdmin.headers), 'NOT_FOUND');
       expectError(await call(CREATE_ENV_PERMISSION, { input: { envId: MISSING, userId: user.id, role: 'Admin' } }, a.envAdmin.headers), 'NOT_FOUND');
@@ -146,7 +124,7 @@ describe('updateEnvUserPermission', () => {
   test('an env Admin cannot demote itself (CONFLICT), but may keep its role', async () => {
     const { env, envAdmin } = await envWithAdmin();
     const id = await permissionId('env_user_permissions', env.id, 'user_id', envAdmin.id);
-    await expectNoWrites(async () => expectError(await call(UPDATE_ENV_PERMISSION, { id, role: 'User' }, envAdmin.headers), 'CONFLICT'));
+    await expectUnchanged(server, TABLES, async () => expectError(await call(UPDATE_ENV_PERMISSION, { id, role: 'User' }, envAdmin.headers), 'CONFLICT'));
     expect((await call(UPDATE_ENV_PERMISSION, { id, role: 'Admin' }, envAdmin.headers)).errors).toBeUndefined();
   });
 
@@ -154,7 +132,7 @@ describe('updateEnvUserPermission', () => {
     const a = await envWithAdmin();
     const b = await envWithAdmin();
     const id = await permissionId('env_user_permissions', a.env.id, 'user_id', a.envUser.id);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(UPDATE_ENV_PERMISSION, { id, role: 'Admin' }, a.envUser.headers), 'FORBIDDEN');
       expectError(await call(UPDATE_ENV_PERMISSION, { id, role: 'Admin' }, b.envAdmin.headers), 'NOT_FOUND');
       expectError(await call(UPDATE_ENV_PERMISSION, { id: 'nope', role: 'Admin' }, a.envAdmin.headers), 'BAD_USER_INPUT', 'id');
@@ -169,7 +147,7 @@ describe('deleteEnvUserPermission', () => {
     const id = await permissionId('env_user_permissions', env.id, 'user_id', envUser.id);
     const res = await call(DELETE_ENV_PERMISSION, { id }, envAdmin.headers);
     expect(res).toMatchObject({ data: { deleteEnvUserPermission: id } });
-    expect(await count('env_user_permissions', 'id = ?', [id])).toBe(0);
+    expect(await countRows(server, 'env_user_permissions', 'id = ?', [id])).toBe(0);
     const [audit] = await server.sql<any>(`select before, after from audit_records where operation = 'deleteEnvUserPermission' and target_id = ?`, [id]);
     expect([audit.before.role, audit.after]).toEqual(['User', null]);
     // the removed user lost the env with its permission
@@ -179,9 +157,9 @@ describe('deleteEnvUserPermission', () => {
   test("removing your own permission is a CONFLICT, site admins included", async () => {
     const { env, envAdmin } = await envWithAdmin();
     const own = await permissionId('env_user_permissions', env.id, 'user_id', envAdmin.id);
-    const created = await call(`mutation { createEnv(input: { name: "admin-own-${randomUUID().slice(0, 8)}" }) { id } }`, {}, admin);
+    const created = await call(`mutation { createEnv(input: { name: "admin-own-${unique()}" }) { id } }`, {}, admin);
     const [{ id: siteAdminOwn }] = await server.sql<{ id: string }>(`select id from env_user_permissions where env_id = ?`, [created.data.createEnv.id]);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       const res = await call(DELETE_ENV_PERMISSION, { id: own }, envAdmin.headers);
       expectError(res, 'CONFLICT');
       expect(res.errors![0].message).toBe("You can't delete your own permissions");
@@ -193,7 +171,7 @@ describe('deleteEnvUserPermission', () => {
     const a = await envWithAdmin();
     const b = await envWithAdmin();
     const id = await permissionId('env_user_permissions', a.env.id, 'user_id', a.envAdmin.id);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(DELETE_ENV_PERMISSION, { id }, a.envUser.headers), 'FORBIDDEN');
       expectError(await call(DELETE_ENV_PERMISSION, { id }, b.envAdmin.headers), 'NOT_FOUND');
     });
@@ -210,16 +188,16 @@ describe('createDeploymentPermission', () => {
     expect(res.data.createDeploymentPermission).toMatchObject({ role: 'Owner', env: { id: env.id }, kind: { id: kind.id }, user: { id: user.id }, bot: null });
     const forBot = await call(CREATE_DEPLOYMENT_PERMISSION, { input: { envId: env.id, kindId: kind.id, botId: bot.id, role: 'Maintainer' } }, envAdmin.headers);
     expect(forBot.data.createDeploymentPermission).toMatchObject({ role: 'Maintainer', bot: { id: bot.id } });
-    expect(await count('deployment_permissions', 'env_id = ? and kind_id = ?', [env.id, kind.id])).toBe(2);
-    expect(await count('audit_records', `operation = 'createDeploymentPermission' and env_id = ?`, [env.id])).toBe(2);
+    expect(await countRows(server, 'deployment_permissions', 'env_id = ? and kind_id = ?', [env.id, kind.id])).toBe(2);
+    expect(await countRows(server, 'audit_records', `operation = 'createDeploymentPermission' and env_id = ?`, [env.id])).toBe(2);
   });
 
   test('one role per holder and kind: a second is a CONFLICT, another kind is fine', async () => {
     const { env, envAdmin, kind } = await envWithAdmin();
-    const [otherKind] = await persist(build(DeploymentKind, { name: `Other${randomUUID().slice(0, 8)}` }));
+    const [otherKind] = await persist(server, build(DeploymentKind, { name: `Other${unique()}` }));
     const user = await createUser(server);
     await grantKindRole(server, env.id, kind.id, { userId: user.id }, UserDeploymentRole.Maintainer);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(CREATE_DEPLOYMENT_PERMISSION, { input: { envId: env.id, kindId: kind.id, userId: user.id, role: 'Owner' } }, envAdmin.headers), 'CONFLICT');
     });
     const res = await call(CREATE_DEPLOYMENT_PERMISSION, { input: { envId: env.id, kindId: otherKind.id, userId: user.id, role: 'Owner' } }, envAdmin.headers);
@@ -230,7 +208,7 @@ describe('createDeploymentPermission', () => {
     const { env, envAdmin, kind } = await envWithAdmin();
     const user = await createUser(server);
     const input = { envId: env.id, kindId: kind.id, role: 'Owner' };
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(CREATE_DEPLOYMENT_PERMISSION, { input: { ...input, userId: user.id, botId: user.id } }, envAdmin.headers), 'BAD_USER_INPUT', 'input.userId');
       expectError(await call(CREATE_DEPLOYMENT_PERMISSION, { input: { ...input, kindId: 'k', userId: user.id } }, envAdmin.headers), 'BAD_USER_INPUT', 'input.kindId');
       expectError(await call(CREATE_DEPLOYMENT_PERMISSION, { input: { ...input, kindId: MISSING, userId: user.id } }, envAdmin.headers), 'NOT_FOUND');
@@ -244,7 +222,7 @@ describe('createDeploymentPermission', () => {
     const owner = await createUser(server);
     await grantKindRole(server, a.env.id, a.kind.id, { userId: owner.id }, UserDeploymentRole.Owner);
     const user = await createUser(server);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       for (const caller of [owner, a.envUser]) {
         expectError(await call(CREATE_DEPLOYMENT_PERMISSION, { input: { envId: a.env.id, kindId: a.kind.id, userId: user.id, role: 'Owner' } }, caller.headers), 'FORBIDDEN');
       }
@@ -261,8 +239,8 @@ describe('deleteDeploymentPermission', () => {
     const id = await permissionId('deployment_permissions', env.id, 'user_id', user.id);
     const res = await call(DELETE_DEPLOYMENT_PERMISSION, { id }, envAdmin.headers);
     expect(res).toMatchObject({ data: { deleteDeploymentPermission: id } });
-    expect(await count('deployment_permissions', 'id = ?', [id])).toBe(0);
-    expect(await count('audit_records', `operation = 'deleteDeploymentPermission' and target_id = ? and env_id = ?`, [id, env.id])).toBe(1);
+    expect(await countRows(server, 'deployment_permissions', 'id = ?', [id])).toBe(0);
+    expect(await countRows(server, 'audit_records', `operation = 'deleteDeploymentPermission' and target_id = ? and env_id = ?`, [id, env.id])).toBe(1);
   });
 
   test('the holder itself (a kind Owner) is FORBIDDEN, another env Admin gets NOT_FOUND', async () => {
@@ -271,7 +249,7 @@ describe('deleteDeploymentPermission', () => {
     const owner = await createUser(server);
     await grantKindRole(server, a.env.id, a.kind.id, { userId: owner.id }, UserDeploymentRole.Owner);
     const id = await permissionId('deployment_permissions', a.env.id, 'user_id', owner.id);
-    await expectNoWrites(async () => {
+    await expectUnchanged(server, TABLES, async () => {
       expectError(await call(DELETE_DEPLOYMENT_PERMISSION, { id }, owner.headers), 'FORBIDDEN');
       expectError(await call(DELETE_DEPLOYMENT_PERMISSION, { id }, b.envAdmin.headers), 'NOT_FOUND');
       expectError(await call(DELETE_DEPLOYMENT_PERMISSION, { id: MISSING }, a.envAdmin.headers), 'NOT_FOUND');

@@ -1,8 +1,9 @@
 import { Deployment, Env, EnvUserPermission, K8sCluster, Secret, User } from '../src/entities/index.js';
 import { EnvUserRole } from '../src/entities/enums.js';
-import { build, seedFleet } from './support/fixtures.js';
+import { countRows, expectError, expectUnchanged } from './support/assertions.js';
+import { build, persist, seedFleet } from './support/fixtures.js';
 import { createBot, createUser, grantEnvRole, type Caller } from './support/identities.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -21,30 +22,11 @@ const DELETE = `mutation ($id: ID!) { deleteEnv(id: $id) }`;
 
 const call = (document: string, variables: object, headers: Record<string, string>) => server.gql<any, object>(document, variables, headers);
 
-function expectError(res: GraphQLResponse<unknown>, code: string, field?: string): void {
-  expect(res.errors?.[0]?.extensions).toEqual({ code, ...(field ? { field } : {}) });
-}
-
-const count = async (table: string, where = 'true', params: unknown[] = []) =>
-  (await server.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params))[0].n;
-
-/** Runs a call that must fail and checks it wrote nothing: no row in these tables, no audit record. */
-async function expectNoWrites(tables: string[], run: () => Promise<void>): Promise<void> {
-  const all = [...tables, 'audit_records'];
-  const before = await Promise.all(all.map((t) => count(t)));
-  await run();
-  expect(await Promise.all(all.map((t) => count(t)))).toEqual(before);
-}
-
-async function persist<T extends object>(...rows: T[]): Promise<T[]> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
-  return rows;
-}
+/** What creating and deleting an env may write; a refused call must leave it exactly as it was. */
+const ENV_TABLES = ['envs', 'env_user_permissions', 'audit_records'];
 
 let seq = 0;
-const newEnv = async (name = `env-${++seq}`) => (await persist(build(Env, { name })))[0];
+const newEnv = async (name = `env-${++seq}`) => (await persist(server, build(Env, { name })))[0];
 
 describe('createEnv', () => {
   test('a site admin creates an env, trimmed, and becomes its Admin; both writes are audited', async () => {
@@ -73,12 +55,12 @@ describe('createEnv', () => {
     ['tolerations that are not a list', { name: 'bad-tol', tolerations: { key: 'k' } }, 'input.tolerations'],
     ['a node selector with a non-string value', { name: 'bad-ns', nodeSelector: { pool: 1 } }, 'input.nodeSelector'],
   ])('%s is BAD_USER_INPUT and writes nothing', async (_, input, field) => {
-    await expectNoWrites(['envs', 'env_user_permissions'], async () => expectError(await call(CREATE, { input }, admin), 'BAD_USER_INPUT', field));
+    await expectUnchanged(server, ENV_TABLES, async () => expectError(await call(CREATE, { input }, admin), 'BAD_USER_INPUT', field));
   });
 
   test('a name taken in another case is a CONFLICT', async () => {
     await newEnv('Production');
-    await expectNoWrites(['envs', 'env_user_permissions'], async () => {
+    await expectUnchanged(server, ENV_TABLES, async () => {
       const res = await call(CREATE, { input: { name: 'PRODUCTION' } }, admin);
       expectError(res, 'CONFLICT');
       expect(res.errors![0].message).toContain('Production');
@@ -89,7 +71,7 @@ describe('createEnv', () => {
     const envAdmin = await createUser(server);
     await grantEnvRole(server, (await newEnv()).id, { userId: envAdmin.id }, EnvUserRole.Admin);
     const bot = await createBot(server);
-    await expectNoWrites(['envs', 'env_user_permissions'], async () => {
+    await expectUnchanged(server, ENV_TABLES, async () => {
       expectError(await call(CREATE, { input: { name: 'nope' } }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(CREATE, { input: { name: 'nope' } }, bot.headers), 'FORBIDDEN');
       expectError(await call(CREATE, { input: { name: 'nope' } }, {}), 'UNAUTHENTICATED');
@@ -147,7 +129,7 @@ describe('updateEnv', () => {
     ['tolerations with a non-object entry', { tolerations: ['x'] }, 'input.tolerations'],
   ])('%s is BAD_USER_INPUT and changes nothing', async (_, input, field) => {
     const [before] = await server.sql(`select * from envs where id = ?`, [env.id]);
-    await expectNoWrites(['deployment_tasks'], async () => expectError(await call(UPDATE, { id: env.id, input }, envAdmin.headers), 'BAD_USER_INPUT', field));
+    await expectUnchanged(server, ['deployment_tasks', 'audit_records'], async () => expectError(await call(UPDATE, { id: env.id, input }, envAdmin.headers), 'BAD_USER_INPUT', field));
     expect(await server.sql(`select * from envs where id = ?`, [env.id])).toEqual([before]);
   });
 
@@ -161,7 +143,7 @@ describe('updateEnv', () => {
     await grantEnvRole(server, env.id, { userId: user.id }, EnvUserRole.User);
     const otherAdmin = await createUser(server);
     await grantEnvRole(server, (await newEnv()).id, { userId: otherAdmin.id }, EnvUserRole.Admin);
-    await expectNoWrites([], async () => {
+    await expectUnchanged(server, ['audit_records'], async () => {
       expectError(await call(UPDATE, { id: env.id, input: { description: 'no' } }, user.headers), 'FORBIDDEN');
       expectError(await call(UPDATE, { id: env.id, input: { description: 'no' } }, otherAdmin.headers), 'NOT_FOUND');
       expectError(await call(UPDATE, { id: '00000000-0000-4000-8000-000000000000', input: { description: 'no' } }, otherAdmin.headers), 'NOT_FOUND');
@@ -212,16 +194,16 @@ describe('updateEnv', () => {
 describe('deleteEnv', () => {
   test('a site admin deletes an env without deployments: clusters stay (outside any env), permissions and secrets go', async () => {
     const env = await newEnv('doomed');
-    const [cluster] = await persist(build(K8sCluster, { env, providerId: 'doomed:c', name: 'doomed-c' }));
-    await persist(build(EnvUserPermission, { env, user: server.em.fork().getReference(User, adminId), role: EnvUserRole.Admin }));
-    await persist(build(Secret, { env, collection: 'c', name: 's', contentsEncrypted: 'v1.x.x.x.x' }));
+    const [cluster] = await persist(server, build(K8sCluster, { env, providerId: 'doomed:c', name: 'doomed-c' }));
+    await persist(server, build(EnvUserPermission, { env, user: server.em.fork().getReference(User, adminId), role: EnvUserRole.Admin }));
+    await persist(server, build(Secret, { env, collection: 'c', name: 's', contentsEncrypted: 'v1.x.x.x.x' }));
     const res = await call(DELETE, { id: env.id }, admin);
     expect(res.errors).toBeUndefined();
     expect(res.data.deleteEnv).toBe(env.id);
-    expect(await count('envs', 'id = ?', [env.id])).toBe(0);
+    expect(await countRows(server, 'envs', 'id = ?', [env.id])).toBe(0);
     expect(await server.sql(`select env_id from k8s_clusters where id = ?`, [cluster.id])).toEqual([{ env_id: null }]);
-    expect(await count('env_user_permissions', 'env_id = ?', [env.id])).toBe(0);
-    expect(await count('secrets', 'env_id = ?', [env.id])).toBe(0);
+    expect(await countRows(server, 'env_user_permissions', 'env_id = ?', [env.id])).toBe(0);
+    expect(await countRows(server, 'secrets', 'env_id = ?', [env.id])).toBe(0);
     const [audit] = await server.sql<any>(`select before, after from audit_records where operation = 'deleteEnv' and target_id = ?`, [env.id]);
     expect(audit.before.name).toBe('doomed');
     expect(audit.after).toBeNull();
@@ -229,12 +211,12 @@ describe('deleteEnv', () => {
 
   test('while deployments exist in its clusters it is a CONFLICT naming them', async () => {
     const { env, deployments } = await seedFleet(server.em, { deployments: 2, clusters: 1, kinds: 1, tasksPerDeployment: 0, prefix: 'busy' });
-    await expectNoWrites(['envs', 'k8s_clusters', 'deployments'], async () => {
+    await expectUnchanged(server, ['envs', 'k8s_clusters', 'deployments', 'audit_records'], async () => {
       const res = await call(DELETE, { id: env.id }, admin);
       expectError(res, 'CONFLICT');
       for (const d of deployments) expect(res.errors![0].message).toContain(d.name);
     });
-    expect(await count('k8s_clusters', 'env_id = ?', [env.id])).toBe(1);
+    expect(await countRows(server, 'k8s_clusters', 'env_id = ?', [env.id])).toBe(1);
   });
 
   test('an env Admin is FORBIDDEN; an Admin of another env gets NOT_FOUND', async () => {
@@ -243,7 +225,7 @@ describe('deleteEnv', () => {
     await grantEnvRole(server, env.id, { userId: envAdmin.id }, EnvUserRole.Admin);
     const otherAdmin = await createUser(server);
     await grantEnvRole(server, (await newEnv()).id, { userId: otherAdmin.id }, EnvUserRole.Admin);
-    await expectNoWrites(['envs', 'env_user_permissions'], async () => {
+    await expectUnchanged(server, ENV_TABLES, async () => {
       expectError(await call(DELETE, { id: env.id }, envAdmin.headers), 'FORBIDDEN');
       expectError(await call(DELETE, { id: env.id }, otherAdmin.headers), 'NOT_FOUND');
       expectError(await call(DELETE, { id: 'not-a-uuid' }, admin), 'BAD_USER_INPUT', 'id');

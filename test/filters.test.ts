@@ -7,7 +7,7 @@ import {
   DeploymentResourceSyncStatus, DeploymentStatus, DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserApprovalState,
   UserDeploymentRole,
 } from '../src/entities/enums.js';
-import { build, inCreationOrder } from './support/fixtures.js';
+import { build, inCreationOrder, persist } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -74,12 +74,6 @@ async function expectBadInput(query: string, variables: object, field: string): 
   const res = await server.gql<any, any>(query, variables, auth);
   expect(res.errors).toHaveLength(1);
   expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
-}
-
-async function persist(...rows: object[]): Promise<void> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
 }
 
 // ---- the world every filter test reads ----
@@ -238,7 +232,7 @@ beforeAll(async () => {
     deploy2: make(BotToken, { bot: w.bots.deployBot, createdByUser: bob, secretHash: 'x' }),
   };
   const { taskCutoff: _cutoff, ...groups } = w;
-  await persist(...Object.values(groups).flatMap((g) => Object.values(g as Record<string, object>)));
+  await persist(server, ...Object.values(groups).flatMap((g) => Object.values(g as Record<string, object>)));
 });
 
 describe('user filters', () => {

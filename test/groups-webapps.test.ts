@@ -1,9 +1,9 @@
 import { Env, K8sCluster, K8sNamespace, K8sServiceAccount } from '../src/entities/index.js';
 import { UserApprovalState } from '../src/entities/enums.js';
-import { build } from './support/fixtures.js';
+import { build, persist } from './support/fixtures.js';
 import { createUser, type Caller } from './support/identities.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
-import { expectRefused } from './support/refusals.js';
+import { expectRefused } from './support/assertions.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -11,13 +11,11 @@ let account: K8sServiceAccount;
 beforeAll(async () => {
   server = await startTestServer();
   admin = await server.adminAuth();
-  const em = server.em.fork();
   const env = build(Env, { name: 'portal-env' });
   const cluster = build(K8sCluster, { env, providerId: 'portal:1', name: 'portal-1' });
   const namespace = build(K8sNamespace, { cluster, name: 'team1' });
   account = build(K8sServiceAccount, { namespace, name: 'alice-sa' });
-  em.persist([env, cluster, namespace, account]);
-  await em.flush();
+  await persist(server, env, cluster, namespace, account);
 });
 afterAll(() => server?.stop());
 

@@ -1,6 +1,6 @@
 import { Deployment, DeploymentTask, Env, K8sCluster } from '../src/entities/index.js';
 import { DeploymentTaskStatus } from '../src/entities/enums.js';
-import { build, seedFleet, type Fleet } from './support/fixtures.js';
+import { build, persist, seedFleet, type Fleet } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -93,13 +93,6 @@ async function walkBackward(query: string, field: string, size: number, filter?:
 }
 
 const chunks = <T>(list: T[], size: number) => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, i * size + size));
-
-/** Inserts rows through the ORM. */
-async function persist(...rows: object[]): Promise<void> {
-  const em = server.em.fork();
-  em.persist(rows);
-  await em.flush();
-}
 
 async function expectBadInput(query: string, vars: PageVars, field: string): Promise<void> {
   const res = await server.gql<any, PageVars>(query, vars, auth);
@@ -269,7 +262,7 @@ describe('rows with identical sort keys', () => {
     );
     const first = build(Deployment, { name: 'twin-first', cluster, kind: fleet.kinds[0], helmChart: fleet.charts[0], createdAt: earlier });
     const last = build(Deployment, { name: 'twin-last', cluster, kind: fleet.kinds[0], helmChart: fleet.charts[0], createdAt: later });
-    await persist(env, cluster, first, ...twins, last);
+    await persist(server, env, cluster, first, ...twins, last);
     sameTimeIds = [first.id, ...twins.map((t) => t.id).sort(), last.id];
   });
 
@@ -306,7 +299,7 @@ describe('rows with identical sort keys', () => {
       operation: { Uninstall: {} },
       executeAt: new Date(due.getTime() - 5),
     });
-    await persist(older, ...tasks, newer);
+    await persist(server, older, ...tasks, newer);
     const expected = [newer.id, ...tasks.map((t) => t.id).sort().reverse(), older.id];
     const filter = { deploymentId: deployment.id };
     for (const size of [1, 2, 4]) {

@@ -1,13 +1,11 @@
-import { insertDeployment, rowCounts, seedWorld, tasksOf, type World } from './support/deployment-world.js';
-import { failure } from './support/refusals.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { insertDeployment, rejected, startWorld, tasksOf, type World } from './support/deployment-world.js';
+import type { TestServer } from './support/server.js';
 
 let server: TestServer;
 let w: World;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  w = await seedWorld(server);
+  ({ server, w } = await startWorld());
 });
 afterAll(() => server?.stop());
 
@@ -25,13 +23,6 @@ async function create(fields: Record<string, unknown> = {}): Promise<Row> {
   const res = await server.gql<{ createSecret: Row }, unknown>(CREATE, { input }, w.callers.envAdmin.headers);
   expect(res.errors).toBeUndefined();
   return res.data!.createSecret;
-}
-
-async function rejected(query: string, variables: unknown, headers: Record<string, string>) {
-  const before = await rowCounts(server);
-  const res = await server.gql(query, variables, headers);
-  expect(await rowCounts(server)).toEqual(before);
-  return failure(res);
 }
 
 /** An enabled App deployment whose `password` input picks the secret. */
@@ -70,23 +61,23 @@ test.each([
   ['a malformed env id', { envId: 'x' }, 'input.envId'],
 ])('%s is BAD_USER_INPUT and writes nothing', async (_, fields, field) => {
   const input = { envId: w.env.id, collection: 'db', name: 'ok', contents: 'c', ...fields };
-  expect(await rejected(CREATE, { input }, w.callers.envAdmin.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  expect(await rejected(server, CREATE, { input }, w.callers.envAdmin.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field });
 });
 
 test('a duplicate (env, collection, name) is a CONFLICT', async () => {
   const secret = await create();
   const input = { envId: w.env.id, collection: 'db', name: secret.name, contents: 'x' };
-  expect((await rejected(CREATE, { input }, w.callers.envAdmin.headers)).code).toBe('CONFLICT');
+  expect((await rejected(server, CREATE, { input }, w.callers.envAdmin.headers)).code).toBe('CONFLICT');
 });
 
 test('only env Admins manage secrets: Owners and env Users are FORBIDDEN, other envs NOT_FOUND', async () => {
   const input = { envId: w.env.id, collection: 'db', name: 'nope', contents: 'x' };
-  expect((await rejected(CREATE, { input }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
-  expect((await rejected(CREATE, { input }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
-  expect((await rejected(CREATE, { input }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+  expect((await rejected(server, CREATE, { input }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
+  expect((await rejected(server, CREATE, { input }, w.callers.envUser.headers)).code).toBe('FORBIDDEN');
+  expect((await rejected(server, CREATE, { input }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
   const secret = await create();
-  expect((await rejected(UPDATE, { id: secret.id, input: { contents: 'y' } }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
-  expect((await rejected(DELETE, { id: secret.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
+  expect((await rejected(server, UPDATE, { id: secret.id, input: { contents: 'y' } }, w.callers.owner.headers)).code).toBe('FORBIDDEN');
+  expect((await rejected(server, DELETE, { id: secret.id }, w.callers.outsider.headers)).code).toBe('NOT_FOUND');
 });
 
 test('updateSecret re-encrypts, sets updatedAt and reinstalls the enabled deployments using it', async () => {
@@ -110,14 +101,14 @@ test('updateSecret re-encrypts, sets updatedAt and reinstalls the enabled deploy
 
 test('updateSecret validates the name and its uniqueness', async () => {
   const [a, b] = [await create(), await create()];
-  expect(await rejected(UPDATE, { id: a.id, input: { name: '' } }, w.callers.envAdmin.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
-  expect((await rejected(UPDATE, { id: a.id, input: { name: b.name } }, w.callers.envAdmin.headers)).code).toBe('CONFLICT');
+  expect(await rejected(server, UPDATE, { id: a.id, input: { name: '' } }, w.callers.envAdmin.headers)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+  expect((await rejected(server, UPDATE, { id: a.id, input: { name: b.name } }, w.callers.envAdmin.headers)).code).toBe('CONFLICT');
 });
 
 test('deleteSecret is a CONFLICT naming the deployments that use it, then deletes it once unused', async () => {
   const secret = await create();
   const user = await usingSecret(secret.id, false);
-  const res = await rejected(DELETE, { id: secret.id }, w.callers.envAdmin.headers);
+  const res = await rejected(server, DELETE, { id: secret.id }, w.callers.envAdmin.headers);
   expect(res.code).toBe('CONFLICT');
   expect(res.message).toContain(`${user.name} (App)`);
   await server.sql('delete from deployments where id = ?', [user.id]);

@@ -3,7 +3,8 @@ import { loadConfig } from '../src/config/config.js';
 import { Env } from '../src/entities/index.js';
 import { startBerth } from '../src/server/app.js';
 import { engineName } from './support/database.js';
-import { build } from './support/fixtures.js';
+import { countRows } from './support/assertions.js';
+import { build, persist } from './support/fixtures.js';
 import { createUser } from './support/identities.js';
 import { createOidcProvider, type AccountClaims, type TestOidcProvider } from './support/oidc-provider.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
@@ -51,8 +52,7 @@ function oidcEnv(p: TestOidcProvider): Record<string, string> {
 }
 
 const gql: Post = (query, variables, headers) => server.gql(query, variables, headers);
-const count = async (sql: string, params: unknown[] = []) => (await server.sql<{ n: number }>(`select count(*)::int as n from ${sql}`, params))[0].n;
-const audits = (operation: string) => count('audit_records where operation = ?', [operation]);
+const audits = (operation: string) => countRows(server, 'audit_records', 'operation = ?', [operation]);
 const errorOf = (res: GraphQLResponse<unknown>) => ({ message: res.errors?.[0]?.message, code: res.errors?.[0]?.extensions?.code });
 const hashOf = (state: string) => createHash('sha256').update(state).digest('base64url');
 
@@ -76,7 +76,7 @@ describe('single sign-on with OpenID Connect', () => {
   test('an unreachable provider is reported clearly and not remembered: the next start discovers it', async () => {
     expect(errorOf(beforeProviderUp)).toEqual({ message: 'The single sign-on provider could not be reached', code: 'UNAUTHENTICATED' });
     expect(await audits('startSingleSignOn')).toBe(0);
-    expect(await count('oidc_logins')).toBe(0);
+    expect(await countRows(server, 'oidc_logins')).toBe(0);
     expect((await gql(START)).errors).toBeUndefined();
   });
 
@@ -105,7 +105,7 @@ describe('single sign-on with OpenID Connect', () => {
     expect(row.redirect_uri).toBe(provider.redirectUri);
     expect(new Date(row.expires_at).getTime() - Date.now()).toBeGreaterThan(9.9 * 60_000);
     expect(new Date(row.expires_at).getTime() - Date.now()).toBeLessThanOrEqual(10 * 60_000);
-    expect(await count('oidc_logins where state_hash = ?', [state])).toBe(0);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [state])).toBe(0);
     const [audit] = await server.sql<{ actor_kind: string; target_type: string; after: Record<string, unknown> }>(
       'select * from audit_records where target_id = ?',
       [row.id],
@@ -116,10 +116,7 @@ describe('single sign-on with OpenID Connect', () => {
   });
 
   test('a first sign-in creates the user (a site admin when listed), joins auto-add envs, and its token works', async () => {
-    const em = server.em.fork();
-    const [open, closed] = [build(Env, { name: 'sso-open', autoAddNewUsers: true }), build(Env, { name: 'sso-closed' })];
-    em.persist([open, closed]);
-    await em.flush();
+    const [open] = await persist(server, build(Env, { name: 'sso-open', autoAddNewUsers: true }), build(Env, { name: 'sso-closed' }));
 
     const boss = await signIn('boss-sub', { email: 'boss@example.com', email_verified: true, name: 'The Boss' });
     expect(boss.user).toMatchObject({ username: 'boss', email: 'boss@example.com', displayName: 'The Boss', isAdmin: true });
@@ -129,7 +126,7 @@ describe('single sign-on with OpenID Connect', () => {
     const [row] = await server.sql<{ oidc_issuer: string; oidc_subject: string; password_hash: string | null }>('select * from users where id = ?', [boss.user.id]);
     expect(row).toMatchObject({ oidc_issuer: `${provider.issuer}`, oidc_subject: 'boss-sub', password_hash: null });
     expect(await server.sql('select env_id, role from env_user_permissions where user_id = ?', [boss.user.id])).toEqual([{ env_id: open.id, role: 'User' }]);
-    expect(await count('user_sessions where user_id = ?', [boss.user.id])).toBe(1);
+    expect(await countRows(server, 'user_sessions', 'user_id = ?', [boss.user.id])).toBe(1);
     // signing in is done by no one yet: the actor is anonymous, the target the user
     const trail = 'select actor_kind, target_type, env_id, before from audit_records where operation = ? order by target_type';
     expect(await server.sql(trail, ['finishSingleSignOn'])).toEqual([
@@ -143,12 +140,12 @@ describe('single sign-on with OpenID Connect', () => {
 
   test('signing in again reuses the same user, without new roles', async () => {
     const first = await signIn('dora-sub', { email: 'dora@example.com', name: 'Dora' });
-    const users = await count('users');
+    const users = await countRows(server, 'users');
     const again = await signIn('dora-sub');
     expect(again.user.id).toBe(first.user.id);
     expect(again.accessToken).not.toBe(first.accessToken);
-    expect(await count('users')).toBe(users);
-    expect(await count('user_sessions where user_id = ?', [first.user.id])).toBe(2);
+    expect(await countRows(server, 'users')).toBe(users);
+    expect(await countRows(server, 'user_sessions', 'user_id = ?', [first.user.id])).toBe(2);
     const [last] = await server.sql<{ before: { id: string } | null }>(
       'select before from audit_records where operation = ? and target_id = ? order by created_at desc limit 1',
       ['finishSingleSignOn', first.user.id],
@@ -162,11 +159,11 @@ describe('single sign-on with OpenID Connect', () => {
     expect(linked.user).toMatchObject({ id: existing.id, username: 'erin', email: 'Erin@Example.com' });
     expect(await server.sql('select oidc_subject from users where id = ?', [existing.id])).toEqual([{ oidc_subject: 'erin-sub' }]);
 
-    const users = await count('users');
+    const users = await countRows(server, 'users');
     const logins = await audits('finishSingleSignOn');
     const intruder = await gql(FINISH, await authorize('erin-impostor', { email: 'ERIN@example.com', name: 'Not Erin' }));
     expect(errorOf(intruder)).toEqual({ message: 'The account with this email is linked to another single sign-on identity', code: 'UNAUTHENTICATED' });
-    expect(await count('users')).toBe(users);
+    expect(await countRows(server, 'users')).toBe(users);
     expect(await audits('finishSingleSignOn')).toBe(logins);
   });
 
@@ -179,22 +176,22 @@ describe('single sign-on with OpenID Connect', () => {
 
   test('a tampered or unknown state is refused, and a state serves one attempt only', async () => {
     const { code, state } = await authorize('gina-sub', { email: 'gina@example.com', name: 'Gina' });
-    const users = await count('users');
-    const sessions = await count('user_sessions');
+    const users = await countRows(server, 'users');
+    const sessions = await countRows(server, 'user_sessions');
     for (const wrong of [`${state}x`, 'unknown']) {
       expect(errorOf(await gql(FINISH, { code, state: wrong }))).toEqual({ message: 'Invalid or expired login state', code: 'UNAUTHENTICATED' });
     }
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(state)])).toBe(1);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(state)])).toBe(1);
     const first = await gql(FINISH, { code, state });
     expect(first.errors).toBeUndefined();
     const replayedUser = first.data.finishSingleSignOn.user.id;
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(state)])).toBe(0);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(state)])).toBe(0);
 
     const replay = await gql(FINISH, { code, state });
     expect(errorOf(replay)).toEqual({ message: 'Invalid or expired login state', code: 'UNAUTHENTICATED' });
-    expect(await count('users')).toBe(users + 1);
-    expect(await count('user_sessions')).toBe(sessions + 1);
-    expect(await count('audit_records where operation = ? and target_id = ?', ['finishSingleSignOn', replayedUser])).toBe(1);
+    expect(await countRows(server, 'users')).toBe(users + 1);
+    expect(await countRows(server, 'user_sessions')).toBe(sessions + 1);
+    expect(await countRows(server, 'audit_records', 'operation = ? and target_id = ?', ['finishSingleSignOn', replayedUser])).toBe(1);
   });
 
   test('an expired state is refused and deleted; the next start clears expired logins', async () => {
@@ -202,20 +199,20 @@ describe('single sign-on with OpenID Connect', () => {
     const abandoned = (await gql(START)).data.startSingleSignOn.state;
     await server.sql(`update oidc_logins set expires_at = now() - interval '1 second' where state_hash in (?, ?)`, [hashOf(login.state), hashOf(abandoned)]);
     expect(errorOf(await gql(FINISH, login))).toEqual({ message: 'Invalid or expired login state', code: 'UNAUTHENTICATED' });
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(login.state)])).toBe(0);
-    expect(await count('users where email = ?', ['hank@example.com'])).toBe(0);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(login.state)])).toBe(0);
+    expect(await countRows(server, 'users', 'email = ?', ['hank@example.com'])).toBe(0);
 
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(abandoned)])).toBe(1);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(abandoned)])).toBe(1);
     expect((await gql(START)).errors).toBeUndefined();
-    expect(await count('oidc_logins where expires_at <= now()')).toBe(0);
+    expect(await countRows(server, 'oidc_logins', 'expires_at <= now()')).toBe(0);
   });
 
   test('a code the provider refuses is a clear UNAUTHENTICATED, and the state is used up', async () => {
     const { state } = await authorize('ivy-sub', { email: 'ivy@example.com', name: 'Ivy' });
     const res = await gql(FINISH, { code: 'not-a-code', state });
     expect(errorOf(res)).toEqual({ message: 'The single sign-on provider refused the login (invalid_grant)', code: 'UNAUTHENTICATED' });
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(state)])).toBe(0);
-    expect(await count('users where email = ?', ['ivy@example.com'])).toBe(0);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(state)])).toBe(0);
+    expect(await countRows(server, 'users', 'email = ?', ['ivy@example.com'])).toBe(0);
   });
 
   test('email and name are required, the email must not be unverified, and an inactive user is refused', async () => {
@@ -224,19 +221,19 @@ describe('single sign-on with OpenID Connect', () => {
       ['no-name', { email: 'noname@example.com' }, 'The single sign-on provider did not share a name'],
       ['unverified', { email: 'root@example.com', email_verified: false, name: 'Would Be Admin' }, 'The single sign-on provider has not verified this email address'],
     ];
-    const users = await count('users');
+    const users = await countRows(server, 'users');
     const logins = await audits('finishSingleSignOn');
     for (const [account, claims, message] of cases) {
       expect(errorOf(await gql(FINISH, await authorize(account, claims)))).toEqual({ message, code: 'UNAUTHENTICATED' });
     }
-    expect(await count('users')).toBe(users);
+    expect(await countRows(server, 'users')).toBe(users);
     expect(await audits('finishSingleSignOn')).toBe(logins);
 
     const jack = await signIn('jack-sub', { email: 'jack@example.com', name: 'Jack' });
     await server.sql('update users set is_active = false where id = ?', [jack.user.id]);
-    const sessions = await count('user_sessions where user_id = ?', [jack.user.id]);
+    const sessions = await countRows(server, 'user_sessions', 'user_id = ?', [jack.user.id]);
     expect(errorOf(await gql(FINISH, await authorize('jack-sub')))).toEqual({ message: 'User is inactive', code: 'UNAUTHENTICATED' });
-    expect(await count('user_sessions where user_id = ?', [jack.user.id])).toBe(sessions);
+    expect(await countRows(server, 'user_sessions', 'user_id = ?', [jack.user.id])).toBe(sessions);
   });
 
   test('an empty code or state is bad input and uses up nothing', async () => {
@@ -244,7 +241,7 @@ describe('single sign-on with OpenID Connect', () => {
     const empty = await gql(FINISH, { code: ' ', state });
     expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'code' });
     expect((await gql(FINISH, { code: 'x', state: '' })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'state' });
-    expect(await count('oidc_logins where state_hash = ?', [hashOf(state)])).toBe(1);
+    expect(await countRows(server, 'oidc_logins', 'state_hash = ?', [hashOf(state)])).toBe(1);
   });
 
   test('without OIDC_ISSUER_URL both mutations say single sign-on is not configured', async () => {
@@ -253,7 +250,7 @@ describe('single sign-on with OpenID Connect', () => {
       for (const [query, variables] of [[START, {}], [FINISH, { code: 'c', state: 's' }]] as const) {
         expect(errorOf(await plain.gql(query, variables))).toEqual({ message: 'Single sign-on is not configured', code: 'FORBIDDEN' });
       }
-      expect(await plain.sql('select count(*)::int as n from audit_records')).toEqual([{ n: 0 }]);
+      expect(await countRows(plain, 'audit_records')).toBe(0);
     } finally {
       await plain.stop();
     }

@@ -3,7 +3,7 @@ import { EnvUserRole } from '../src/entities/enums.js';
 import { seedFleet, type Fleet } from './support/fixtures.js';
 import { createBot, createUser, deploymentCaller, grantEnvRole, type Caller } from './support/identities.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
-import { expectRefused } from './support/refusals.js';
+import { expectRefused } from './support/assertions.js';
 
 let server: TestServer;
 let admin: Record<string, string>;

@@ -1,13 +1,12 @@
-import { rowCounts, seedWorld, type World } from './support/deployment-world.js';
-import { failure } from './support/refusals.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { rowCounts, startWorld, type World } from './support/deployment-world.js';
+import { failure } from './support/assertions.js';
+import type { TestServer } from './support/server.js';
 
 let server: TestServer;
 let w: World;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  w = await seedWorld(server);
+  ({ server, w } = await startWorld());
 });
 afterAll(() => server?.stop());
 

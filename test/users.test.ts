@@ -1,9 +1,9 @@
 import { Env } from '../src/entities/index.js';
 import { EnvUserRole } from '../src/entities/enums.js';
-import { build } from './support/fixtures.js';
+import { build, persist } from './support/fixtures.js';
 import { createBot, createUser, grantEnvRole, type Caller } from './support/identities.js';
 import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
-import { expectRefused } from './support/refusals.js';
+import { expectRefused } from './support/assertions.js';
 
 let server: TestServer;
 let admin: Record<string, string>;
@@ -12,11 +12,7 @@ let plainEnv: Env;
 beforeAll(async () => {
   server = await startTestServer({ SIGNUP_ENABLED: 'true' });
   admin = await server.adminAuth();
-  const em = server.em.fork();
-  autoEnv = build(Env, { name: 'auto-env', autoAddNewUsers: true });
-  plainEnv = build(Env, { name: 'plain-env' });
-  em.persist([autoEnv, plainEnv]);
-  await em.flush();
+  [autoEnv, plainEnv] = await persist(server, build(Env, { name: 'auto-env', autoAddNewUsers: true }), build(Env, { name: 'plain-env' }));
 });
 afterAll(() => server?.stop());
 

@@ -1,10 +1,12 @@
+import { expect } from '@jest/globals';
 import {
   Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, Env, HelmChart, HelmRegistry, K8sCluster, Secret,
 } from '../../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../../src/entities/enums.js';
-import { build } from './fixtures.js';
+import { failure } from './assertions.js';
+import { build, persist } from './fixtures.js';
 import { createBot, createUser, grantEnvRole, grantKindRole, type Caller } from './identities.js';
-import type { GraphQLResponse, TestServer } from './server.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** A values_ui exercising every rule the API checks: required, showIf, showIfAll and the three collections. */
 export const appValuesUi = {
@@ -71,29 +73,28 @@ export async function seedWorld(server: TestServer) {
 
 export type World = Awaited<ReturnType<typeof seedWorld>>;
 
+/** A fresh server with the world above seeded in it: what each deployment test file starts from. */
+export async function startWorld(): Promise<{ server: TestServer; w: World }> {
+  const server = await startTestServer();
+  try {
+    return { server, w: await seedWorld(server) };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
 /** Rows inserted directly, for states the API would take several calls to reach. */
 export async function insertDeployment(server: TestServer, fields: Partial<Deployment>): Promise<Deployment> {
-  const em = server.em.fork();
-  const deployment = build(Deployment, fields);
-  em.persist(deployment);
-  await em.flush();
-  return deployment;
+  return (await persist(server, build(Deployment, fields)))[0];
 }
 
 export async function insertSecret(server: TestServer, fields: Partial<Secret>): Promise<Secret> {
-  const em = server.em.fork();
-  const secret = build(Secret, { contentsEncrypted: 'v1.test', ...fields });
-  em.persist(secret);
-  await em.flush();
-  return secret;
+  return (await persist(server, build(Secret, { contentsEncrypted: 'v1.test', ...fields })))[0];
 }
 
 export async function insertResource(server: TestServer, fields: Partial<DeploymentResource>): Promise<DeploymentResource> {
-  const em = server.em.fork();
-  const resource = build(DeploymentResource, fields);
-  em.persist(resource);
-  await em.flush();
-  return resource;
+  return (await persist(server, build(DeploymentResource, fields)))[0];
 }
 
 /** Row counts of the tables a mutation may write, to prove a failed call wrote nothing. */
@@ -103,6 +104,13 @@ export async function rowCounts(server: TestServer): Promise<Record<string, numb
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
 }
 
+/** Calls a mutation expected to fail, checks that it wrote nothing (by the row counts above), and returns its error. */
+export async function rejected(server: TestServer, query: string, variables: unknown, headers: Record<string, string>): Promise<ReturnType<typeof failure>> {
+  const before = await rowCounts(server);
+  const res = await server.gql(query, variables, headers);
+  expect(await rowCounts(server)).toEqual(before);
+  return failure(res);
+}
 
 /** Tasks of a deployment as (operation tag, status), oldest first. */
 export async function tasksOf(server: TestServer, deploymentId: string): Promise<{ tag: string; operation: Record<string, unknown>; status: string; reason: string | null }[]> {

@@ -1,13 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import {
   Deployment, DeploymentKind, DeploymentTask, Env, HelmChart, HelmRegistry, K8sCluster,
 } from '../../src/entities/index.js';
 import { DeploymentTaskStatus, HelmRegistryProvider } from '../../src/entities/enums.js';
+import type { TestServer } from './server.js';
 
 /** Builds an entity with defaults from its class, then the given fields (em.create wants every defaulted field). */
 export function build<T extends object>(entity: new () => T, fields: Partial<T>): T {
   return Object.assign(new entity(), fields);
 }
+
+/** Inserts the rows through the ORM (in a fork of its entity manager) and returns them. */
+export async function persist<T extends object[]>(server: TestServer, ...rows: T): Promise<T> {
+  const em = server.em.fork();
+  em.persist(rows);
+  await em.flush();
+  return rows;
+}
+
+/** A short random suffix, for names that must not collide with other tests' rows. */
+export const unique = () => randomUUID().slice(0, 8);
 
 /**
  * Like build(), but each row gets a createdAt one second after the previous one, so "oldest first"

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
 import { Bot, BotToken, DeploymentPermission, EnvUserPermission, User, UserToken } from '../../src/entities/index.js';
 import type { EnvUserRole, UserDeploymentRole } from '../../src/entities/enums.js';
-import { build } from './fixtures.js';
+import { build, persist, unique } from './fixtures.js';
 import type { TestServer } from './server.js';
 
 /** A caller for tests: its id and the headers that authenticate it. */
@@ -14,22 +13,18 @@ export interface Caller {
 
 /** A user with an API token (no password hashing, so it is cheap to make many). */
 export async function createUser(server: TestServer, fields: Partial<User> = {}): Promise<Caller> {
-  const em = server.em.fork();
-  const name = fields.username ?? `user-${randomUUID().slice(0, 8)}`;
+  const name = fields.username ?? `user-${unique()}`;
   const user = build(User, { username: name, email: `${name}@example.com`, displayName: name, ...fields });
   const token = newOpaqueToken();
-  em.persist([user, build(UserToken, { id: token.id, user, secretHash: hashSecret(token.secret) })]);
-  await em.flush();
+  await persist(server, user, build(UserToken, { id: token.id, user, secretHash: hashSecret(token.secret) }));
   return { id: user.id, headers: { 'x-platz-token': token.token } };
 }
 
 /** A bot with an API token. */
-export async function createBot(server: TestServer, displayName = `bot-${randomUUID().slice(0, 8)}`): Promise<Caller> {
-  const em = server.em.fork();
+export async function createBot(server: TestServer, displayName = `bot-${unique()}`): Promise<Caller> {
   const bot = build(Bot, { displayName });
   const token = newOpaqueToken();
-  em.persist([bot, build(BotToken, { id: token.id, bot, secretHash: hashSecret(token.secret) })]);
-  await em.flush();
+  await persist(server, bot, build(BotToken, { id: token.id, bot, secretHash: hashSecret(token.secret) }));
   return { id: bot.id, headers: { 'x-platz-token': token.token } };
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
 import { hashPassword } from '../../src/auth/password.js';
 import {
@@ -6,7 +5,7 @@ import {
   EnvUserPermission, Group, GroupMember, GroupWebApp, HelmRegistry, HelmTagFormat, K8sCluster, Secret, User, UserToken, WebApp,
 } from '../../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider, UserApprovalState, UserDeploymentRole } from '../../src/entities/enums.js';
-import { build } from './fixtures.js';
+import { build, persist, unique } from './fixtures.js';
 import { AUTHENTICATED, USERS, type Who, type World } from './matrix-world.js';
 import type { TestServer } from './server.js';
 
@@ -41,39 +40,32 @@ contexts:
 `;
 
 export function mutationCases(server: TestServer, world: World): MutationCase[] {
-  const unique = () => randomUUID().slice(0, 8);
-  const persist = async <T extends object>(...rows: T[]): Promise<T[]> => {
-    const em = server.em.fork();
-    em.persist(rows);
-    await em.flush();
-    return rows;
-  };
   const { a, b } = world;
   const ref = <T extends object>(entity: new () => T, id: string) => server.em.fork().getReference(entity, id as never);
   const callerUserId = (who: Who) => (USERS.includes(who) ? world.callers[who]!.id : world.callers.userWithoutRole!.id);
 
   const freshUser = async (fields: Partial<User> = {}) => {
     const name = `fresh-${unique()}`;
-    const [user] = await persist(build(User, { username: name, email: `${name}@example.com`, displayName: name, ...fields }));
+    const [user] = await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name, ...fields }));
     return user;
   };
-  const freshEnv = async () => (await persist(build(Env, { name: `fresh-${unique()}` })))[0];
+  const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
   const freshDeployment = async (slice = a) => {
-    const [d] = await persist(build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart }));
+    const [d] = await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart }));
     return d;
   };
   const freshResource = async () => {
     const deployment = await freshDeployment();
-    const [type] = await persist(build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
-    const [resource] = await persist(build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
+    const [type] = await persist(server, build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
+    const [resource] = await persist(server, build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
     return { deployment, type, resource };
   };
-  const freshGroup = async () => (await persist(build(Group, { name: `group-${unique()}` })))[0];
-  const freshWebApp = async () => (await persist(build(WebApp, { name: `app-${unique()}`, linkUrl: 'https://example.com' })))[0];
-  const freshBot = async () => (await persist(build(Bot, { displayName: `bot-${unique()}` })))[0];
+  const freshGroup = async () => (await persist(server, build(Group, { name: `group-${unique()}` })))[0];
+  const freshWebApp = async () => (await persist(server, build(WebApp, { name: `app-${unique()}`, linkUrl: 'https://example.com' })))[0];
+  const freshBot = async () => (await persist(server, build(Bot, { displayName: `bot-${unique()}` })))[0];
   const userToken = async (userId: string) => {
     const token = newOpaqueToken();
-    await persist(build(UserToken, { id: token.id, user: ref(User, userId), secretHash: hashSecret(token.secret) }));
+    await persist(server, build(UserToken, { id: token.id, user: ref(User, userId), secretHash: hashSecret(token.secret) }));
     return token.id;
   };
 
@@ -198,7 +190,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       allowed: SITE_ADMIN,
       prepare: async () => {
         const token = newOpaqueToken();
-        await persist(build(BotToken, { id: token.id, bot: await freshBot(), secretHash: hashSecret(token.secret) }));
+        await persist(server, build(BotToken, { id: token.id, bot: await freshBot(), secretHash: hashSecret(token.secret) }));
         return doc(`mutation ($id: ID!) { revokeBotToken(id: $id) }`, { id: token.id });
       },
     },
@@ -232,7 +224,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       allowed: SITE_ADMIN,
       prepare: async () => {
         const [group, user] = [await freshGroup(), await freshUser()];
-        await persist(build(GroupMember, { group, user }));
+        await persist(server, build(GroupMember, { group, user }));
         return doc(`mutation ($g: ID!, $u: ID!) { removeGroupMember(groupId: $g, userId: $u) { id } }`, { g: group.id, u: user.id });
       },
     },
@@ -246,7 +238,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       allowed: SITE_ADMIN,
       prepare: async () => {
         const [group, webApp] = [await freshGroup(), await freshWebApp()];
-        await persist(build(GroupWebApp, { group, webApp }));
+        await persist(server, build(GroupWebApp, { group, webApp }));
         return doc(`mutation ($g: ID!, $w: ID!) { removeGroupWebApp(groupId: $g, webAppId: $w) { id } }`, { g: group.id, w: webApp.id });
       },
     },
@@ -316,7 +308,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'updateEnvUserPermission',
       allowed: ENV_A_ADMINS,
       prepare: async () => {
-        const [grant] = await persist(build(EnvUserPermission, { env: a.env, user: await freshUser(), role: EnvUserRole.User }));
+        const [grant] = await persist(server, build(EnvUserPermission, { env: a.env, user: await freshUser(), role: EnvUserRole.User }));
         return doc(`mutation ($id: ID!) { updateEnvUserPermission(id: $id, role: Admin) { id } }`, { id: grant.id });
       },
     },
@@ -324,7 +316,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'deleteEnvUserPermission',
       allowed: ENV_A_ADMINS,
       prepare: async () => {
-        const [grant] = await persist(build(EnvUserPermission, { env: a.env, user: await freshUser(), role: EnvUserRole.User }));
+        const [grant] = await persist(server, build(EnvUserPermission, { env: a.env, user: await freshUser(), role: EnvUserRole.User }));
         return doc(`mutation ($id: ID!) { deleteEnvUserPermission(id: $id) }`, { id: grant.id });
       },
     },
@@ -332,7 +324,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'deleteDeploymentPermission',
       allowed: ENV_A_ADMINS,
       prepare: async () => {
-        const [grant] = await persist(build(DeploymentPermission, { env: a.env, kind: a.kind, user: await freshUser(), role: UserDeploymentRole.Maintainer }));
+        const [grant] = await persist(server, build(DeploymentPermission, { env: a.env, kind: a.kind, user: await freshUser(), role: UserDeploymentRole.Maintainer }));
         return doc(`mutation ($id: ID!) { deleteDeploymentPermission(id: $id) }`, { id: grant.id });
       },
     },
@@ -363,7 +355,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'deleteCluster',
       allowed: SITE_ADMIN,
       prepare: async () => {
-        const [cluster] = await persist(build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' }));
+        const [cluster] = await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' }));
         return doc(`mutation ($id: ID!) { deleteCluster(id: $id) }`, { id: cluster.id });
       },
     },
@@ -371,7 +363,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'renameDeploymentKind',
       allowed: SITE_ADMIN,
       prepare: async () => {
-        const [kind] = await persist(build(DeploymentKind, { name: `Kind${unique()}` }));
+        const [kind] = await persist(server, build(DeploymentKind, { name: `Kind${unique()}` }));
         return doc(`mutation ($id: ID!) { renameDeploymentKind(id: $id, name: "Renamed${unique()}") { id } }`, { id: kind.id });
       },
     },
@@ -384,7 +376,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'setHelmRegistryIcon',
       allowed: SITE_ADMIN,
       prepare: async () => {
-        const [registry] = await persist(build(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
+        const [registry] = await persist(server, build(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
         return doc(`mutation ($id: ID!) { setHelmRegistryIcon(id: $id, faIcon: "database") { id } }`, { id: registry.id });
       },
     },
@@ -397,7 +389,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'deleteHelmTagFormat',
       allowed: SITE_ADMIN,
       prepare: async () => {
-        const [format] = await persist(build(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` }));
+        const [format] = await persist(server, build(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` }));
         return doc(`mutation ($id: ID!) { deleteHelmTagFormat(id: $id) }`, { id: format.id });
       },
     },
@@ -405,7 +397,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field: 'registerHelmChart',
       allowed: SITE_ADMIN,
       prepare: async () => {
-        const [registry] = await persist(build(HelmRegistry, { domainName: 'registry.example.com', repoName: `chart-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
+        const [registry] = await persist(server, build(HelmRegistry, { domainName: 'registry.example.com', repoName: `chart-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
         return doc(`mutation ($id: ID!) { registerHelmChart(input: { helmRegistryId: $id, imageDigest: "sha256:${unique()}", imageTag: "1.2.3" }) { id } }`, { id: registry.id });
       },
     },
@@ -421,7 +413,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       field,
       allowed: ENV_A_ADMINS,
       prepare: async () => {
-        const [secret] = await persist(build(Secret, { env: a.env, collection: 'db', name: `s-${unique()}`, contentsEncrypted: 'v1.x.y.z.w' }));
+        const [secret] = await persist(server, build(Secret, { env: a.env, collection: 'db', name: `s-${unique()}`, contentsEncrypted: 'v1.x.y.z.w' }));
         return field === 'updateSecret'
           ? doc(`mutation ($id: ID!) { updateSecret(id: $id, input: { contents: "new" }) { id } }`, { id: secret.id })
           : doc(`mutation ($id: ID!) { deleteSecret(id: $id) }`, { id: secret.id });
@@ -470,6 +462,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       prepare: async () => {
         const deployment = await freshDeployment();
         const [task] = await persist(
+          server,
           build(DeploymentTask, {
             deployment,
             cluster: a.cluster,

@@ -1,0 +1,59 @@
+import { expect } from '@jest/globals';
+import type { GraphQLResponse, TestServer } from './server.js';
+
+/** Tables to compare before and after a call; `volatile` columns (last_used_at and the like) change on reads and are left out. */
+export type Tables = readonly string[] | { names: readonly string[]; volatile?: readonly string[] };
+
+/**
+ * One digest per table over every row, so "nothing was written" is checked row by row, not by
+ * count. Columns that change on reads (last_used_at and the like) are left out.
+ */
+export async function tableDigests(server: TestServer, tables: readonly string[], volatileColumns: readonly string[] = []): Promise<string[]> {
+  const row = volatileColumns.reduce((expr, column) => `${expr} - '${column}'`, 'to_jsonb(x)');
+  const digests = await Promise.all(
+    tables.map((t) => server.sql<{ d: string }>(`select md5(coalesce(string_agg((${row})::text, ',' order by x.id), '')) as d from ${t} x`)),
+  );
+  return digests.map(([r]) => r.d);
+}
+
+/** Runs `run` and asserts that the tables are, row by row, exactly as before it; returns what `run` returned. */
+export async function expectUnchanged<T>(server: TestServer, tables: Tables, run: () => Promise<T>): Promise<T> {
+  const { names, volatile } = 'names' in tables ? tables : { names: tables, volatile: [] };
+  const before = await tableDigests(server, names, volatile);
+  const result = await run();
+  expect(await tableDigests(server, names, volatile)).toEqual(before);
+  return result;
+}
+
+/** The first error of a failed call has this code, and this field (or none). */
+export function expectError(res: GraphQLResponse<unknown>, code: string, field?: string): void {
+  expect(res.errors?.[0]?.extensions).toEqual({ code, ...(field ? { field } : {}) });
+}
+
+/** Runs a call that must fail: asserts its error code (and field) and that the tables are exactly as before. */
+export async function expectRefused<R extends GraphQLResponse<unknown>>(
+  server: TestServer,
+  tables: Tables,
+  call: () => Promise<R>,
+  expected: { code: string; field?: string },
+): Promise<R> {
+  return expectUnchanged(server, tables, async () => {
+    const res = await call();
+    expect(res.data ?? null).toBeNull();
+    expectError(res, expected.code, expected.field);
+    return res;
+  });
+}
+
+/** The single error of a failed call: its code and field. */
+export function failure(res: GraphQLResponse<unknown>): { code?: string; field?: unknown; message: string } {
+  expect(res.errors).toHaveLength(1);
+  const [error] = res.errors!;
+  return { code: error.extensions?.code, field: error.extensions?.field, message: error.message };
+}
+
+/** Rows of a table, all of them or those matching `where` (SQL, with `?` placeholders for `params`). */
+export async function countRows(server: TestServer, table: string, where = 'true', params: unknown[] = []): Promise<number> {
+  const [row] = await server.sql<{ n: number }>(`select count(*)::int as n from ${table} where ${where}`, params);
+  return row.n;
+}
