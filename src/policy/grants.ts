@@ -52,7 +52,8 @@ export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity):
     groupIds: new Set(),
     webAppIds: new Set(),
   };
-  const connection = em.getConnection();
+  // on the caller's transaction when there is one: the embedded database has a single connection
+  const query = <T extends Record<string, unknown>[]>(sql: string, params: unknown[]) => em.getConnection().execute<T>(sql, params, 'all', em.getTransactionContext());
   let rows: Row[] = [];
   switch (identity.kind) {
     case 'user': {
@@ -60,16 +61,16 @@ export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity):
       // a site admin passes every check, so its roles and groups are never consulted
       if (user.isAdmin) return { ...grants, siteAdmin: true };
       const k8sAccount = user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;
-      rows = await connection.execute<Row[]>(USER_GRANTS_SQL, [k8sAccount, user.id, user.id, user.id]);
+      rows = await query<Row[]>(USER_GRANTS_SQL, [k8sAccount, user.id, user.id, user.id]);
       grants.siteAdmin = user.isAdmin || rows.some((r) => r.source === 'group' && r.role === 'admin');
       break;
     }
     case 'bot':
-      rows = await connection.execute<Row[]>(BOT_GRANTS_SQL, [identity.bot.id, identity.bot.id]);
+      rows = await query<Row[]>(BOT_GRANTS_SQL, [identity.bot.id, identity.bot.id]);
       break;
     case 'deployment': {
       // a deployment sees its own env as an env User would; what it may change is decided per operation
-      const [cluster] = await connection.execute<{ env_id: string | null }[]>('select env_id from k8s_clusters where id = ?', [identity.deployment.cluster.id]);
+      const [cluster] = await query<{ env_id: string | null }[]>('select env_id from k8s_clusters where id = ?', [identity.deployment.cluster.id]);
       if (cluster?.env_id) grants.envRoles.set(cluster.env_id, EnvUserRole.User);
       break;
     }
