@@ -24,6 +24,7 @@ export class DomainError extends Error {
 }
 
 export const unauthenticated = (message = 'Authentication required') => new DomainError(ErrorCode.UNAUTHENTICATED, message);
+export const forbidden = (message = "You don't have permission to perform this operation") => new DomainError(ErrorCode.FORBIDDEN, message);
 export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, message, field);
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
 /** a duplicate, or a rule about other objects (dependents, state) that forbids the change */

@@ -1,5 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { KnownIdentity } from '../auth/identity.js';
+import type { User } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState, UserDeploymentRole } from '../entities/enums.js';
 
 /** What the caller holds: read once per request (one statement) and consulted by every policy check. */
@@ -16,6 +17,9 @@ export interface Grants {
   /** web apps of those groups with link_show set */
   webAppIds: Set<string>;
 }
+
+/** Kubportal's "k8s accounts" groups hold the approved users that have a service account. */
+export const hasK8sAccount = (user: User) => user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;
 
 export const kindKey = (envId: string, kindId: string) => `${envId}/${kindId}`;
 
@@ -60,8 +64,7 @@ export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity):
       const user = identity.user;
       // a site admin passes every check, so its roles and groups are never consulted
       if (user.isAdmin) return { ...grants, siteAdmin: true };
-      const k8sAccount = user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;
-      rows = await query<Row[]>(USER_GRANTS_SQL, [k8sAccount, user.id, user.id, user.id]);
+      rows = await query<Row[]>(USER_GRANTS_SQL, [hasK8sAccount(user), user.id, user.id, user.id]);
       grants.siteAdmin = user.isAdmin || rows.some((r) => r.source === 'group' && r.role === 'admin');
       break;
     }

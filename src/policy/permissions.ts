@@ -1,12 +1,10 @@
 import type { EntityClass } from '@mikro-orm/core';
 import { EnvUserRole, UserDeploymentRole } from '../entities/enums.js';
-import { DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
+import { forbidden, notFound } from '../errors/domain-error.js';
 import type { ServiceContext } from '../services/context.js';
 import { assertUuid } from '../services/read-service.js';
 import { kindKey, type Grants } from './grants.js';
 import { keepVisible } from './visibility.js';
-
-export const forbidden = (message = "You don't have permission to perform this operation") => new DomainError(ErrorCode.FORBIDDEN, message);
 
 /**
  * The row with this id if the caller may see it; NOT_FOUND otherwise, whether it is missing or out

@@ -3,7 +3,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { Bot } from '../entities/index.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
@@ -53,13 +53,7 @@ export class BotService extends ReadService<Bot, BotFilter> {
 
   /** Its tokens and roles go with it (foreign keys cascade); its cached credentials stop working at once. */
   async delete(ctx: ServiceContext, id: string): Promise<string> {
-    const botId = await runMutation(ctx, 'deleteBot', async (tx, audit) => {
-      const bot = await findVisible(tx, Bot, id);
-      await requireSiteAdmin(tx);
-      audit({ targetType: 'Bot', targetId: bot.id, before: snapshot(bot) });
-      tx.em.remove(bot);
-      return bot.id;
-    });
+    const botId = await deleteVisible(ctx, 'deleteBot', Bot, id, requireSiteAdmin);
     this.authenticator.forgetIdentity('bot', botId);
     return botId;
   }

@@ -4,9 +4,8 @@ import { UserDeploymentRole } from '../entities/enums.js';
 import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { EnvGrantInput, heldBy, holderId, holderName, loadHolder } from './env-user-permission.service.js';
-import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
-import { runMutation, snapshot } from './mutation.js';
+import { EnvGrantFilter, EnvGrantInput, envGrantWhere, heldBy, holderId, holderName, loadHolder } from './env-grant.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -50,12 +49,6 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
 
   /** Env Admins of the permission's env. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteDeploymentPermission', async (tx, audit) => {
-      const permission = await findVisible(tx, DeploymentPermission, id);
-      await requireEnvAdmin(tx, permission.env.id);
-      audit({ targetType: 'DeploymentPermission', targetId: permission.id, envId: permission.env.id, before: snapshot(permission) });
-      tx.em.remove(permission);
-      return permission.id;
-    });
+    return deleteVisible(ctx, 'deleteDeploymentPermission', DeploymentPermission, id, (tx, p) => requireEnvAdmin(tx, p.env.id), (p) => p.env.id);
   }
 }

@@ -3,6 +3,7 @@ import { Field, ID, InputType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { DeploymentKind, DeploymentResource, DeploymentResourceType } from '../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../entities/enums.js';
+import { uiInputs } from '../deployments/chart-ext.js';
 import { findMaintainedDeployment } from '../deployments/access.js';
 import { deploymentsUsing } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
@@ -146,19 +147,9 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return merged;
 }
 
-/** The ids of the inputs a resource type's values_ui marks `sensitive` (chart-ext ResourceType spec). */
-export function sensitiveInputIds(spec: unknown): Set<string> {
-  const inputs = (spec as { values_ui?: { inputs?: unknown } } | null)?.values_ui?.inputs;
-  if (!Array.isArray(inputs)) return new Set();
-  return new Set(
-    inputs
-      .filter((i): i is { id: string; sensitive: true } => typeof i === 'object' && i !== null && (i as { sensitive?: unknown }).sensitive === true)
-      .map((i) => i.id),
-  );
-}
-
 /** Props without the sensitive ones, for every API response (Platz stripped them on GET only). */
 export function visibleProps(props: Record<string, unknown>, typeSpec: unknown): Record<string, unknown> {
-  const hidden = sensitiveInputIds(typeSpec);
+  // the resource type's spec carries a values_ui of its own (chart-ext ResourceType)
+  const hidden = new Set(uiInputs((typeSpec as { values_ui?: unknown } | null)?.values_ui).filter((i) => i.sensitive === true).map((i) => i.id));
   return Object.fromEntries(Object.entries(props).filter(([key]) => !hidden.has(key)));
 }

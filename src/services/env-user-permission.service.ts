@@ -1,63 +1,21 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { Bot, Env, EnvUserPermission, User } from '../entities/index.js';
-import type { EnvGrantBase } from '../entities/env-grant.base.js';
+import { Field, InputType } from 'type-graphql';
+import { Env, EnvUserPermission } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
-import { badInput, conflict, notFound } from '../errors/domain-error.js';
+import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { EnvGrantFilter, envGrantWhere } from './env-grant.filter.js';
-import { runMutation, snapshot } from './mutation.js';
-import { assertUuid, compact, ReadService } from './read-service.js';
+import { EnvGrantFilter, EnvGrantInput, envGrantWhere, heldBy, holderId, holderName, isOwnGrant, loadHolder } from './env-grant.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
+import { compact, ReadService } from './read-service.js';
 
 @InputType()
 export class EnvUserPermissionFilter extends EnvGrantFilter {
   @Field(() => EnvUserRole, { nullable: true }) role?: EnvUserRole;
 }
 
-/** Who receives a role in an env: exactly one of a user and a bot. */
-@InputType()
-export abstract class EnvGrantInput {
-  @Field(() => ID) envId!: string;
-  @Field(() => ID, { nullable: true, description: 'exactly one of userId and botId' }) userId?: string | null;
-  @Field(() => ID, { nullable: true, description: 'exactly one of userId and botId' }) botId?: string | null;
-}
-
 @InputType()
 export class CreateEnvUserPermissionInput extends EnvGrantInput {
   @Field(() => EnvUserRole) role!: EnvUserRole;
-}
-
-export type Holder = { user: User; bot?: undefined } | { bot: Bot; user?: undefined };
-type HolderId = { userId: string } | { botId: string };
-
-/** The holder's id from a grant input; BAD_USER_INPUT unless exactly one of userId and botId is given. */
-export function holderId(input: EnvGrantInput): HolderId {
-  if (!input.userId === !input.botId) throw badInput('input.userId', 'Give exactly one of userId and botId');
-  return input.userId ? { userId: assertUuid(input.userId, 'input.userId') } : { botId: assertUuid(input.botId!, 'input.botId') };
-}
-
-/** The holder by id, whatever the caller may read of users and bots: an env Admin grants roles to anyone. */
-export async function loadHolder(tx: ServiceContext, id: HolderId): Promise<Holder> {
-  if ('userId' in id) {
-    const user = await tx.em.findOne(User, id.userId);
-    if (!user) throw notFound('User');
-    return { user };
-  }
-  const bot = await tx.em.findOne(Bot, id.botId);
-  if (!bot) throw notFound('Bot');
-  return { bot };
-}
-
-/** A query for grants held by this holder. */
-export const heldBy = (holder: Holder) => (holder.user ? { user: holder.user.id } : { bot: holder.bot.id });
-export const holderName = (holder: Holder) => (holder.user ? `User ${holder.user.username}` : `Bot ${holder.bot.displayName}`);
-
-/** Whether the grant is the caller's own (a user's or a bot's). */
-export function isOwnGrant(tx: ServiceContext, grant: EnvGrantBase): boolean {
-  const identity = tx.identity;
-  if (identity.kind === 'user') return grant.user?.id === identity.user.id;
-  if (identity.kind === 'bot') return grant.bot?.id === identity.bot.id;
-  return false;
 }
 
 export class EnvUserPermissionService extends ReadService<EnvUserPermission, EnvUserPermissionFilter> {
@@ -103,13 +61,16 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
 
   /** Env Admins, for anyone's permission but their own (site admins included, as in Platz). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteEnvUserPermission', async (tx, audit) => {
-      const permission = await findVisible(tx, EnvUserPermission, id);
-      await requireEnvAdmin(tx, permission.env.id);
-      if (isOwnGrant(tx, permission)) throw conflict("You can't delete your own permissions");
-      audit({ targetType: 'EnvUserPermission', targetId: permission.id, envId: permission.env.id, before: snapshot(permission) });
-      tx.em.remove(permission);
-      return permission.id;
-    });
+    return deleteVisible(
+      ctx,
+      'deleteEnvUserPermission',
+      EnvUserPermission,
+      id,
+      async (tx, permission) => {
+        await requireEnvAdmin(tx, permission.env.id);
+        if (isOwnGrant(tx, permission)) throw conflict("You can't delete your own permissions");
+      },
+      (permission) => permission.env.id,
+    );
   }
 }

@@ -2,13 +2,13 @@ import { isDeepStrictEqual } from 'node:util';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, InputType } from 'type-graphql';
 import { reinstallEnabled } from '../deployments/tasks.js';
-import { Bot, Deployment, Env, EnvUserPermission, K8sCluster, User } from '../entities/index.js';
+import { Bot, Deployment, Env, EnvUserPermission, User } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { assertNoDeployments } from './k8s-cluster.service.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, ReadService } from './read-service.js';
 import { isJsonObject } from '../util/json.js';
 
@@ -131,16 +131,17 @@ export class EnvService extends ReadService<Env, EnvFilter> {
 
   /** Site admins, once no deployment is left in the env's clusters; the clusters stay, outside any env. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteEnv', async (tx, audit) => {
-      const env = await findVisible(tx, Env, id);
-      await requireSiteAdmin(tx);
-      await assertNoDeployments(tx, { cluster: { env: env.id } }, `Env "${env.name}"`);
-      const before = snapshot(env);
-      await tx.em.nativeUpdate(K8sCluster, { env: env.id }, { env: null });
-      // permissions and secrets go with the env (ON DELETE CASCADE)
-      tx.em.remove(env);
-      audit({ targetType: 'Env', targetId: env.id, envId: env.id, before });
-      return env.id;
-    });
+    // the foreign keys detach its clusters (ON DELETE SET NULL) and take its permissions and secrets (CASCADE)
+    return deleteVisible(
+      ctx,
+      'deleteEnv',
+      Env,
+      id,
+      async (tx, env) => {
+        await requireSiteAdmin(tx);
+        await assertNoDeployments(tx, { cluster: { env: env.id } }, `Env "${env.name}"`);
+      },
+      (env) => env.id,
+    );
   }
 }

@@ -2,13 +2,13 @@ import type { EntityClass } from '@mikro-orm/core';
 import { Field, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { Group, GroupMember, GroupWebApp, User, WebApp } from '../entities/index.js';
-import { UserApprovalState } from '../entities/enums.js';
 import { conflict, notFound } from '../errors/domain-error.js';
+import { hasK8sAccount } from '../policy/grants.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import { keepVisible } from '../policy/visibility.js';
 import type { ServiceContext } from './context.js';
 import type { Loaders, OrderSpec } from './loaders.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
@@ -98,13 +98,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
 
   /** Memberships and web app links go with it (foreign keys cascade). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteGroup', async (tx, audit) => {
-      const group = await findVisible(tx, Group, id);
-      await requireSiteAdmin(tx);
-      audit({ targetType: 'Group', targetId: group.id, before: snapshot(group) });
-      tx.em.remove(group);
-      return group.id;
-    });
+    return deleteVisible(ctx, 'deleteGroup', Group, id, requireSiteAdmin);
   }
 
   addMember(ctx: ServiceContext, groupId: string, userId: string): Promise<Group> {
@@ -129,7 +123,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
       ctx.loaders.children(GroupMember, 'user', LINK_ORDER as OrderSpec<GroupMember>).load(user.id),
       this.automaticGroups(ctx),
     ]);
-    const k8sAccount = user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;
+    const k8sAccount = hasK8sAccount(user);
     const ids = new Set(links.map((l) => l.group.id));
     for (const group of automatic) if (group.specialAllAccounts || (group.specialK8sAccounts && k8sAccount)) ids.add(group.id);
     return [...ids];

@@ -2,9 +2,9 @@ import { Field, InputType } from 'type-graphql';
 import { compileTagFormat } from '../catalog/tag-format.js';
 import { HelmTagFormat } from '../entities/index.js';
 import { conflict } from '../errors/domain-error.js';
-import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { compact, ReadService } from './read-service.js';
 
 @InputType()
@@ -33,12 +33,6 @@ export class HelmTagFormatService extends ReadService<HelmTagFormat, HelmTagForm
 
   /** Site admins; charts keep the fields parsed with it (their tag_format_id is set null by the database). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteHelmTagFormat', async (tx, audit) => {
-      const format = await findVisible(tx, HelmTagFormat, id);
-      await requireSiteAdmin(tx);
-      audit({ targetType: 'HelmTagFormat', targetId: format.id, before: snapshot(format) });
-      tx.em.remove(format);
-      return format.id;
-    });
+    return deleteVisible(ctx, 'deleteHelmTagFormat', HelmTagFormat, id, requireSiteAdmin);
   }
 }

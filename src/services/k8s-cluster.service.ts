@@ -6,7 +6,7 @@ import { badInput, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -166,14 +166,16 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
 
   /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteCluster', async (tx, audit) => {
-      const cluster = await findVisible(tx, K8sCluster, id);
-      await requireSiteAdmin(tx);
-      await assertNoDeployments(tx, { cluster: cluster.id }, `Cluster "${cluster.name}"`);
-      const before = snapshot(cluster);
-      tx.em.remove(cluster);
-      audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before });
-      return cluster.id;
-    });
+    return deleteVisible(
+      ctx,
+      'deleteCluster',
+      K8sCluster,
+      id,
+      async (tx, cluster) => {
+        await requireSiteAdmin(tx);
+        await assertNoDeployments(tx, { cluster: cluster.id }, `Cluster "${cluster.name}"`);
+      },
+      (cluster) => cluster.env?.id,
+    );
   }
 }

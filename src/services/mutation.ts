@@ -1,9 +1,10 @@
 import {
   CheckConstraintViolationException, ForeignKeyConstraintViolationException, NotNullConstraintViolationException,
-  UniqueConstraintViolationException, wrap,
+  UniqueConstraintViolationException, wrap, type EntityClass,
 } from '@mikro-orm/core';
 import { AuditRecord } from '../entities/index.js';
 import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { findVisible } from '../policy/permissions.js';
 import { transactionContext, type ServiceContext } from './context.js';
 
 /** What one mutation did to one object, for the audit trail. Snapshots must already be free of secrets. */
@@ -53,6 +54,27 @@ export async function runMutation<T>(ctx: ServiceContext, operation: string, wor
   } catch (err) {
     throw asDomainError(err);
   }
+}
+
+/**
+ * The common delete: the row as the caller may see it (NOT_FOUND otherwise), `guard` (authorization
+ * and any rule that refuses the delete), an audit record of what the row was, then the row goes.
+ */
+export function deleteVisible<T extends { id: string }>(
+  ctx: ServiceContext,
+  operation: string,
+  entity: EntityClass<T>,
+  id: string,
+  guard: (tx: ServiceContext, row: T) => Promise<unknown>,
+  envIdOf: (row: T) => string | null | undefined = () => null,
+): Promise<string> {
+  return runMutation(ctx, operation, async (tx, audit) => {
+    const row = await findVisible(tx, entity, id);
+    await guard(tx, row);
+    audit({ targetType: entity.name, targetId: row.id, envId: envIdOf(row), before: snapshot(row) });
+    tx.em.remove(row);
+    return row.id;
+  });
 }
 
 function actorOf(ctx: ServiceContext): { actorKind: string; actorId: string | null } {

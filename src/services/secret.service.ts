@@ -6,7 +6,7 @@ import { reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
 
 @InputType()
@@ -88,15 +88,18 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
 
   /** Env Admin; a CONFLICT while any deployment uses it. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteSecret', async (tx, audit) => {
-      const secret = await findVisible(tx, Secret, id);
-      await requireEnvAdmin(tx, secret.env.id);
-      const users = await deploymentsUsing(tx, secret.env.id, { kind: 'secrets', id: secret.id });
-      if (users.length) throw conflict(`This secret can't be deleted because deployments use it: ${describeDeployments(users)}`);
-      audit({ targetType: 'Secret', targetId: secret.id, envId: secret.env.id, before: snapshot(secret) });
-      tx.em.remove(secret);
-      return secret.id;
-    });
+    return deleteVisible(
+      ctx,
+      'deleteSecret',
+      Secret,
+      id,
+      async (tx, secret) => {
+        await requireEnvAdmin(tx, secret.env.id);
+        const users = await deploymentsUsing(tx, secret.env.id, { kind: 'secrets', id: secret.id });
+        if (users.length) throw conflict(`This secret can't be deleted because deployments use it: ${describeDeployments(users)}`);
+      },
+      (secret) => secret.env.id,
+    );
   }
 
   /** Bound to the row id, so a ciphertext copied to another row does not decrypt. */

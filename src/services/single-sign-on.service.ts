@@ -3,13 +3,13 @@ import { anonymous } from '../auth/identity.js';
 import { hashSecret } from '../auth/opaque-token.js';
 import { OidcClient, type OidcIdentity } from '../auth/oidc.js';
 import type { Config } from '../config/config.js';
-import { Env, EnvUserPermission, OidcLogin, User } from '../entities/index.js';
-import { EnvUserRole } from '../entities/enums.js';
-import { badInput, DomainError, ErrorCode, unauthenticated } from '../errors/domain-error.js';
+import { OidcLogin, User } from '../entities/index.js';
+import { badInput, forbidden, unauthenticated } from '../errors/domain-error.js';
 import type { AuthTokens } from './auth.service.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot, type Audit } from './mutation.js';
 import { iEquals } from './read-service.js';
+import { joinAutoAddEnvs } from './user.service.js';
 
 export interface SingleSignOnStart {
   authorizationUrl: string;
@@ -80,7 +80,7 @@ export class SingleSignOnService {
   }
 
   private client(): OidcClient {
-    if (!this.oidc) throw new DomainError(ErrorCode.FORBIDDEN, 'Single sign-on is not configured');
+    if (!this.oidc) throw forbidden('Single sign-on is not configured');
     return this.oidc;
   }
 
@@ -110,11 +110,7 @@ export class SingleSignOnService {
       oidcSubject: identity.subject,
     });
     em.persist(user);
-    for (const env of await em.find(Env, { autoAddNewUsers: true })) {
-      const permission = Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User });
-      em.persist(permission);
-      audit({ targetType: 'EnvUserPermission', targetId: permission.id, envId: env.id, after: snapshot(permission) });
-    }
+    await joinAutoAddEnvs(em, audit, user);
     return user;
   }
 }

@@ -3,10 +3,10 @@ import { Field, ID, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { hashSecret, newOpaqueToken } from '../auth/opaque-token.js';
 import { BotToken, User, UserToken } from '../entities/index.js';
-import { badInput } from '../errors/domain-error.js';
-import { findVisible, forbidden } from '../policy/permissions.js';
+import { badInput, forbidden } from '../errors/domain-error.js';
+import { findVisible } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { optionalText } from './input-rules.js';
 import { compact, optionalUuid, ReadService } from './read-service.js';
 
@@ -39,12 +39,8 @@ export function newApiToken(): { row: { id: string; secretHash: string }; token:
  * those who may revoke it (its owner or a site admin), so anyone else finds nothing.
  */
 export async function revokeApiToken(ctx: ServiceContext, authenticator: Authenticator, entity: EntityClass<UserToken | BotToken>, operation: string, id: string): Promise<string> {
-  const tokenId = await runMutation(ctx, operation, async (tx, audit) => {
-    const token = await findVisible(tx, entity, id);
-    audit({ targetType: entity.name, targetId: token.id, before: snapshot(token) });
-    tx.em.remove(token);
-    return token.id;
-  });
+  // who may see a token may revoke it: its owner, or a site admin (src/policy/visibility.ts)
+  const tokenId = await deleteVisible(ctx, operation, entity, id, async () => {});
   authenticator.forgetToken(tokenId);
   return tokenId;
 }

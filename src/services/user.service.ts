@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
-import { badInput, conflict } from '../errors/domain-error.js';
+import { badInput, conflict, forbidden } from '../errors/domain-error.js';
 import type { Grants } from '../policy/grants.js';
-import { findVisible, forbidden, requireSiteAdmin } from '../policy/permissions.js';
+import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { AuthTokens } from './auth.service.js';
 import type { ServiceContext } from './context.js';
 import { runMutation, snapshot, type Audit } from './mutation.js';
@@ -295,19 +296,24 @@ export class UserService extends ReadService<User, UserFilter> {
   }
 }
 
-/** A new user, with env role User in every env that adds new users automatically. */
+/** A new user, with its auto-added env roles. */
 async function insertUser(tx: ServiceContext, audit: Audit, fields: NewUser): Promise<User> {
   const { password, ...columns } = fields;
   await assertAvailable(tx, columns);
   const user = Object.assign(new User(), { ...columns, passwordHash: password === null ? null : await hashPassword(password) });
   tx.em.persist(user);
-  const envs = await tx.em.find(Env, { autoAddNewUsers: true });
-  const roles = envs.map((env) => Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User }));
-  tx.em.persist(roles);
-  await tx.em.flush();
   audit({ targetType: 'User', targetId: user.id, after: snapshot(user) });
-  for (const role of roles) audit({ targetType: 'EnvUserPermission', targetId: role.id, envId: role.env.id, after: snapshot(role) });
+  await joinAutoAddEnvs(tx.em, audit, user);
   return user;
+}
+
+/** Every way a user comes to be (sign-up, an admin, single sign-on): env role User in every env that adds new users automatically. */
+export async function joinAutoAddEnvs(em: EntityManager, audit: Audit, user: User): Promise<void> {
+  for (const env of await em.find(Env, { autoAddNewUsers: true })) {
+    const role = Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User });
+    em.persist(role);
+    audit({ targetType: 'EnvUserPermission', targetId: role.id, envId: env.id, after: snapshot(role) });
+  }
 }
 
 function assertRequested(user: User, verb: string): void {

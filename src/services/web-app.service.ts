@@ -5,7 +5,7 @@ import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from './context.js';
 import { LINK_ORDER, visibleByIds } from './group.service.js';
 import type { OrderSpec } from './loaders.js';
-import { runMutation, snapshot } from './mutation.js';
+import { deleteVisible, runMutation, snapshot } from './mutation.js';
 import { optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, ReadService } from './read-service.js';
 
@@ -94,13 +94,7 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
 
   /** Its group links go with it (foreign keys cascade). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return runMutation(ctx, 'deleteWebApp', async (tx, audit) => {
-      const webApp = await findVisible(tx, WebApp, id);
-      await requireSiteAdmin(tx);
-      audit({ targetType: 'WebApp', targetId: webApp.id, before: snapshot(webApp) });
-      tx.em.remove(webApp);
-      return webApp.id;
-    });
+    return deleteVisible(ctx, 'deleteWebApp', WebApp, id, requireSiteAdmin);
   }
 
   /** The web apps of the user's groups (automatic ones included); hidden ones only for site admins. */
