@@ -28,7 +28,6 @@ afterAll(() => server?.stop());
 type Res = GraphQLResponse<Record<string, any>>;
 const FIELDS = 'id approvalState approvalComments serviceAccount { id name } groups { name }';
 const gql = (query: string, variables: Record<string, unknown>, headers?: Record<string, string>) => server.gql(query, variables, headers) as Promise<Res>;
-const errorOf = (res: Res) => res.errors?.[0]?.extensions;
 
 /** What this file's calls may write; a refused call must leave it exactly as it was. */
 const TABLES = { names: ['users', 'k8s_namespaces', 'k8s_service_accounts', 'audit_records'] };

@@ -7,7 +7,7 @@ import {
   DeploymentResourceSyncStatus, DeploymentStatus, DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserApprovalState,
   UserDeploymentRole,
 } from '../src/entities/enums.js';
-import { build, inCreationOrder, persist } from './support/fixtures.js';
+import { inCreationOrder, persist } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;

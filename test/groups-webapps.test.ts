@@ -21,7 +21,6 @@ afterAll(() => server?.stop());
 
 type Res = GraphQLResponse<Record<string, any>>;
 const gql = (query: string, variables: Record<string, unknown>, headers?: Record<string, string>) => server.gql(query, variables, headers) as Promise<Res>;
-const errorOf = (res: Res) => res.errors?.[0]?.extensions;
 
 /** What this file's calls may write; a refused call must leave it exactly as it was. */
 const TABLES = { names: ['groups', 'group_members', 'group_web_apps', 'web_apps', 'audit_records'] };

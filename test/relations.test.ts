@@ -5,7 +5,7 @@ import {
 } from '../src/entities/index.js';
 import type { DeploymentTaskOperation } from '../src/entities/deployment-task-operation.js';
 import { DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../src/entities/enums.js';
-import { build, inCreationOrder } from './support/fixtures.js';
+import { inCreationOrder } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -91,7 +91,7 @@ beforeAll(async () => {
   w.groups = { g1: make(Group, { name: 'rel-g1' }), g2: make(Group, { name: 'rel-g2' }), g3: make(Group, { name: 'rel-g3' }) };
   w.webApps = { wa1: make(WebApp, { name: 'wa1' }), wa2: make(WebApp, { name: 'wa2' }), wa3: make(WebApp, { name: 'wa3' }) };
   const { g1, g2 } = w.groups;
-  const { u1, u2, u3 } = w.users;
+  const { u1, u2 } = w.users;
   const { wa1, wa2 } = w.webApps;
   // link order differs from row order, so the link's createdAt decides
   const links = [
