@@ -8,6 +8,7 @@ import { DeploymentResourceTypeResolver } from './deployment-resource-type.resol
 import { DeploymentResourceResolver } from './deployment-resource.resolver.js';
 import { DeploymentTaskResolver } from './deployment-task.resolver.js';
 import { DeploymentResolver } from './deployment.resolver.js';
+import { EventResolver } from './event.resolver.js';
 import { EnvUserPermissionResolver } from './env-user-permission.resolver.js';
 import { EnvResolver } from './env.resolver.js';
 import { GroupResolver } from './group.resolver.js';
@@ -30,5 +31,5 @@ export const resolvers = [
   K8sClusterResolver, K8sNamespaceResolver, K8sServiceAccountResolver, DeploymentKindResolver, HelmRegistryResolver,
   HelmTagFormatResolver, HelmChartResolver, DeploymentResolver, DeploymentPermissionResolver, DeploymentTaskResolver,
   DeploymentResourceTypeResolver, DeploymentResourceResolver, K8sResourceResolver, SecretResolver, UserTokenResolver,
-  BotResolver, BotTokenResolver, SingleSignOnResolver,
+  BotResolver, BotTokenResolver, SingleSignOnResolver, EventResolver,
 ] as const;

@@ -163,14 +163,12 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(info).toEqual({ data: { serverInfo: { version: expect.any(String) } } });
   });
 
-  test('a bad token over WebSocket is UNAUTHENTICATED with the same message as over HTTP', async () => {
-    const c = client({ authorization: 'Bearer not.a.jwt' });
-    const me = await run(c, `{ me { ... on User { username } } }`);
-    const http = await server.gql<object, object>(`{ me { ... on User { username } } }`, undefined, { authorization: 'Bearer not.a.jwt' });
-    expect(me.errors?.map((e) => ({ message: e.message, code: e.extensions?.code }))).toEqual(
-      http.errors?.map((e) => ({ message: e.message, code: e.extensions?.code })),
-    );
-    expect(me.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  test('a bad token in connection_init is refused: the socket closes with 4403 before any operation', async () => {
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer not.a.jwt' }, retryAttempts: 0, lazy: false, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+      clients.push(c);
+    });
+    expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden' });
   });
 
   test('domain errors carry their code and field over WebSocket too', async () => {

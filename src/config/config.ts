@@ -35,6 +35,12 @@ const schema = z.object({
   OIDC_REDIRECT_URI: z.string().url().optional(),
   /** users first signing in with one of these emails (space-separated) become site admins, as in Platz */
   OIDC_ADMIN_EMAILS: z.string().default(''),
+  /** redis://… carries change events between replicas over Redis pub/sub instead of PostgreSQL LISTEN/NOTIFY */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /** how long the change-event log keeps events for subscribers resuming with `since` */
+  EVENT_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(24),
+  /** events one WebSocket connection may have waiting; a connection further behind is closed (4008) */
+  SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -8,6 +8,8 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   CONFLICT = 'CONFLICT',
+  /** a subscription resumed from a cursor older than the event log keeps: start again from a snapshot */
+  CURSOR_EXPIRED = 'CURSOR_EXPIRED',
   INTERNAL = 'INTERNAL',
 }
 

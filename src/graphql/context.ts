@@ -1,4 +1,11 @@
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import type { SubscriberConnection } from '../events/event-stream.js';
 import type { ServiceContext } from '../services/context.js';
 
-/** Resolvers receive the service context unchanged: they only adapt arguments and results. */
-export type GraphQLContext = ServiceContext;
+/** Resolvers receive the service context unchanged (they only adapt arguments and results), plus the WebSocket a subscription runs on. */
+export type GraphQLContext = ServiceContext & { connection?: SubscriberConnection };
+
+export function requireConnection(ctx: GraphQLContext): SubscriberConnection {
+  if (!ctx.connection) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'Subscriptions are served over WebSocket (graphql-ws) at /graphql');
+  return ctx.connection;
+}

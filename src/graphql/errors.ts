@@ -18,6 +18,8 @@ export function graphqlCode(code: ErrorCode): string {
       return 'BAD_USER_INPUT';
     case ErrorCode.CONFLICT:
       return 'CONFLICT';
+    case ErrorCode.CURSOR_EXPIRED:
+      return 'CURSOR_EXPIRED';
     case ErrorCode.INTERNAL:
       return 'INTERNAL_SERVER_ERROR';
     default:

@@ -19,14 +19,22 @@ type Row = { id: string } & Record<string, unknown>;
 interface VisibilityRule {
   where(g: Grants): Where | null;
   visible(g: Grants, row: Row, ctx: ServiceContext): boolean | Promise<boolean>;
+  /** set for rows inside an env: an event about one is visible by the env it recorded */
+  byEnv?: true;
 }
 
 const NOTHING: Where = { id: { $in: [] } };
 
-/** Envs where the caller holds any role: an env role, or a deployment-kind role there. */
+const envIdsMemo = new WeakMap<Grants, Set<string>>();
+
+/** Envs where the caller holds any role: an env role, or a deployment-kind role there. Grants never change once read. */
 export function visibleEnvIds(g: Grants): Set<string> {
-  const ids = new Set(g.envRoles.keys());
-  for (const key of g.kindRoles.keys()) ids.add(key.slice(0, key.indexOf('/')));
+  let ids = envIdsMemo.get(g);
+  if (!ids) {
+    ids = new Set(g.envRoles.keys());
+    for (const key of g.kindRoles.keys()) ids.add(key.slice(0, key.indexOf('/')));
+    envIdsMemo.set(g, ids);
+  }
   return ids;
 }
 
@@ -36,6 +44,7 @@ const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOT
 /** Rows inside an env, reached from the row through `path` (relation names ending at the env). */
 function insideEnv(path: string[]): VisibilityRule {
   return {
+    byEnv: true,
     where(g) {
       if (g.siteAdmin) return null;
       let where: Where = { $in: [...visibleEnvIds(g)] };
@@ -175,4 +184,29 @@ export async function keepVisible<T extends { id: string }>(ctx: ServiceContext,
   const rule = ruleOf(entity as EntityClass<unknown>);
   const verdicts = await Promise.all(rows.map((row) => (row ? rule.visible(g, row as unknown as Row, ctx) : false)));
   return rows.map((row, i) => (verdicts[i] ? row : null));
+}
+
+const scopeKeyMemo = new WeakMap<Grants, string>();
+
+/**
+ * Change events: rows inside an env go by the env the event recorded (which also covers deletes,
+ * when the row is gone), the others by their rule on the row (for a delete, the ids the event
+ * recorded). `verdicts` caches env verdicts per distinct scope, so one event is judged once per
+ * set of visible envs rather than once per subscriber.
+ */
+export function eventVisible(
+  g: Grants,
+  entity: EntityClass<unknown>,
+  event: { envId: string | null },
+  row: Row,
+  verdicts: Map<string, boolean>,
+): boolean | Promise<boolean> {
+  const rule = ruleOf(entity);
+  if (!rule.byEnv) return rule.visible(g, row, undefined as never);
+  if (g.siteAdmin) return true;
+  let key = scopeKeyMemo.get(g);
+  if (key === undefined) scopeKeyMemo.set(g, (key = [...visibleEnvIds(g)].sort().join(',')));
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) verdicts.set(key, (verdict = !!event.envId && visibleEnvIds(g).has(event.envId)));
+  return verdict;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApolloServer } from '@apollo/server';
@@ -13,6 +14,8 @@ import { Keyring } from '../auth/encryption.js';
 import type { Config } from '../config/config.js';
 import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
+import { openEventBus } from '../events/bus/index.js';
+import { EventHub } from '../events/event-hub.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
@@ -20,7 +23,7 @@ import { buildBerthSchema } from '../graphql/schema.js';
 import { createServices } from '../services/index.js';
 import { contextFactory } from './context.js';
 import { graphqlHttpHandler } from './graphql-http.js';
-import { startGraphqlWs } from './graphql-ws.js';
+import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -42,13 +45,15 @@ export interface Berth {
   wsUrl: string;
   port: number;
   orm: MikroORM;
+  /** this process's follower of the event log (tests read its engine and position) */
+  events: EventHub;
   stop(): Promise<void>;
 }
 
 /**
  * The boot order, in one place: config → logger → database → migrations → keys (JWT, encryption) → first admin →
- * services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it backwards:
- * stop accepting, drain HTTP and WebSocket, close the database.
+ * event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it
+ * backwards: stop accepting, drain HTTP and WebSocket, stop following events, close the database.
  */
 export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
@@ -58,6 +63,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
     ...options.ormOverrides,
   });
+  let stopEvents: (() => Promise<void>) | undefined;
   try {
     const applied = await migrate(orm, database);
     if (applied.length) logger.info({ applied }, 'applied migrations');
@@ -70,7 +76,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const keyring = Keyring.parse(config.BERTH_ENCRYPTION_KEYS ?? (await getOrCreateSetting(em, 'encryption_keys', () => Keyring.generateSpec())));
     if (!config.BERTH_ENCRYPTION_KEYS) logger.warn({}, 'BERTH_ENCRYPTION_KEYS is not set: secrets are encrypted with a key kept in the same database');
 
-    const services = createServices({ authenticator, config, keyring });
+    const hub = new EventHub(em, await openEventBus(config, database, logger), logger, { retentionHours: config.EVENT_RETENTION_HOURS });
+    await hub.start();
+    stopEvents = () => hub.stop();
+
+    const services = createServices({ authenticator, config, keyring, events: hub });
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 
@@ -79,14 +89,20 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
-    const disposeWs = startGraphqlWs({
-      httpServer,
+    const graphqlWs = startGraphqlWs({
       schema,
       createContext,
+      queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,
       format,
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
       onOperation: options.onWsOperation,
+    });
+    const webSockets: Record<string, WebSocketEndpoint> = { '/graphql': graphqlWs };
+    httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const endpoint = webSockets[new URL(request.url ?? '/', 'http://berth').pathname];
+      if (endpoint) return endpoint.handleUpgrade(request, socket, head);
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
 
     const apollo = new ApolloServer<GraphQLContext>({
@@ -106,7 +122,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         // cache hints are unused (no CDN or response cache), and computing them wraps every field resolver
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
-        { async serverWillStart() { return { drainServer: disposeWs }; } },
+        { async serverWillStart() { return { drainServer: () => Promise.all(Object.values(webSockets).map((ws) => ws.dispose())).then(() => undefined) }; } },
       ],
     });
     await apollo.start();
@@ -149,12 +165,15 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       wsUrl: `ws://${host}:${port}/graphql`,
       port,
       orm,
+      events: hub,
       async stop() {
         await apollo.stop();
+        await hub.stop();
         await orm.close(true);
       },
     };
   } catch (err) {
+    await stopEvents?.();
     await orm.close(true);
     throw err;
   }

@@ -1,7 +1,9 @@
 import type http from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { Duplex } from 'node:stream';
+import type { SubscriberConnection } from '../events/event-stream.js';
 import type { Credentials } from '../auth/identity.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
@@ -10,9 +12,10 @@ import { credentialsFromConnectionParams } from './context.js';
 import type { Logger } from './logger.js';
 
 export interface GraphqlWsOptions {
-  httpServer: http.Server;
   schema: GraphQLSchema;
   createContext: (credentials: Credentials) => Promise<GraphQLContext>;
+  /** events one connection may have waiting before it is closed as too slow */
+  queueLimit: number;
   format: ReturnType<typeof formatError>;
   logger: Logger;
   introspection: boolean;
@@ -20,19 +23,33 @@ export interface GraphqlWsOptions {
   onOperation?: (id: string) => void;
 }
 
+export interface WebSocketEndpoint {
+  /** takes over an HTTP upgrade request for this endpoint's path */
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  dispose(): Promise<void>;
+}
+
 /**
  * graphql-ws on the HTTP server's port and /graphql path, held to the same rules as HTTP: document
- * limits, introspection switch, error codes and masking, a fresh context per operation.
- * Returns the dispose function for shutdown.
+ * limits, introspection switch, error codes and masking, a fresh context per operation. A
+ * connection presenting a credential that fails is refused (4403); one without any may still run
+ * anonymous operations, as over HTTP.
  */
-export function startGraphqlWs(options: GraphqlWsOptions): () => Promise<void> {
+export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   const { schema, format, logger } = options;
   // Apollo adds the introspection rule for HTTP itself; here it is ours to add
   const rules = [...specifiedRules, ...limitRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const server = useServer<Record<string, unknown>>(
+  const wsServer = new WebSocketServer({ noServer: true });
+  // the subscriptions of one socket share one bounded queue
+  const connections = new WeakMap<object, SubscriberConnection>();
+  const server = useServer<Record<string, unknown>, Extra & Record<PropertyKey, unknown>>(
     {
       schema,
+      onConnect: async (ctx) => {
+        const credentials = credentialsFromConnectionParams(ctx.connectionParams);
+        if (!credentials.authorization && !credentials.platzToken) return true;
+        return !(await options.createContext(credentials)).authError;
+      },
       // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
       // throws and closes the whole connection; errors returned here answer just this operation
       onSubscribe: (_ctx, _id, payload) => {
@@ -49,7 +66,16 @@ export function startGraphqlWs(options: GraphqlWsOptions): () => Promise<void> {
       },
       // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
       // for the connection served stale rows), and the credential checked again (a revoked session ends)
-      context: (ctx) => options.createContext(credentialsFromConnectionParams(ctx.connectionParams)),
+      context: async (ctx) => {
+        const context = await options.createContext(credentialsFromConnectionParams(ctx.connectionParams));
+        const { socket } = ctx.extra;
+        let connection = connections.get(socket);
+        if (!connection) {
+          connection = { queued: 0, limit: options.queueLimit, close: (code, reason) => socket.close(code, reason) };
+          connections.set(socket, connection);
+        }
+        return Object.assign(context, { connection });
+      },
       // errors formatted as over HTTP: codes, unexpected ones logged with the request id and masked
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors?.length) return;
@@ -67,7 +93,10 @@ export function startGraphqlWs(options: GraphqlWsOptions): () => Promise<void> {
     },
     wsServer,
   );
-  return async () => {
-    await server.dispose();
+  return {
+    handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
+    dispose: async () => {
+      await server.dispose();
+    },
   };
 }

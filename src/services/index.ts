@@ -1,6 +1,7 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Keyring } from '../auth/encryption.js';
 import type { Config } from '../config/config.js';
+import type { EventHub } from '../events/event-hub.js';
 import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
 import { BotTokenService } from './bot-token.service.js';
@@ -13,6 +14,7 @@ import { DeploymentTaskService } from './deployment-task.service.js';
 import { DeploymentService } from './deployment.service.js';
 import { EnvUserPermissionService } from './env-user-permission.service.js';
 import { EnvService } from './env.service.js';
+import { EventService } from './event.service.js';
 import { GroupService } from './group.service.js';
 import { HelmChartService } from './helm-chart.service.js';
 import { HelmRegistryService } from './helm-registry.service.js';
@@ -34,6 +36,8 @@ export interface ServiceDeps {
   config: Config;
   /** encrypts secret contents and cluster credentials at rest */
   keyring: Keyring;
+  /** this process's follower of the event log */
+  events: EventHub;
 }
 
 export function createServices(deps: ServiceDeps) {
@@ -64,6 +68,7 @@ export function createServices(deps: ServiceDeps) {
     bots: new BotService(deps.authenticator),
     botTokens: new BotTokenService(deps.authenticator),
     singleSignOn: new SingleSignOnService(deps.config),
+    events: new EventService(deps.events),
   };
 }
 

@@ -4,6 +4,7 @@ import {
 } from '@mikro-orm/core';
 import { AuditRecord } from '../entities/index.js';
 import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { takeEventLock, transactionCursor } from '../events/event-log.js';
 import { findVisible } from '../policy/permissions.js';
 import { transactionContext, type ServiceContext } from './context.js';
 
@@ -22,15 +23,20 @@ export type Audit = (entry: AuditEntry) => void;
 /**
  * Every write goes through here: one database transaction around the work and its audit records,
  * so on any error nothing is written. Constraint violations come back as domain errors (CONFLICT,
- * BAD_USER_INPUT), never as raw database errors.
+ * BAD_USER_INPUT), never as raw database errors. The change events the triggers wrote are announced
+ * to every replica once the transaction has committed, never before.
  */
 export async function runMutation<T>(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<T>): Promise<T> {
   // read outside the transaction: the embedded database has a single connection, held by the transaction
   if (ctx.identity.kind !== 'anonymous' || ctx.authError) await ctx.grants();
+  let eventCursor: number | null = null;
+  let result: T;
   try {
-    return await ctx.em.transactional(async (em) => {
+    result = await ctx.em.transactional(async (em) => {
+      // before any row lock: taken later (by the event trigger) it could deadlock with a writer holding it
+      await takeEventLock(em);
       const entries: AuditEntry[] = [];
-      const result = await work(transactionContext(ctx, em), (entry) => entries.push(entry));
+      const outcome = await work(transactionContext(ctx, em), (entry) => entries.push(entry));
       // written in a flush of their own: a failing write above must not be masked by the audit insert
       await em.flush();
       const actor = actorOf(ctx);
@@ -49,11 +55,14 @@ export async function runMutation<T>(ctx: ServiceContext, operation: string, wor
         );
       }
       await em.flush();
-      return result;
+      eventCursor = await transactionCursor(em);
+      return outcome;
     });
   } catch (err) {
     throw asDomainError(err);
   }
+  if (eventCursor !== null) await ctx.services.events.announce(eventCursor);
+  return result;
 }
 
 /**

@@ -1,0 +1,23 @@
+import type { DatabaseTarget } from '../../db/orm.js';
+import type { Logger } from '../../server/logger.js';
+import type { EventBus } from './event-bus.js';
+import { MemoryBus } from './memory-bus.js';
+import { PostgresBus } from './postgres-bus.js';
+import { RedisBus } from './redis-bus.js';
+
+export type { EventBus } from './event-bus.js';
+
+/** Redis when REDIS_URL is set; else LISTEN/NOTIFY on a real PostgreSQL; else in-process (embedded database). */
+export async function openEventBus(config: { REDIS_URL?: string }, database: DatabaseTarget, logger: Logger): Promise<EventBus> {
+  if (config.REDIS_URL) {
+    const bus = new RedisBus(config.REDIS_URL, logger);
+    await bus.start();
+    return bus;
+  }
+  if (database.kind === 'postgres') {
+    const bus = new PostgresBus(database.url, logger);
+    await bus.start();
+    return bus;
+  }
+  return new MemoryBus();
+}

@@ -1,0 +1,77 @@
+import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
+import type { EventHub } from '../events/event-hub.js';
+import { headCursor, prunedThrough } from '../events/event-log.js';
+import { EventStream, type FilterTerm, type SubscriberConnection } from '../events/event-stream.js';
+import { EVENT_TABLES, type EventTable } from '../events/event-types.js';
+import { requireIdentity, type ServiceContext } from './context.js';
+import { optionalUuid } from './read-service.js';
+
+export interface DeploymentEventsArgs { env?: string | null; cluster?: string | null; kind?: string | null; deployment?: string | null; since?: string | null }
+export interface DeploymentTaskEventsArgs { deployment?: string | null; cluster?: string | null; since?: string | null }
+export interface K8sResourceEventsArgs { cluster?: string | null; deployment?: string | null; kind?: string | null; since?: string | null }
+export interface EventsArgs { types?: EventTable[] | null; since?: string | null }
+
+/**
+ * Change events for subscribers: who may subscribe, what the arguments mean, and where a stream
+ * opens (snapshot, or resume from a cursor). Visibility is the read policy's, applied per event.
+ */
+export class EventService {
+  constructor(private readonly hub: EventHub) {}
+
+  /** After a commit that wrote events (runMutation). */
+  announce(cursor: number): Promise<void> {
+    return this.hub.announce(cursor);
+  }
+
+  deploymentEvents(ctx: ServiceContext, args: DeploymentEventsArgs, transport: SubscriberConnection): Promise<EventStream> {
+    return this.open(ctx, ['deployments'], args.since, transport, [
+      term('env_id', ['cluster', 'env'], optionalUuid(args.env, 'env')),
+      term('cluster_id', ['cluster'], optionalUuid(args.cluster, 'cluster')),
+      term('kind_id', ['kind'], optionalUuid(args.kind, 'kind')),
+      term('id', ['id'], optionalUuid(args.deployment, 'deployment')),
+    ]);
+  }
+
+  deploymentTaskEvents(ctx: ServiceContext, args: DeploymentTaskEventsArgs, transport: SubscriberConnection): Promise<EventStream> {
+    return this.open(ctx, ['deployment_tasks'], args.since, transport, [
+      term('deployment_id', ['deployment'], optionalUuid(args.deployment, 'deployment')),
+      term('cluster_id', ['cluster'], optionalUuid(args.cluster, 'cluster')),
+    ]);
+  }
+
+  k8sResourceEvents(ctx: ServiceContext, args: K8sResourceEventsArgs, transport: SubscriberConnection): Promise<EventStream> {
+    return this.open(ctx, ['k8s_resources'], args.since, transport, [
+      term('cluster_id', ['cluster'], optionalUuid(args.cluster, 'cluster')),
+      term('deployment_id', ['deployment'], optionalUuid(args.deployment, 'deployment')),
+      term('kind', ['kind'], args.kind ?? undefined),
+    ]);
+  }
+
+  events(ctx: ServiceContext, args: EventsArgs, transport: SubscriberConnection): Promise<EventStream> {
+    if (args.types && !args.types.length) throw badInput('types', 'types must name at least one type, or be left out for all');
+    return this.open(ctx, args.types ?? (Object.keys(EVENT_TABLES) as EventTable[]), args.since, transport, []);
+  }
+
+  private async open(ctx: ServiceContext, tables: EventTable[], since: string | null | undefined, transport: SubscriberConnection, terms: (FilterTerm | null)[]): Promise<EventStream> {
+    requireIdentity(ctx);
+    const resumeAfter = since == null ? undefined : await this.checkCursor(ctx, since);
+    const stream = new EventStream(this.hub, ctx, { tables: [...new Set(tables)], terms: terms.filter((t) => t !== null), since: resumeAfter }, transport);
+    await stream.open();
+    return stream;
+  }
+
+  /** A cursor this log can resume from: not malformed, not ahead of the log, not pruned away. */
+  private async checkCursor(ctx: ServiceContext, since: string): Promise<number> {
+    if (!/^\d{1,16}$/.test(since)) throw badInput('since', 'since must be a cursor from an earlier event message');
+    const cursor = Number(since);
+    if (cursor > (await headCursor(ctx.em))) throw badInput('since', 'since is ahead of the event log (a cursor from another database?)');
+    if (cursor < (await prunedThrough(ctx.em))) {
+      throw new DomainError(ErrorCode.CURSOR_EXPIRED, 'Events after this cursor are past the retention window; subscribe without since for a fresh snapshot', 'since');
+    }
+    return cursor;
+  }
+}
+
+function term(key: string, path: string[], value: string | undefined): FilterTerm | null {
+  return value === undefined ? null : { key, path, value };
+}

@@ -1,0 +1,87 @@
+import { expect } from '@jest/globals';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface Message {
+  operation: string;
+  cursor: string;
+  id: string | null;
+  [field: string]: unknown;
+}
+
+/**
+ * A real graphql-ws client running one subscription, collecting what arrives. `field` is the
+ * subscription's root field; errors and the socket's close event are kept for assertions.
+ */
+export class Feed {
+  readonly messages: Message[] = [];
+  readonly errors: unknown[] = [];
+  closed: { code: number; reason: string } | null = null;
+  completed = false;
+  private readonly client: Client;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(wsUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}) {
+    const field = /\{\s*(\w+)/.exec(query.replace(/^\s*subscription[^{]*/, ''))?.[1] ?? '';
+    this.client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: headers,
+      retryAttempts: 0,
+      lazy: false,
+      on: { closed: (event) => this.update(() => (this.closed = event as { code: number; reason: string })) },
+    });
+    this.client.subscribe<Record<string, Message>>(
+      { query, variables },
+      {
+        next: (result) => this.update(() => (result.errors ? this.errors.push(...result.errors) : this.messages.push(result.data![field]))),
+        error: (error) => this.update(() => this.errors.push(error)),
+        complete: () => this.update(() => (this.completed = true)),
+      },
+    );
+  }
+
+  /** Waits until `done` holds for what arrived so far (5 s at most). */
+  async until(done: (feed: this) => boolean, what = 'the expected messages', timeoutMs = 5000): Promise<void> {
+    if (done(this)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify({ messages: this.messages, errors: this.errors, closed: this.closed })}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!done(this)) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  /** Waits for the LIVE marker: the opening is complete. */
+  live(): Promise<void> {
+    return this.until((f) => f.messages.some((m) => m.operation === 'LIVE'), 'the LIVE marker');
+  }
+
+  /** Changes after the LIVE marker. */
+  get changes(): Message[] {
+    const live = this.messages.findIndex((m) => m.operation === 'LIVE');
+    return live < 0 ? [] : this.messages.slice(live + 1);
+  }
+
+  get lastCursor(): string {
+    const last = this.messages.at(-1);
+    expect(last).toBeDefined();
+    return last!.cursor;
+  }
+
+  async dispose(): Promise<void> {
+    await this.client.dispose();
+  }
+
+  private update(change: () => unknown): void {
+    change();
+    for (const listener of [...this.listeners]) listener();
+  }
+}
