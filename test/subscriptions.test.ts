@@ -53,3 +53,126 @@ describe('deploymentEvents', () => {
     expect(Number(f.changes[0].cursor)).toBeGreaterThan(Number(f.messages[live].cursor));
   });
 });
+
+async function grantEnvUser(envId: string, userId: string): Promise<string> {
+  const res = await server.gql<{ createEnvUserPermission: { id: string } }, object>(
+    `mutation($input: CreateEnvUserPermissionInput!) { createEnvUserPermission(input: $input) { id } }`,
+    { input: { envId, userId, role: EnvUserRole.User } },
+    admin,
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data!.createEnvUserPermission.id;
+}
+
+describe('scope', () => {
+  test('a user without a role in the env receives nothing of it, and starts receiving once granted one', async () => {
+    const newcomer = await createUser(server);
+    const f = feed(newcomer.headers, DEPLOYMENT_EVENTS);
+    await f.live();
+    expect(f.messages).toEqual([expect.objectContaining({ operation: 'LIVE' })]);
+
+    const unseen = await createDeployment('scope-unseen');
+    // a change in an env the newcomer already sees nothing of, then the grant itself
+    const permission = await grantEnvUser(w.env.id, newcomer.id);
+    const seen = await createDeployment('scope-seen');
+    await f.until((x) => x.changes.some((m) => m.id === seen));
+    expect(f.changes.map((m) => m.id)).toEqual([seen]);
+    expect(f.changes[0]).toMatchObject({ operation: 'INSERT', deployment: { id: seen, name: 'scope-seen' } });
+    expect(f.changes.some((m) => m.id === unseen)).toBe(false);
+
+    // and stops again when the role is taken away
+    const revoke = await server.gql(`mutation($id: ID!) { deleteEnvUserPermission(id: $id) }`, { id: permission }, admin);
+    expect(revoke.errors).toBeUndefined();
+    const hidden = await createDeployment('scope-hidden');
+    // a change the newcomer does see, in another env: events reach a stream in order, so `hidden` would have come first
+    await grantEnvUser(w.otherEnv.id, newcomer.id);
+    const elsewhere = await createDeployment('scope-elsewhere', w.otherCluster.id);
+    await f.until((x) => x.changes.some((m) => m.id === elsewhere));
+    expect(f.changes.map((m) => m.id)).toEqual([seen, elsewhere]);
+  });
+
+  test('an env User of another env gets none of this env, in the snapshot or live; filters narrow what is visible', async () => {
+    const outsider = w.callers.outsider;
+    const inProd = await createDeployment('scope-prod');
+    const inStaging = await createDeployment('scope-staging', w.otherCluster.id);
+    const f = feed(outsider.headers, DEPLOYMENT_EVENTS);
+    await f.live();
+    const snapshot = f.messages.filter((m) => m.operation === 'SNAPSHOT').map((m) => m.id);
+    expect(snapshot).toContain(inStaging);
+    expect(snapshot).not.toContain(inProd);
+    // asking for prod by filter does not widen anything
+    const narrowed = feed(outsider.headers, DEPLOYMENT_EVENTS, { env: w.env.id });
+    await narrowed.live();
+    expect(narrowed.messages.map((m) => m.operation)).toEqual(['LIVE']);
+  });
+
+  test('the general feed follows the chosen types; a DELETE carries the id alone', async () => {
+    const f = feed(admin, `subscription { events(types: [ENV]) { operation cursor type id node { __typename ... on Env { name } } } }`);
+    await f.live();
+    const created = await server.gql<{ createEnv: { id: string } }, object>(`mutation { createEnv(input: { name: "feed-env" }) { id } }`, {}, admin);
+    const envId = created.data!.createEnv.id;
+    await createDeployment('feed-ignored');
+    await server.gql(`mutation($id: ID!) { deleteEnv(id: $id) }`, { id: envId }, admin);
+    await f.until((x) => x.changes.some((m) => m.operation === 'DELETE' && m.id === envId));
+    expect(f.changes.filter((m) => m.id === envId).map(({ operation, type, node }) => ({ operation, type, node }))).toEqual([
+      { operation: 'INSERT', type: 'ENV', node: expect.objectContaining({ __typename: 'Env' }) },
+      { operation: 'DELETE', type: 'ENV', node: null },
+    ]);
+    expect(f.changes.every((m) => m.type === 'ENV')).toBe(true);
+  });
+});
+
+describe('resume', () => {
+  test('reconnecting with the last cursor after a forced disconnect delivers every change made meanwhile, exactly once', async () => {
+    const first = feed(admin, DEPLOYMENT_EVENTS, { env: w.env.id });
+    await first.live();
+    const before = await createDeployment('resume-before');
+    await first.until((x) => x.changes.some((m) => m.id === before));
+    const cursor = first.lastCursor;
+    await first.dispose(); // the connection drops
+
+    const missed = [];
+    for (const name of ['resume-1', 'resume-2', 'resume-3']) missed.push(await createDeployment(name));
+    await server.gql(`mutation($id: ID!) { updateDeployment(id: $id, input: { enabled: false }) { id } }`, { id: missed[0] }, admin);
+
+    const resumed = feed(admin, DEPLOYMENT_EVENTS, { env: w.env.id, since: cursor });
+    await resumed.live();
+    const later = await createDeployment('resume-later');
+    await resumed.until((x) => x.changes.some((m) => m.id === later));
+    const replayed = resumed.messages.filter((m) => m.operation !== 'LIVE');
+    // the deployment's own events, in commit order: three inserts, one update, then the live one; no SNAPSHOT, nothing twice
+    expect(replayed.map((m) => [m.operation, m.id])).toEqual([
+      ['INSERT', missed[0]],
+      ['INSERT', missed[1]],
+      ['INSERT', missed[2]],
+      ['UPDATE', missed[0]],
+      ['INSERT', later],
+    ]);
+    const cursors = replayed.map((m) => Number(m.cursor));
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(cursors).size).toBe(cursors.length);
+    expect(cursors[0]).toBeGreaterThan(Number(cursor));
+  });
+
+  test('a malformed cursor or one ahead of the log is BAD_USER_INPUT; an anonymous subscriber is UNAUTHENTICATED', async () => {
+    for (const since of ['abc', '-1', '99999999999']) {
+      const f = feed(admin, DEPLOYMENT_EVENTS, { since });
+      await f.until((x) => x.errors.length > 0, `an error for since=${since}`);
+      expect(f.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'since' }) })]);
+    }
+    const anonymous = feed({}, DEPLOYMENT_EVENTS);
+    await anonymous.until((x) => x.errors.length > 0, 'an error');
+    expect(anonymous.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+  });
+
+  test('a cursor older than the retention window is CURSOR_EXPIRED', async () => {
+    await server.sql(`insert into settings (id, key, value) values (gen_random_uuid(), 'events_pruned_through', '5') on conflict (key) do update set value = excluded.value`);
+    try {
+      const f = feed(admin, DEPLOYMENT_EVENTS, { since: '4' });
+      await f.until((x) => x.errors.length > 0, 'an error');
+      expect(f.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'CURSOR_EXPIRED' }) })]);
+    } finally {
+      await server.sql(`delete from settings where key = 'events_pruned_through'`);
+    }
+  });
+});

@@ -66,6 +66,11 @@ export class EventHub {
     return this.bus.engine;
   }
 
+  /** how many subscribers this process serves (tests, metrics) */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
   /** the newest cursor this process has dispatched */
   get position(): number {
     return this.cursor;

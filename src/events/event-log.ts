@@ -32,7 +32,7 @@ export async function readEvents(em: SqlEntityManager, after: number, limit: num
   const byTable = tables ? `and table_name in (${tables.map(() => '?').join(', ') || 'null'})` : '';
   const rows = await query<EventRow[]>(
     em,
-    `select cursor::text as cursor, table_name, operation, object_id, env_id, refs from events where cursor > ? ${byTable} order by cursor limit ?`,
+    `select cursor::text as cursor, table_name, operation, object_id, env_id, refs from events where cursor > ? ${byTable} order by events.cursor limit ?`,
     [after, ...(tables ?? []), limit],
   );
   return rows.map((row) => ({

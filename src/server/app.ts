@@ -26,6 +26,7 @@ import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from './logger.js';
+import { startPlatzWs } from './platz-ws.js';
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 
@@ -98,7 +99,10 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       introspection: config.GRAPHQL_INTROSPECTION,
       onOperation: options.onWsOperation,
     });
-    const webSockets: Record<string, WebSocketEndpoint> = { '/graphql': graphqlWs };
+    const webSockets: Record<string, WebSocketEndpoint> = {
+      '/graphql': graphqlWs,
+      '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT }),
+    };
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const endpoint = webSockets[new URL(request.url ?? '/', 'http://berth').pathname];
       if (endpoint) return endpoint.handleUpgrade(request, socket, head);

@@ -85,3 +85,18 @@ export class Feed {
     for (const listener of [...this.listeners]) listener();
   }
 }
+
+/**
+ * Writes made outside a mutation (fixtures flushed directly, raw SQL) reach subscribers on the hub's
+ * next poll. This announces them now and waits until the hub has passed them, so they cannot
+ * arrive in the middle of a later step.
+ */
+export async function settleEvents(server: { sql<T>(query: string): Promise<T[]>; berth: { events: { announce(cursor: number): Promise<void>; position: number } } }): Promise<number> {
+  const [{ head }] = await server.sql<{ head: number }>('select coalesce(max(cursor), 0)::int as head from events');
+  await server.berth.events.announce(head);
+  for (const until = Date.now() + 5000; server.berth.events.position < head; ) {
+    if (Date.now() > until) throw new Error(`the hub did not reach cursor ${head}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return head;
+}

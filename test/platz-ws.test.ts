@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import WebSocket from 'ws';
+import { startWorld, type World } from './support/deployment-world.js';
+import { createUser, type Caller } from './support/identities.js';
+import type { TestServer } from './support/server.js';
+import { settleEvents } from './support/subscriptions.js';
+
+let server: TestServer;
+let w: World;
+let admin: Record<string, string>;
+let adminJwt: string;
+const clients: PlatzClient[] = [];
+let stopped = false;
+
+beforeAll(async () => {
+  ({ server, w } = await startWorld());
+  admin = await server.adminAuth();
+  adminJwt = admin.authorization.replace(/^Bearer /, '');
+  // the seed was flushed outside any mutation: have the hub pass its events now, not on a later poll in mid-test
+  await settleEvents(server);
+});
+
+afterAll(async () => {
+  clients.forEach((client) => client.socket.terminate());
+  if (!stopped) await server.stop();
+});
+
+const platzUrl = () => new URL('/api/v2/ws', server.berth.wsUrl).href;
+
+type Frame = Record<string, unknown>;
+
+/** A Platz WebSocket client as the frontend would use it, collecting the frames it receives. */
+class PlatzClient {
+  readonly frames: Frame[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => this.update(() => this.frames.push(JSON.parse(String(data)) as Frame)));
+    socket.on('close', (code, reason) => this.update(() => (this.closed = { code, reason: String(reason) })));
+  }
+
+  send(frame: unknown): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  subscribe(table: string, envId: string | null): void {
+    this.send({ type: 'subscribe', table, env_id: envId });
+  }
+
+  unsubscribe(table: string, envId: string | null): void {
+    this.send({ type: 'unsubscribe', table, env_id: envId });
+  }
+
+  /** Resolves once the server has read every frame sent before: it answers a ping only after them. */
+  sync(): Promise<void> {
+    return new Promise((resolve) => {
+      this.socket.once('pong', () => resolve());
+      this.socket.ping();
+    });
+  }
+
+  /** Waits until `done` holds for what arrived so far (5 s at most). */
+  async until(done: (client: this) => boolean, what: string): Promise<void> {
+    if (done(this)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify({ frames: this.frames, closed: this.closed })}`));
+      }, 5000);
+      const check = () => {
+        if (!done(this)) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  /** Waits for the event about object `id`. */
+  received(id: string): Promise<void> {
+    return this.until((c) => c.frames.some((f) => (f.data as { id?: string } | undefined)?.id === id), `the event of ${id}`);
+  }
+
+  private update(change: () => unknown): void {
+    change();
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/** Opens a socket with these headers or subprotocols; rejects with the HTTP status when the upgrade is refused. */
+function connect(headers: Record<string, string>, protocols: string[] = []): Promise<PlatzClient> {
+  const socket = new WebSocket(platzUrl(), protocols, { headers });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      const client = new PlatzClient(socket);
+      clients.push(client);
+      resolve(client);
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      res.resume();
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
+    });
+    socket.once('error', reject);
+  });
+}
+
+const as = (caller: Caller) => connect(caller.headers);
+
+const event = (operation: string, table: string, id: string) => ({ operation, table, data: { id } });
+
+async function mutate<T>(query: string, variables: object): Promise<T> {
+  const res = await server.gql<T, object>(query, variables, admin);
+  expect(res.errors).toBeUndefined();
+  return res.data!;
+}
+
+async function createDeployment(clusterId: string): Promise<string> {
+  const data = await mutate<{ createDeployment: { id: string } }>(`mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`, {
+    input: { name: `ws-${randomUUID().slice(0, 8)}`, kindId: w.app.id, clusterId, helmChartId: w.appChart.id, config: { replicas: 1 } },
+  });
+  return data.createDeployment.id;
+}
+
+const updateEnv = (id: string) => mutate(`mutation($id: ID!, $input: UpdateEnvInput!) { updateEnv(id: $id, input: $input) { id } }`, { id, input: { description: randomUUID() } });
+
+const renameKind = (id: string) => mutate(`mutation($id: ID!, $name: String!) { renameDeploymentKind(id: $id, name: $name) { id } }`, { id, name: `Kind-${randomUUID().slice(0, 8)}` });
+
+describe('authentication', () => {
+  test('the JWT as second subprotocol (echoed), an x-platz-token header or Authorization: Bearer each open an authenticated socket', async () => {
+    const byProtocol = await connect({}, ['platz-auth-bearer', adminJwt]);
+    const byToken = await as(w.callers.envUser);
+    const byBearer = await connect(admin);
+    expect(byProtocol.socket.protocol).toBe('platz-auth-bearer');
+    expect(byToken.socket.protocol).toBe('');
+    for (const client of [byProtocol, byToken, byBearer]) {
+      client.subscribe('envs', w.env.id);
+      await client.sync();
+    }
+    await updateEnv(w.env.id);
+    for (const client of [byProtocol, byToken, byBearer]) {
+      await client.received(w.env.id);
+      expect(client.frames).toEqual([event('UPDATE', 'envs', w.env.id)]);
+    }
+  });
+
+  test('no other subprotocol is selected: a client asking only for one the server does not speak gets none', async () => {
+    await expect(connect(w.callers.envUser.headers, ['graphql-transport-ws'])).rejects.toThrow('Server sent no subprotocol');
+  });
+
+  test.each([
+    ['no credential', {}, []],
+    ['a bad JWT as subprotocol', {}, ['platz-auth-bearer', 'not.a.jwt']],
+    ['a bad x-platz-token', { 'x-platz-token': 'nope' }, []],
+    ['a bad Authorization header', { authorization: 'Bearer nope' }, []],
+  ])('%s: 401 and no upgrade', async (_what, headers: Record<string, string>, protocols: string[]) => {
+    await expect(connect(headers, protocols)).rejects.toMatchObject({ status: 401 });
+  });
+
+  test('a deactivated user is closed with 4403 at its next event', async () => {
+    const user = await createUser(server);
+    const client = await as(user);
+    client.subscribe('deployment_kinds', null);
+    await client.sync();
+    await mutate(`mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }`, { id: user.id });
+    await renameKind(w.shop.id);
+    await client.until((c) => c.closed !== null, 'the close');
+    expect(client.closed?.code).toBe(4403);
+    expect(client.frames).toEqual([]);
+  });
+});
+
+describe('subscriptions', () => {
+  test('nothing arrives before a subscribe; env_id picks one env, null every env', async () => {
+    const prodOnly = await connect(admin);
+    const everyEnv = await connect(admin);
+    everyEnv.subscribe('deployments', null);
+    await everyEnv.sync();
+    // everyEnv receiving it means the hub has passed it, while prodOnly had no subscription
+    const before = await createDeployment(w.cluster.id);
+    await everyEnv.received(before);
+
+    prodOnly.subscribe('deployments', w.env.id);
+    await prodOnly.sync();
+    const staging = await createDeployment(w.otherCluster.id);
+    const prod = await createDeployment(w.cluster.id);
+    await prodOnly.received(prod);
+    expect(prodOnly.frames).toEqual([event('INSERT', 'deployments', prod)]);
+    await everyEnv.received(prod);
+    expect(everyEnv.frames).toEqual([before, staging, prod].map((id) => event('INSERT', 'deployments', id)));
+  });
+
+  test('subscribe is idempotent; unsubscribe removes exactly its (table, env_id) pair', async () => {
+    const client = await connect(admin);
+    client.subscribe('deployments', w.env.id);
+    client.subscribe('deployments', w.env.id);
+    client.subscribe('deployments', w.otherEnv.id);
+    await client.sync();
+    const first = await createDeployment(w.cluster.id);
+    await client.received(first);
+
+    client.unsubscribe('deployments', w.env.id);
+    await client.sync();
+    const unwanted = await createDeployment(w.cluster.id);
+    const staging = await createDeployment(w.otherCluster.id);
+    await client.received(staging);
+    expect(client.frames).toEqual([event('INSERT', 'deployments', first), event('INSERT', 'deployments', staging)]);
+    expect(JSON.stringify(client.frames)).not.toContain(unwanted);
+  });
+
+  test('every env means every env the caller may see: the outsider gets staging, never prod', async () => {
+    const client = await as(w.callers.outsider);
+    client.subscribe('deployments', null);
+    await client.sync();
+    const prod = await createDeployment(w.cluster.id);
+    const staging = await createDeployment(w.otherCluster.id);
+    await client.received(staging);
+    expect(client.frames).toEqual([event('INSERT', 'deployments', staging)]);
+    expect(JSON.stringify(client.frames)).not.toContain(prod);
+  });
+
+  test('a global table reaches a user holding no role at all', async () => {
+    const client = await as(await createUser(server));
+    client.subscribe('deployment_kinds', null);
+    await client.sync();
+    await renameKind(w.app.id);
+    await client.received(w.app.id);
+    expect(client.frames).toEqual([event('UPDATE', 'deployment_kinds', w.app.id)]);
+  });
+});
+
+describe('malformed frames', () => {
+  test('each gets an error frame and the socket stays usable', async () => {
+    const client = await as(w.callers.envUser);
+    const bad: [unknown, RegExp][] = [
+      ['not json', /JSON/],
+      [[1, 2], /JSON/],
+      [{ type: 'watch', table: 'deployments' }, /type/],
+      [{ type: 'subscribe', table: 'events' }, /table/],
+      [{ type: 'subscribe', table: 'deployments', env_id: 'prod' }, /env_id/],
+    ];
+    for (const [frame] of bad) client.send(frame);
+    client.socket.send(Buffer.from('{"type":"subscribe","table":"envs"}'), { binary: true });
+    await client.until((c) => c.frames.length === bad.length + 1, 'an error frame for each');
+    for (const [i, [, message]] of bad.entries()) expect(client.frames[i]).toEqual({ type: 'error', message: expect.stringMatching(message) });
+    expect(client.frames.at(-1)).toEqual({ type: 'error', message: expect.stringMatching(/JSON text/) });
+
+    // still open, and ids in upper case match
+    client.subscribe('envs', w.env.id.toUpperCase());
+    await client.sync();
+    await updateEnv(w.env.id);
+    await client.received(w.env.id);
+    expect(client.frames.slice(bad.length + 1)).toEqual([event('UPDATE', 'envs', w.env.id)]);
+  });
+
+  test('past 1000 subscriptions a new pair is refused with an error frame', async () => {
+    const client = await as(w.callers.envUser);
+    for (let i = 0; i < 1000; i++) client.subscribe('envs', randomUUID());
+    client.subscribe('envs', randomUUID());
+    await client.until((c) => c.frames.length > 0, 'the error frame');
+    expect(client.frames).toEqual([{ type: 'error', message: 'At most 1000 subscriptions per connection' }]);
+  });
+});
+
+// last: it stops the server
+test('stopping the server closes every socket as going away (1001)', async () => {
+  const open = clients.filter((client) => client.socket.readyState === WebSocket.OPEN);
+  expect(open.length).toBeGreaterThan(0);
+  stopped = true;
+  await server.stop();
+  await Promise.all(open.map((client) => client.until((c) => c.closed !== null, 'the close')));
+  expect(open.map((client) => client.closed)).toEqual(open.map(() => ({ code: 1001, reason: 'Going away' })));
+});
