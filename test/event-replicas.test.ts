@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import pg from 'pg';
-import { loadConfig } from '../src/config/config.js';
 import { EVENT_CHANNEL } from '../src/events/bus/event-bus.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import { createTestDatabase, engineName, type TestDatabase } from './support/database.js';
 import { unique } from './support/fixtures.js';
-import { ADMIN_PASSWORD, type GraphQLResponse } from './support/server.js';
+import { ADMIN_PASSWORD, testConfig, type GraphQLResponse } from './support/server.js';
 import { Feed } from './support/subscriptions.js';
 
 // Two processes share one database only on a real PostgreSQL (the embedded engine serves the process that opened it).
@@ -84,14 +83,7 @@ onPostgres.each(ENGINES)('two Berth processes on one database, events over $engi
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      BERTH_ADMIN_EMAIL: 'admin@example.com',
-      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      REDIS_URL: redisUrl,
-    });
+    const config = testConfig({ REDIS_URL: redisUrl });
     // one after the other: starting together is test/replicas.test.ts's subject
     a = await startBerth(config, { database: db.target, print: () => {} });
     b = await startBerth(config, { database: db.target, print: () => {} });

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { startWorld, type World } from './support/deployment-world.js';
 import { createUser, type Caller } from './support/identities.js';
 import type { TestServer } from './support/server.js';
-import { settleEvents } from './support/subscriptions.js';
+import { Observed, settleEvents } from './support/subscriptions.js';
 
 let server: TestServer;
 let w: World;
@@ -31,12 +31,12 @@ const platzUrl = () => new URL('/api/v2/ws', server.berth.wsUrl).href;
 type Frame = Record<string, unknown>;
 
 /** A Platz WebSocket client as the frontend would use it, collecting the frames it receives. */
-class PlatzClient {
+class PlatzClient extends Observed {
   readonly frames: Frame[] = [];
   closed: { code: number; reason: string } | null = null;
-  private readonly listeners = new Set<() => void>();
 
   constructor(readonly socket: WebSocket) {
+    super();
     socket.on('message', (data) => this.update(() => this.frames.push(JSON.parse(String(data)) as Frame)));
     socket.on('close', (code, reason) => this.update(() => (this.closed = { code, reason: String(reason) })));
   }
@@ -61,33 +61,11 @@ class PlatzClient {
     });
   }
 
-  /** Waits until `done` holds for what arrived so far (5 s at most). */
-  async until(done: (client: this) => boolean, what: string): Promise<void> {
-    if (done(this)) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify({ frames: this.frames, closed: this.closed })}`));
-      }, 5000);
-      const check = () => {
-        if (!done(this)) return;
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        resolve();
-      };
-      this.listeners.add(check);
-    });
-  }
-
   /** Waits for the event about object `id`. */
   received(id: string): Promise<void> {
     return this.until((c) => c.frames.some((f) => (f.data as { id?: string } | undefined)?.id === id), `the event of ${id}`);
   }
 
-  private update(change: () => unknown): void {
-    change();
-    for (const listener of [...this.listeners]) listener();
-  }
 }
 
 /** Opens a socket with these headers or subprotocols; rejects with the HTTP status when the upgrade is refused. */

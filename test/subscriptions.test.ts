@@ -89,6 +89,7 @@ describe('scope', () => {
     const elsewhere = await createDeployment('scope-elsewhere', w.otherCluster.id);
     await f.until((x) => x.changes.some((m) => m.id === elsewhere));
     expect(f.changes.map((m) => m.id)).toEqual([seen, elsewhere]);
+    expect(f.changes.map((m) => m.id)).not.toContain(hidden);
   });
 
   test('an env User of another env gets none of this env, in the snapshot or live; filters narrow what is visible', async () => {

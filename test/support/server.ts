@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { startBerth, type Berth, type BerthOptions } from '../../src/server/app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -27,10 +27,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** A real Berth on a free port over a fresh database, as npm start would run it. */
-export async function startTestServer(env: Record<string, string> = {}, options: BerthOptions = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
-  const config = loadConfig({
+/** The configuration of a test server: a free port, no logs, a known admin; `env` adds or overrides variables. */
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
@@ -38,6 +37,12 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ...env,
   });
+}
+
+/** A real Berth on a free port over a fresh database, as npm start would run it. */
+export async function startTestServer(env: Record<string, string> = {}, options: BerthOptions = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = testConfig(env);
   const berth = await startBerth(config, { database: db.target, print: () => {}, ...options });
   const em = berth.orm.em as SqlEntityManager;
 

@@ -9,19 +9,50 @@ export interface Message {
   [field: string]: unknown;
 }
 
+/** Something that collects what arrives over a socket, and lets a test wait for a condition on it. */
+export class Observed {
+  private readonly listeners = new Set<() => void>();
+
+  /** Waits until `done` holds for what arrived so far (5 s at most). */
+  async until(done: (observed: this) => boolean, what = 'the expected messages', timeoutMs = 5000): Promise<void> {
+    if (done(this)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        // the socket or client itself is not what arrived (and may be circular)
+        const arrived = JSON.stringify(this, (key, value: unknown) => (key === 'socket' || key === 'client' ? undefined : value));
+        reject(new Error(`timed out waiting for ${what}; got ${arrived}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!done(this)) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  /** Applies what arrived, then re-checks every waiting condition. */
+  protected update(change: () => unknown): void {
+    change();
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
 /**
  * A real graphql-ws client running one subscription, collecting what arrives. `field` is the
  * subscription's root field; errors and the socket's close event are kept for assertions.
  */
-export class Feed {
+export class Feed extends Observed {
   readonly messages: Message[] = [];
   readonly errors: unknown[] = [];
   closed: { code: number; reason: string } | null = null;
   completed = false;
   private readonly client: Client;
-  private readonly listeners = new Set<() => void>();
 
   constructor(wsUrl: string, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}) {
+    super();
     const field = /\{\s*(\w+)/.exec(query.replace(/^\s*subscription[^{]*/, ''))?.[1] ?? '';
     this.client = createClient({
       url: wsUrl,
@@ -39,24 +70,6 @@ export class Feed {
         complete: () => this.update(() => (this.completed = true)),
       },
     );
-  }
-
-  /** Waits until `done` holds for what arrived so far (5 s at most). */
-  async until(done: (feed: this) => boolean, what = 'the expected messages', timeoutMs = 5000): Promise<void> {
-    if (done(this)) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify({ messages: this.messages, errors: this.errors, closed: this.closed })}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!done(this)) return;
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        resolve();
-      };
-      this.listeners.add(check);
-    });
   }
 
   /** Waits for the LIVE marker: the opening is complete. */
@@ -78,11 +91,6 @@ export class Feed {
 
   async dispose(): Promise<void> {
     await this.client.dispose();
-  }
-
-  private update(change: () => unknown): void {
-    change();
-    for (const listener of [...this.listeners]) listener();
   }
 }
 
