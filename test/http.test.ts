@@ -171,6 +171,14 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
     expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden' });
   });
 
+  test('a subscribe before the connection is acknowledged closes the socket with 4401', async () => {
+    const socket = new WebSocket(server.berth.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { operation } }' } }));
+    expect(await closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+  });
+
   test('domain errors carry their code and field over WebSocket too', async () => {
     const auth = await server.adminAuth();
     const c = client({ authorization: auth.authorization });
