@@ -177,3 +177,18 @@ describe('resume', () => {
     }
   });
 });
+
+describe('shared execution', () => {
+  test('subscribers with the same document share results only within one identity: relations stay as each may see them', async () => {
+    const grantee = await createUser(server);
+    const query = `subscription { events(types: [ENV_USER_PERMISSION]) { operation id node { ... on EnvUserPermission { user { id } } } } }`;
+    // env Admins see every user; an env User sees itself and lower auth levels only, so not the grantee
+    const admins = [feed(w.callers.envAdmin.headers, query), feed(w.callers.envAdmin.headers, query)];
+    const user = feed(w.callers.envUser.headers, query);
+    await Promise.all([...admins, user].map((f) => f.live()));
+    const permission = await grantEnvUser(w.env.id, grantee.id);
+    await Promise.all([...admins, user].map((f) => f.until((x) => x.changes.some((m) => m.id === permission))));
+    for (const f of admins) expect(f.changes.find((m) => m.id === permission)).toMatchObject({ operation: 'INSERT', node: { user: { id: grantee.id } } });
+    expect(user.changes.find((m) => m.id === permission)).toMatchObject({ operation: 'INSERT', node: { user: null } });
+  });
+});

@@ -20,6 +20,8 @@ export interface EventMessage {
   envId: string | null;
   /** the object as it is now; null for deletes, the marker, and objects gone since */
   node: object | null;
+  /** the hub's event, the same object for every subscriber of a live change (their executions can be shared) */
+  event?: ChangeEvent;
 }
 
 /** One subscription filter condition: the event's `key` (id, env_id or a recorded ref) equals `value`; `path` is the same condition as a query. */
@@ -95,7 +97,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
       return;
     }
     if (event.cursor <= this.floor) return;
-    this.push(message(event, node), true);
+    this.push({ ...message(event, node), event }, true);
     this.countQueued(1);
   }
 

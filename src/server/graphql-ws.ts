@@ -9,6 +9,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { credentialsFromConnectionParams } from './context.js';
+import { sharedSubscribe } from './shared-execution.js';
 import type { Logger } from './logger.js';
 
 export interface GraphqlWsOptions {
@@ -22,6 +23,8 @@ export interface GraphqlWsOptions {
   /** called after an operation is set up (tests wait on it) */
   onOperation?: (id: string) => void;
 }
+
+const DOCUMENT_CACHE_SIZE = 500;
 
 export interface WebSocketEndpoint {
   /** takes over an HTTP upgrade request for this endpoint's path */
@@ -40,6 +43,9 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   // Apollo adds the introspection rule for HTTP itself; here it is ours to add
   const rules = [...specifiedRules, ...limitRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const wsServer = new WebSocketServer({ noServer: true });
+  // dashboards open thousands of sockets with the same few documents: parse and validate each once,
+  // which also lets their subscribers share executions (sharedSubscribe keys on the document)
+  const validDocuments = new Map<string, DocumentNode>();
   // the subscriptions of one socket share one bounded queue
   const connections = new WeakMap<object, SubscriberConnection>();
   const server = useServer<Record<string, unknown>, Extra & Record<PropertyKey, unknown>>(
@@ -53,17 +59,21 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
       // throws and closes the whole connection; errors returned here answer just this operation
       onSubscribe: (_ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
-        } catch (err) {
-          if (!(err instanceof GraphQLError)) throw err;
-          return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        let document = validDocuments.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
+          } catch (err) {
+            if (!(err instanceof GraphQLError)) throw err;
+            return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(schema, document, rules);
+          if (errors.length) return errors;
+          if (validDocuments.size < DOCUMENT_CACHE_SIZE) validDocuments.set(payload.query, document);
         }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors;
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
+      subscribe: sharedSubscribe,
       // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
       // for the connection served stale rows), and the credential checked again (a revoked session ends)
       context: async (ctx) => {
