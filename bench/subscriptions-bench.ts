@@ -30,6 +30,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -269,17 +270,26 @@ async function waitReady(server: Server, url: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // setup over GraphQL
 
+/**
+ * One GraphQL POST, on a connection of its own: an overloaded server runs its keep-alive timer late and
+ * can close an idle connection just as the next request goes out on it, failing an update it never saw.
+ */
 async function gql<T>(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-  const res = await fetch(url, {
+  const body = JSON.stringify({ query, variables });
+  const req = http.request(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+    agent: false,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await res.text();
-  const body = JSON.parse(text) as { data?: T | null; errors?: { message: string }[] };
-  if (res.status !== 200 || body.errors?.length || !body.data) throw new Error(`${query.slice(0, 60)}…: HTTP ${res.status}: ${text.slice(0, 500)}`);
-  return body.data;
+  req.end(body);
+  const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  const result = JSON.parse(text) as { data?: T | null; errors?: { message: string }[] };
+  if (res.statusCode !== 200 || result.errors?.length || !result.data) throw new Error(`${query.slice(0, 60)}…: HTTP ${res.statusCode}: ${text.slice(0, 500)}`);
+  return result.data;
 }
 
 interface Setup {
@@ -316,22 +326,28 @@ async function setUp(url: string): Promise<Setup> {
 // ---------------------------------------------------------------------------------------------
 // subscribers
 
-/** What all subscribers received, kept in one place so waiting on it costs nothing per subscriber. */
+/**
+ * What all subscribers received, kept in one place so waiting on it costs nothing per subscriber. A
+ * message is an update's by its cursor, not by the description it shows: the node is the env as it is
+ * when the server dispatches, so a server running behind shows the newest description on older events.
+ */
 class Deliveries {
-  /** receive time minus send time, ms, one per message delivered */
-  readonly latencies: number[] = [];
-  delivered = 0;
+  /** the cursor and receive time of every update message, in arrival order */
+  readonly cursors: number[] = [];
+  readonly receivedAt: number[] = [];
+  /** a cursor a subscriber had already had, or one older than its last */
   duplicates = 0;
-  /** messages that are neither the opening nor a published update */
+  /** messages that are neither the opening nor one of the published updates */
   unexpected = 0;
-  lastAt = 0;
-  /** received[seq] = 1 once any subscriber got update seq */
-  readonly received = new Uint8Array(settings.events + 1);
+
+  get delivered(): number {
+    return this.cursors.length;
+  }
 }
 
 type ServerMessage =
   | { type: 'connection_ack' | 'ping' | 'pong' | 'complete'; id?: string }
-  | { type: 'next'; id: string; payload: { data?: { events?: { operation: string; node: { description?: string | null } | null } } | null; errors?: { message: string }[] } }
+  | { type: 'next'; id: string; payload: { data?: { events?: { operation: string; cursor: string; node: { description?: string | null } | null } } | null; errors?: { message: string }[] } }
   | { type: 'error'; id: string; payload: { message: string }[] };
 
 /** One graphql-transport-ws connection with one subscription, over a bare `ws` socket. */
@@ -341,13 +357,12 @@ class Subscriber {
   readonly ready: Promise<void>;
   private settle!: () => void;
   private readonly ws: WebSocket;
-  /** seen[seq] = 1 once update number seq arrived */
-  private readonly seen: Uint8Array;
+  /** events arrive in cursor order */
+  private lastCursor = 0;
   private closing = false;
   private readonly liveTimer: NodeJS.Timeout;
 
   constructor(url: string, token: string, private readonly deliveries: Deliveries) {
-    this.seen = new Uint8Array(settings.events + 1);
     this.ready = new Promise((done) => (this.settle = done));
     this.liveTimer = setTimeout(() => this.fail(`no LIVE marker within ${LIVE_TIMEOUT_MS / 1000} s`), LIVE_TIMEOUT_MS);
     this.ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false, handshakeTimeout: REQUEST_TIMEOUT_MS });
@@ -388,26 +403,15 @@ class Subscriber {
       return this.settle();
     }
     if (event?.operation === 'SNAPSHOT') return;
-    this.count(/^(\d+):(\d+)$/.exec(event?.node?.description ?? ''));
-  }
-
-  private count(stamp: RegExpExecArray | null): void {
-    const now = Date.now();
     const d = this.deliveries;
-    const seq = Number(stamp?.[1]);
-    if (!stamp || seq < 1 || seq > settings.events) {
-      d.unexpected++;
-      return;
+    const cursor = Number(event?.cursor);
+    if (event?.operation !== 'UPDATE' || !/^\d+:\d+$/.test(event.node?.description ?? '')) d.unexpected++;
+    else if (cursor <= this.lastCursor) d.duplicates++;
+    else {
+      this.lastCursor = cursor;
+      d.cursors.push(cursor);
+      d.receivedAt.push(Date.now());
     }
-    if (this.seen[seq]) {
-      d.duplicates++;
-      return;
-    }
-    this.seen[seq] = 1;
-    d.received[seq] = 1;
-    d.delivered++;
-    d.lastAt = now;
-    d.latencies.push(now - Number(stamp[2]));
   }
 
   private fail(reason: string): void {
@@ -440,8 +444,9 @@ async function openSubscribers(wsUrl: string, token: string, server: Server, del
 // publishing
 
 interface Published {
-  /** succeeded[seq] = 1 once updateEnv number seq answered */
-  succeeded: Uint8Array;
+  /** sentAt[seq - 1]: when update seq was sent */
+  sentAt: number[];
+  succeeded: number;
   errors: string[];
   /** time from send to response of each updateEnv, ms */
   mutationMs: number[];
@@ -450,16 +455,17 @@ interface Published {
 
 /** updateEnv at the set rate, on schedule: a slow mutation does not delay the next one. */
 async function publish(url: string, setup: Setup): Promise<Published> {
-  const result: Published = { succeeded: new Uint8Array(settings.events + 1), errors: [], mutationMs: [], startedAt: Date.now() };
+  const result: Published = { sentAt: [], succeeded: 0, errors: [], mutationMs: [], startedAt: Date.now() };
   const pending: Promise<void>[] = [];
   for (let seq = 1; seq <= settings.events; seq++) {
     await sleep(Math.max(0, result.startedAt + ((seq - 1) * 1000) / settings.rate - Date.now()));
     const sentAt = Date.now();
+    result.sentAt.push(sentAt);
     const variables = { id: setup.envId, input: { description: `${seq}:${sentAt}` } };
     pending.push(
       gql(url, UPDATE_ENV, variables, setup.adminHeaders, PUBLISH_TIMEOUT_MS).then(
         () => {
-          result.succeeded[seq] = 1;
+          result.succeeded++;
           result.mutationMs.push(Date.now() - sentAt);
         },
         (err: unknown) => void result.errors.push(`update ${seq}: ${err instanceof Error ? err.message : String(err)}`),
@@ -470,18 +476,11 @@ async function publish(url: string, setup: Setup): Promise<Published> {
   return result;
 }
 
-/** Updates that committed: those answered, and those a subscriber received although their answer failed. */
-function committed(published: Published, deliveries: Deliveries): number {
-  let n = 0;
-  for (let seq = 1; seq <= settings.events; seq++) n += published.succeeded[seq] | deliveries.received[seq];
-  return n;
-}
-
-/** Until every expected message arrived, or none has for DRAIN_IDLE_MS. */
-async function drain(published: Published, deliveries: Deliveries): Promise<void> {
+/** Until every update sent reached every subscriber (one given up on may still have committed), or no message came for DRAIN_IDLE_MS. */
+async function drain(deliveries: Deliveries): Promise<void> {
   let seen = deliveries.delivered;
   let progressAt = Date.now();
-  while (deliveries.delivered < settings.subscribers * committed(published, deliveries) && Date.now() - progressAt < DRAIN_IDLE_MS) {
+  while (deliveries.delivered < settings.subscribers * settings.events && Date.now() - progressAt < DRAIN_IDLE_MS) {
     await sleep(50);
     if (deliveries.delivered !== seen) [seen, progressAt] = [deliveries.delivered, Date.now()];
   }
@@ -489,6 +488,17 @@ async function drain(published: Published, deliveries: Deliveries): Promise<void
 
 // ---------------------------------------------------------------------------------------------
 // report
+
+/**
+ * Receive time minus send time of every message. Cursor order is commit order, and commits follow send
+ * order unless updates overlapped (a server answering slower than the rate): the n-th cursor is then
+ * matched to the n-th update, off by at most the overlap. `committed`: updates some subscriber received.
+ */
+function eventLatencies(published: Published, d: Deliveries): { committed: number; latencies: number[] } {
+  const order = new Map([...new Set(d.cursors)].sort((a, b) => a - b).map((cursor, i) => [cursor, i]));
+  const latencies = d.cursors.map((cursor, i) => d.receivedAt[i] - (published.sentAt[order.get(cursor)!] ?? NaN));
+  return { committed: order.size, latencies };
+}
 
 function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
@@ -514,11 +524,12 @@ function report(m: Measurements) {
   const failed = [...failures.values()].reduce((a, b) => a + b, 0);
   const live = m.subscribers.length - failed;
   const d = m.deliveries;
+  const updates = eventLatencies(m.published, d);
   // a subscriber that failed is still expected to have received every event: its losses count
-  const events = committed(m.published, d);
+  const events = Math.max(updates.committed, m.published.succeeded);
   const expected = settings.subscribers * events;
-  const windowSeconds = Math.max(d.lastAt - m.published.startedAt, 1) / 1000;
-  const latencies = sortedCopy(d.latencies);
+  const windowSeconds = Math.max((d.receivedAt.at(-1) ?? 0) - m.published.startedAt, 1) / 1000;
+  const latencies = sortedCopy(updates.latencies);
   const latency = { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: percentile(latencies, 1) };
   const mutations = sortedCopy(m.published.mutationMs);
   const perSubscriber = (k: 'settled' | 'collected') => (m.rssKb.live[k] - m.rssKb.before[k]) / settings.subscribers;
@@ -621,6 +632,7 @@ async function main(): Promise<boolean> {
   const storage = await createStorage(settings.adminUrl);
   console.log(`created ${storage.label}`);
   let server: Server | undefined;
+  const warmUp: Subscriber[] = [];
   const subscribers: Subscriber[] = [];
 
   // runs once, from the finally below or from a signal handler, whichever comes first
@@ -635,7 +647,7 @@ async function main(): Promise<boolean> {
         }
       };
       // closed here first, so the server's drain has no sockets to wait for
-      subscribers.forEach((s) => s.close());
+      [...warmUp, ...subscribers].forEach((s) => s.close());
       if (server) await step('stopping the server', () => server!.stop());
       await step(`removing the ${storage.label}`, storage.remove);
     })());
@@ -669,7 +681,6 @@ async function main(): Promise<boolean> {
 
     const wsUrl = `ws://127.0.0.1:${port}/graphql`;
     // the first subscribers compile code and fill caches that all later ones share: not theirs to pay in RSS
-    const warmUp: Subscriber[] = [];
     await openSubscribers(wsUrl, setup.userToken, server, new Deliveries(), warmUp, Math.min(CONNECT_BATCH, settings.subscribers));
     warmUp.forEach((s) => s.close());
     const rssBefore = await server.measureRss();
@@ -683,7 +694,7 @@ async function main(): Promise<boolean> {
     console.log(`publishing ${settings.events} updates at ${settings.rate}/s…`);
     const [serverCpuStart, benchCpuStart, cpuStart] = [await server.cpuSeconds(), process.cpuUsage(), performance.now()];
     const published = await publish(url, setup);
-    await drain(published, deliveries);
+    await drain(deliveries);
     const benchCpu = process.cpuUsage(benchCpuStart);
     const cpu = { server: (await server.cpuSeconds()) - serverCpuStart, bench: (benchCpu.user + benchCpu.system) / 1e6, seconds: (performance.now() - cpuStart) / 1000 };
     if (!server.running) throw new Error(`the server died during the run.\n${server.describe()}`);
