@@ -16,7 +16,7 @@ export interface Subscriber {
   wants(event: ChangeEvent): boolean;
   /** an event this subscriber may see, with the object as it is now (null for deletes and vanished rows) */
   deliver(event: ChangeEvent, node: object | null): void;
-  /** the grants changed (a role granted or taken): they apply from the next event on */
+  /** the grants this event is judged with (a new object after a role was granted or taken) */
   regranted?(grants: Grants): void;
   /** the identity is gone or deactivated */
   revoked(): void;
@@ -156,13 +156,17 @@ export class EventHub {
       const verdicts = new Map<string, boolean>();
       for (const subscriber of interested[i]) {
         if (!this.subscribers.has(subscriber)) continue;
-        const g = await this.grants(subscriber.identity);
+        // awaited only when not known yet: at thousands of subscribers per event, every await counts
+        let g = this.grants(subscriber.identity);
+        if (g instanceof Promise) g = await g;
         if (!g) {
           subscriber.revoked();
           continue;
         }
         subscriber.regranted?.(g);
-        if (await eventVisible(g, entity, event, row, verdicts)) subscriber.deliver(event, node);
+        let visible = eventVisible(g, entity, event, row, verdicts);
+        if (visible instanceof Promise) visible = await visible;
+        if (visible) subscriber.deliver(event, node);
       }
     }
   }

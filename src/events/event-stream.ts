@@ -73,6 +73,10 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   private finished = false;
   private readonly unsubscribe: () => void;
   private readonly baseEm: SqlEntityManager;
+  private grants: Grants | null = null;
+  /** the unit of work of the message being resolved (see renewUnitOfWork) */
+  private messageEm: SqlEntityManager | undefined;
+  private messageLoaders: Loaders | undefined;
 
   constructor(
     private readonly hub: EventHub,
@@ -82,6 +86,10 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   ) {
     this.identity = ctx.identity as KnownIdentity;
     this.baseEm = ctx.em;
+    Object.defineProperties(ctx, {
+      em: { get: () => (this.messageEm ??= this.baseEm.fork()), configurable: true, enumerable: true },
+      loaders: { get: () => (this.messageLoaders ??= new Loaders(ctx.em)), configurable: true, enumerable: true },
+    });
     this.unsubscribe = hub.subscribe(this);
   }
 
@@ -103,6 +111,8 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
 
   regranted(grants: Grants): void {
     // relations of the objects sent are checked with the grants as they are now
+    if (grants === this.grants) return;
+    this.grants = grants;
     this.ctx.grantsMemo = Promise.resolve(grants);
   }
 
@@ -221,12 +231,8 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
    * only if its selection reads a relation (a long-lived identity map would serve stale rows).
    */
   private renewUnitOfWork(): void {
-    let em: SqlEntityManager | undefined;
-    let loaders: Loaders | undefined;
-    Object.defineProperties(this.ctx, {
-      em: { get: () => (em ??= this.baseEm.fork()), configurable: true, enumerable: true },
-      loaders: { get: () => (loaders ??= new Loaders(this.ctx.em)), configurable: true, enumerable: true },
-    });
+    this.messageEm = undefined;
+    this.messageLoaders = undefined;
   }
 }
 
