@@ -31,4 +31,5 @@ VOLUME ["/app/.berth-data"]
 EXPOSE 4000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/src/main.js"]
+# AsyncLocalStorage (MikroORM's contexts) without async hooks on every promise: the default from Node 24 on
+CMD ["node", "--experimental-async-context-frame", "dist/src/main.js"]

@@ -41,6 +41,8 @@ const schema = z.object({
   EVENT_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(24),
   /** events one WebSocket connection may have waiting; a connection further behind is closed (4008) */
   SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  /** how often the credentials of open WebSockets are checked again; a revoked or expired one closes its sockets (4403) */
+  SUBSCRIPTION_REAUTH_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -26,6 +26,7 @@ import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from './logger.js';
+import { CredentialWatch } from './credential-watch.js';
 import { startPlatzWs } from './platz-ws.js';
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
@@ -90,10 +91,12 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
+    const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
     const graphqlWs = startGraphqlWs({
       schema,
       createContext,
       queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT,
+      credentials,
       format,
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
@@ -101,7 +104,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
       '/graphql': graphqlWs,
-      '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT }),
+      '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
     };
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const endpoint = webSockets[new URL(request.url ?? '/', 'http://berth').pathname];
@@ -126,7 +129,16 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         // cache hints are unused (no CDN or response cache), and computing them wraps every field resolver
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
-        { async serverWillStart() { return { drainServer: () => Promise.all(Object.values(webSockets).map((ws) => ws.dispose())).then(() => undefined) }; } },
+        {
+          async serverWillStart() {
+            return {
+              async drainServer() {
+                credentials.stop();
+                await Promise.all(Object.values(webSockets).map((ws) => ws.dispose()));
+              },
+            };
+          },
+        },
       ],
     });
     await apollo.start();

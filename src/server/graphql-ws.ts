@@ -9,6 +9,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { credentialsFromConnectionParams } from './context.js';
+import type { CredentialWatch } from './credential-watch.js';
 import { sharedSubscribe } from './shared-execution.js';
 import type { Logger } from './logger.js';
 
@@ -17,6 +18,8 @@ export interface GraphqlWsOptions {
   createContext: (credentials: Credentials) => Promise<GraphQLContext>;
   /** events one connection may have waiting before it is closed as too slow */
   queueLimit: number;
+  /** closes sockets whose credential has been revoked or has expired since they connected */
+  credentials: CredentialWatch;
   format: ReturnType<typeof formatError>;
   logger: Logger;
   introspection: boolean;
@@ -54,8 +57,11 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       onConnect: async (ctx) => {
         const credentials = credentialsFromConnectionParams(ctx.connectionParams);
         if (!credentials.authorization && !credentials.platzToken) return true;
-        return !(await options.createContext(credentials)).authError;
+        if ((await options.createContext(credentials)).authError) return false;
+        options.credentials.watch(ctx.extra.socket, credentials);
+        return true;
       },
+      onClose: (ctx) => options.credentials.forget(ctx.extra.socket),
       // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
       // throws and closes the whole connection; errors returned here answer just this operation
       onSubscribe: (_ctx, _id, payload) => {

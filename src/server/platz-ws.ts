@@ -8,6 +8,7 @@ import { CloseCode } from '../events/event-stream.js';
 import { EVENT_TABLES, isEventTable, type EventTable } from '../events/event-types.js';
 import type { ServiceContext } from '../services/context.js';
 import { credentialsFromHeaders } from './context.js';
+import type { CredentialWatch } from './credential-watch.js';
 import type { WebSocketEndpoint } from './graphql-ws.js';
 import type { Logger } from './logger.js';
 
@@ -17,6 +18,8 @@ export interface PlatzWsOptions {
   logger: Logger;
   /** frames one connection may have unsent before it is closed as too slow */
   queueLimit: number;
+  /** closes sockets whose credential has been revoked or has expired since they connected */
+  credentials: CredentialWatch;
 }
 
 /** Browsers cannot set headers on a WebSocket: Platz's frontend sends its JWT as the second subprotocol. */
@@ -130,7 +133,7 @@ function credentialsOf(request: http.IncomingMessage): Credentials {
  * `{"operation","table","data":{"id"}}`.
  */
 export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
-  const { hub, createContext, logger, queueLimit } = options;
+  const { hub, createContext, logger, queueLimit, credentials } = options;
   const identities = new WeakMap<http.IncomingMessage, KnownIdentity>();
   const connections = new Set<PlatzConnection>();
 
@@ -165,7 +168,11 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
     const connection = new PlatzConnection(socket, identity, hub, queueLimit);
     connections.add(connection);
     socket.on('error', (err) => logger.debug({ err, identity: identityKey(identity) }, 'Platz WebSocket error'));
-    socket.on('close', () => connections.delete(connection));
+    credentials.watch(socket, credentialsOf(request));
+    socket.on('close', () => {
+      connections.delete(connection);
+      credentials.forget(socket);
+    });
   });
 
   const pings = setInterval(() => connections.forEach((connection) => connection.heartbeat()), PING_EVERY_MS).unref();
