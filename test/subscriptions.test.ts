@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { EnvUserRole } from '../src/entities/enums.js';
+import { pruneEvents } from '../src/events/event-log.js';
 import { startWorld, type World } from './support/deployment-world.js';
 import { createUser } from './support/identities.js';
 import type { TestServer } from './support/server.js';
@@ -166,15 +167,22 @@ describe('resume', () => {
     expect(anonymous.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
   });
 
-  test('a cursor older than the retention window is CURSOR_EXPIRED', async () => {
-    await server.sql(`insert into settings (id, key, value) values (gen_random_uuid(), 'events_pruned_through', '5') on conflict (key) do update set value = excluded.value`);
-    try {
-      const f = feed(admin, DEPLOYMENT_EVENTS, { since: '4' });
-      await f.until((x) => x.errors.length > 0, 'an error');
-      expect(f.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'CURSOR_EXPIRED' }) })]);
-    } finally {
-      await server.sql(`delete from settings where key = 'events_pruned_through'`);
-    }
+  test('pruning drops events past the retention window; resuming from before them is CURSOR_EXPIRED, from after them works', async () => {
+    const old = await createDeployment('prune-old');
+    const [{ cutoff }] = await server.sql<{ cutoff: number }>('select max(cursor)::int as cutoff from events');
+    const kept = await createDeployment('prune-kept');
+    await server.sql(`update events set created_at = now() - interval '25 hours' where cursor <= ?`, [cutoff]);
+    expect(await pruneEvents(server.em.fork(), 24)).toBeGreaterThan(0);
+    expect(await server.sql('select 1 from events where cursor <= ?', [cutoff])).toEqual([]);
+
+    const expired = feed(admin, DEPLOYMENT_EVENTS, { since: String(cutoff - 1) });
+    await expired.until((x) => x.errors.length > 0, 'an error');
+    expect(expired.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'CURSOR_EXPIRED', field: 'since' }) })]);
+
+    const resumed = feed(admin, DEPLOYMENT_EVENTS, { since: String(cutoff) });
+    await resumed.live();
+    expect(resumed.messages.map((m) => m.id)).toContain(kept);
+    expect(resumed.messages.map((m) => m.id)).not.toContain(old);
   });
 });
 
