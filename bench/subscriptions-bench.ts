@@ -26,29 +26,17 @@
  * The subscribers run on the same machine as the server and take CPU from it: figures are for
  * comparing versions of Berth, and a lower bound on what the server alone would do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import WebSocket from 'ws';
-
-/** compiled to dist/bench/, so the repository is two levels up */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { BerthProcess, type CleanupStep, createDatabase, errorMessage, freePort, gql, loginAdmin, percentile, positiveNumber, refuse, REQUEST_TIMEOUT_MS, round, run, withCleanup } from './support.js';
 
 /** an embedded database runs its migrations before /readyz answers, which takes a while */
 const READY_TIMEOUT_MS = 60_000;
-/** above the 10 s of Apollo's drain grace period, which can hold a stop */
-const STOP_GRACE_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 /** an overloaded server answers updateEnv late; one given up on may still commit */
 const PUBLISH_TIMEOUT_MS = 60_000;
 /** subscribers opened at once; the next batch waits for this one to be live */
@@ -64,7 +52,6 @@ const DRAIN_IDLE_MS = 5_000;
 const FD_MARGIN = 100;
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/stat, 100 on Linux */
 const CLOCK_TICKS = 100;
-const ADMIN_PASSWORD = `bench-${randomBytes(12).toString('base64url')}`;
 
 /** the issue's targets, on a 2-core machine */
 const TARGETS = { subscribers: 10_000, p99MaxMs: 1_000, rssPerSubscriberMaxKb: 60 } as const;
@@ -75,29 +62,19 @@ const UPDATE_ENV = 'mutation($id: ID!, $input: UpdateEnvInput!) { updateEnv(id: 
 const settings = readSettings();
 
 function readSettings() {
-  const usage = (problem: string): never => {
-    // read at load time, before anything is created: nothing to clean up
-    console.error(`bench: ${problem}\nusage: npm run bench:subscriptions -- [subscribers] [--rate events-per-second] [--seconds duration]`);
-    process.exit(2);
-  };
+  const usage = 'npm run bench:subscriptions -- [subscribers] [--rate events-per-second] [--seconds duration]';
   let parsed;
   try {
     parsed = parseArgs({ options: { rate: { type: 'string' }, seconds: { type: 'string' } }, allowPositionals: true });
   } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err));
+    return refuse(errorMessage(err), usage);
   }
-  const number = (name: string, raw: string | undefined, fallback: number, integer: boolean) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) usage(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-    return value;
-  };
-  if (parsed.positionals.length > 1) usage(`one positional argument (the number of subscribers), got ${parsed.positionals.length}`);
-  const subscribers = number('subscribers', parsed.positionals[0], 1_000, true);
-  const rate = number('--rate', parsed.values.rate, 2, false);
-  const seconds = number('--seconds', parsed.values.seconds, 20, false);
+  if (parsed.positionals.length > 1) refuse(`one positional argument (the number of subscribers), got ${parsed.positionals.length}`, usage);
+  const subscribers = positiveNumber('subscribers', parsed.positionals[0], 1_000, { integer: true, usage });
+  const rate = positiveNumber('--rate', parsed.values.rate, 2, { usage });
+  const seconds = positiveNumber('--seconds', parsed.values.seconds, 20, { usage });
   const events = Math.round(rate * seconds);
-  if (events < 1) usage(`--rate × --seconds must make at least one event, got ${rate * seconds}`);
+  if (events < 1) refuse(`--rate × --seconds must make at least one event, got ${rate * seconds}`, usage);
   return { subscribers, rate, seconds, events, adminUrl: process.env.BENCH_DATABASE_URL || undefined, cpuProfDir: process.env.BENCH_CPU_PROF_DIR || undefined };
 }
 
@@ -119,89 +96,24 @@ interface Storage {
   remove(): Promise<void>;
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** A fresh PostgreSQL database from the admin connection, or an embedded one in a temporary directory. */
 async function createStorage(adminUrl: string | undefined): Promise<Storage> {
   if (adminUrl) {
-    const name = `berth_bench_${randomBytes(6).toString('hex')}`;
-    await adminQuery(adminUrl, `create database "${name}"`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return {
-      env: { DATABASE_URL: url.toString() },
-      label: `PostgreSQL database ${name}`,
-      // with (force): a killed server may leave a backend behind for a moment
-      remove: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`),
-    };
+    const db = await createDatabase(adminUrl);
+    return { env: { DATABASE_URL: db.url }, label: `PostgreSQL database ${db.name}`, remove: db.drop };
   }
   const dir = await mkdtemp(join(os.tmpdir(), 'berth-subscriptions-bench-'));
   return { env: { BERTH_DATA_DIR: dir }, label: `embedded database in ${dir}`, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Berth as `node dist/src/main.js`; keeps the tail of its output for error messages. */
-class Server {
-  private readonly proc: ChildProcess;
-  private readonly tail: string[] = [];
-  private exit?: string;
+/** Berth with its inspector open (127.0.0.1 only), and what it uses of memory and CPU. */
+class Server extends BerthProcess {
   private inspectorUrl?: string;
-  readonly exited: Promise<void>;
 
-  constructor(env: Record<string, string>, nodeArgs: string[]) {
-    this.proc = spawn(process.execPath, ['--inspect=127.0.0.1:0', ...nodeArgs, join(ROOT, 'dist/src/main.js')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolveExit) => {
-      this.proc.once('exit', (code, signal) => {
-        this.exit = signal ? `signal ${signal}` : `code ${code}`;
-        resolveExit();
-      });
-      // spawn failures (ENOENT…) emit 'error' and never 'exit'
-      this.proc.once('error', (err) => {
-        this.exit ??= `spawn error: ${err.message}`;
-        resolveExit();
-      });
-    });
-    for (const stream of [this.proc.stdout, this.proc.stderr]) {
-      if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) => {
-        this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-        this.tail.push(line);
-        if (this.tail.length > 40) this.tail.shift();
-      });
-    }
-  }
-
-  get running(): boolean {
-    return this.exit === undefined;
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  /** what went wrong, for an error message */
-  describe(): string {
-    const state = this.running ? 'is running' : `exited (${this.exit})`;
-    return `the server ${state}; last output:\n${this.tail.map((l) => `  | ${l}`).join('\n') || '  | (none)'}`;
-  }
-
-  /** SIGTERM, then SIGKILL if it has not exited within the grace period. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.proc.kill('SIGTERM');
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(STOP_GRACE_MS, true)]);
-    if (timedOut && this.running) {
-      console.error(`the server did not exit ${STOP_GRACE_MS / 1000} s after SIGTERM; killing it`);
-      this.proc.kill('SIGKILL');
-      await this.exited;
-    }
+  /** `cpuProfDir`: where to write a CPU profile (--cpu-prof), if anywhere */
+  constructor(port: number, env: Record<string, string>, cpuProfDir: string | undefined) {
+    super('the server', port, env, { nodeArgs: ['--inspect=127.0.0.1:0', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])] });
+    this.onLine((line) => (this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1]));
   }
 
   private async rssKb(): Promise<number> {
@@ -239,58 +151,8 @@ class Server {
   }
 }
 
-/** A port free right now (the server binds it a moment later; good enough on a bench machine). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-async function waitReady(server: Server, url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (!server.running) throw new Error(`the server exited before it was ready.\n${server.describe()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    }
-    await sleep(200);
-  }
-  throw new Error(`the server was not ready within ${READY_TIMEOUT_MS / 1000} s (GET ${url}: ${last}).\n${server.describe()}`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // setup over GraphQL
-
-/**
- * One GraphQL POST, on a connection of its own: an overloaded server runs its keep-alive timer late and
- * can close an idle connection just as the next request goes out on it, failing an update it never saw.
- */
-async function gql<T>(url: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-  const body = JSON.stringify({ query, variables });
-  const req = http.request(url, {
-    method: 'POST',
-    agent: false,
-    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  req.end(body);
-  const [res] = (await once(req, 'response')) as [http.IncomingMessage];
-  res.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of res) text += chunk;
-  const result = JSON.parse(text) as { data?: T | null; errors?: { message: string }[] };
-  if (res.statusCode !== 200 || result.errors?.length || !result.data) throw new Error(`${query.slice(0, 60)}…: HTTP ${res.statusCode}: ${text.slice(0, 500)}`);
-  return result.data;
-}
 
 interface Setup {
   adminHeaders: Record<string, string>;
@@ -300,12 +162,7 @@ interface Setup {
 }
 
 async function setUp(url: string): Promise<Setup> {
-  const { login } = await gql<{ login: { accessToken: string } }>(
-    url,
-    'mutation($user: String!, $password: String!) { login(usernameOrEmail: $user, password: $password) { accessToken } }',
-    { user: 'admin', password: ADMIN_PASSWORD },
-  );
-  const adminHeaders = { authorization: `Bearer ${login.accessToken}` };
+  const adminHeaders = { authorization: `Bearer ${await loginAdmin(url)}` };
   const { createEnv } = await gql<{ createEnv: { id: string } }>(url, 'mutation($input: CreateEnvInput!) { createEnv(input: $input) { id } }', { input: { name: 'bench-subscriptions', description: 'start' } }, adminHeaders);
   const { createUser } = await gql<{ createUser: { id: string } }>(
     url,
@@ -468,7 +325,7 @@ async function publish(url: string, setup: Setup): Promise<Published> {
           result.succeeded++;
           result.mutationMs.push(Date.now() - sentAt);
         },
-        (err: unknown) => void result.errors.push(`update ${seq}: ${err instanceof Error ? err.message : String(err)}`),
+        (err: unknown) => void result.errors.push(`update ${seq}: ${errorMessage(err)}`),
       ),
     );
   }
@@ -498,10 +355,6 @@ function eventLatencies(published: Published, d: Deliveries): { committed: numbe
   const order = new Map([...new Set(d.cursors)].sort((a, b) => a - b).map((cursor, i) => [cursor, i]));
   const latencies = d.cursors.map((cursor, i) => d.receivedAt[i] - (published.sentAt[order.get(cursor)!] ?? NaN));
   return { committed: order.size, latencies };
-}
-
-function percentile(sorted: ArrayLike<number>, q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
 }
 
 const sortedCopy = (values: number[]) => Float64Array.from(values).sort();
@@ -616,13 +469,7 @@ function report(m: Measurements) {
   return { text, json, ok };
 }
 
-function round(n: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
 const mb = (kb: number) => (kb / 1024).toFixed(0);
-
 
 // ---------------------------------------------------------------------------------------------
 // main
@@ -635,47 +482,27 @@ async function main(): Promise<boolean> {
   const warmUp: Subscriber[] = [];
   const subscribers: Subscriber[] = [];
 
-  // runs once, from the finally below or from a signal handler, whichever comes first
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      const step = async (what: string, fn: () => Promise<void>) => {
-        try {
-          await fn();
-        } catch (err) {
-          console.error(`cleanup: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      };
-      // closed here first, so the server's drain has no sockets to wait for
-      [...warmUp, ...subscribers].forEach((s) => s.close());
-      if (server) await step('stopping the server', () => server!.stop());
-      await step(`removing the ${storage.label}`, storage.remove);
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    console.error(`${signal}: stopping the server and removing the database`);
-    void cleanup().finally(() => process.exit(130));
+  const cleanup = async (step: CleanupStep) => {
+    // closed here first, so the server's drain has no sockets to wait for
+    [...warmUp, ...subscribers].forEach((s) => s.close());
+    if (server) await step('stopping the server', () => server!.stop());
+    await step(`removing the ${storage.label}`, storage.remove);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
-  try {
+  return withCleanup('stopping the server and removing the database', cleanup, async () => {
     const port = await freePort();
     server = new Server(
+      port,
       {
         ...storage.env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        GRAPHQL_IDE: 'false',
         BERTH_ADMIN_EMAIL: 'bench-admin@example.com',
-        BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
         // a backlog is what this bench measures, not a reason to disconnect
         SUBSCRIPTION_QUEUE_LIMIT: '1000000',
       },
-      settings.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`] : [],
+      settings.cpuProfDir,
     );
-    await waitReady(server, `http://127.0.0.1:${port}/readyz`);
-    const url = `http://127.0.0.1:${port}/graphql`;
+    await server.waitReady(READY_TIMEOUT_MS);
+    const url = `${server.origin}/graphql`;
     const setup = await setUp(url);
     console.log(`server ready on port ${port} (pid ${server.pid}); env ${setup.envId} set up`);
 
@@ -711,19 +538,7 @@ async function main(): Promise<boolean> {
     console.log(text);
     console.log(JSON.stringify(json));
     return ok;
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
-main().then(
-  (ok) => {
-    if (!ok) process.exitCode = 1;
-  },
-  (err: unknown) => {
-    console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+run(main);
