@@ -33,22 +33,26 @@ const EventNode = createUnionType({
   resolveType: (value) => (value as object).constructor.name,
 });
 
-const cursorDescription = 'pass as since to resume right after this message';
+const nodeDescription = 'the object as it is now, as you may see it; null for DELETE, LIVE, and objects gone since';
 
-/** A subscription's message type: operation, cursor and id, and the object under `field`. */
+/** What every subscription message has (not a type of its own: never referenced). */
+@ObjectType()
+abstract class EventMessageFields {
+  @Field(() => EventOperation)
+  operation!: EventOperation;
+
+  @Field({ description: 'pass as since to resume right after this message' })
+  cursor!: string;
+
+  @Field(() => ID, { nullable: true, description: 'the changed object; null on the LIVE marker' })
+  id!: string | null;
+}
+
+/** A subscription's message type: the common fields, and the object under `field`. */
 function eventMessageType(name: string, node: ClassType, field: string, description: string) {
   @ObjectType(name, { description })
-  class Message {
-    @Field(() => EventOperation)
-    operation!: EventOperation;
-
-    @Field({ description: cursorDescription })
-    cursor!: string;
-
-    @Field(() => ID, { nullable: true, description: 'the changed object; null on the LIVE marker' })
-    id!: string | null;
-
-    @Field(() => node, { name: field, nullable: true, description: 'the object as it is now, as you may see it; null for DELETE, LIVE, and objects gone since' })
+  class Message extends EventMessageFields {
+    @Field(() => node, { name: field, nullable: true, description: nodeDescription })
     node!: object | null;
   }
   return Message;
@@ -59,20 +63,11 @@ export const DeploymentTaskEvent = eventMessageType('DeploymentTaskEvent', EVENT
 export const K8sResourceEvent = eventMessageType('K8sResourceEvent', EVENT_TABLES.k8s_resources, 'resource', 'A change to a mirrored Kubernetes resource');
 
 @ObjectType({ description: 'A change to any object, for a general feed' })
-export class ChangeEvent {
-  @Field(() => EventOperation)
-  operation!: EventOperation;
-
-  @Field({ description: cursorDescription })
-  cursor!: string;
-
+export class ChangeEvent extends EventMessageFields {
   @Field(() => EventType, { nullable: true, description: 'null on the LIVE marker' })
   type!: EventTable | null;
 
-  @Field(() => ID, { nullable: true })
-  id!: string | null;
-
-  @Field(() => EventNode, { nullable: true, description: 'the object as it is now, as you may see it; null for DELETE, LIVE, and objects gone since' })
+  @Field(() => EventNode, { nullable: true, description: nodeDescription })
   node!: object | null;
 }
 
