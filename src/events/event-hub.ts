@@ -90,10 +90,14 @@ export class EventHub {
     await this.bus.close();
   }
 
-  /** After a commit that wrote events: every replica (this one first) reads the log up to `cursor`. */
-  async announce(cursor: number): Promise<void> {
+  /**
+   * After a commit that wrote events: every replica (this one first) reads the log up to `cursor`.
+   * The mutation does not wait for the bus: a broker that is down delays other replicas until
+   * their next poll, never the write.
+   */
+  announce(cursor: number): void {
     this.wake(cursor);
-    await this.bus.publish(cursor).catch((err: unknown) => this.logger.warn({ err, cursor }, 'event announcement failed; other replicas catch up on their next poll'));
+    this.bus.publish(cursor).catch((err: unknown) => this.logger.warn({ err, cursor }, 'event announcement failed; other replicas catch up on their next poll'));
   }
 
   subscribe(subscriber: Subscriber): () => void {

@@ -19,8 +19,8 @@ export class EventService {
   constructor(private readonly hub: EventHub) {}
 
   /** After a commit that wrote events (runMutation). */
-  announce(cursor: number): Promise<void> {
-    return this.hub.announce(cursor);
+  announce(cursor: number): void {
+    this.hub.announce(cursor);
   }
 
   deploymentEvents(ctx: ServiceContext, args: DeploymentEventsArgs, transport: SubscriberConnection): Promise<EventStream> {

@@ -61,7 +61,7 @@ export async function runMutation<T>(ctx: ServiceContext, operation: string, wor
   } catch (err) {
     throw asDomainError(err);
   }
-  if (eventCursor !== null) await ctx.services.events.announce(eventCursor);
+  if (eventCursor !== null) ctx.services.events.announce(eventCursor);
   return result;
 }
 

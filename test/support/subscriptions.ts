@@ -1,6 +1,7 @@
 import { expect } from '@jest/globals';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { TestServer } from './server.js';
 
 export interface Message {
   operation: string;
@@ -99,9 +100,9 @@ export class Feed extends Observed {
  * next poll. This announces them now and waits until the hub has passed them, so they cannot
  * arrive in the middle of a later step.
  */
-export async function settleEvents(server: { sql<T>(query: string): Promise<T[]>; berth: { events: { announce(cursor: number): Promise<void>; position: number } } }): Promise<number> {
+export async function settleEvents(server: TestServer): Promise<number> {
   const [{ head }] = await server.sql<{ head: number }>('select coalesce(max(cursor), 0)::int as head from events');
-  await server.berth.events.announce(head);
+  server.berth.events.announce(head);
   for (const until = Date.now() + 5000; server.berth.events.position < head; ) {
     if (Date.now() > until) throw new Error(`the hub did not reach cursor ${head}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

@@ -11,15 +11,26 @@ export class RedisBus implements EventBus {
   private readonly publisher: RedisClient;
   private readonly subscriber: RedisClient;
 
+  private started = false;
+
   constructor(url: string, logger: Logger) {
-    // the client reconnects by itself; errors are reported, never thrown at the process
-    this.publisher = createClient({ url });
-    this.subscriber = this.publisher.duplicate();
+    // Unreachable at start: fail the start with the cause (node-redis would retry forever).
+    // Lost later: reconnect with backoff, resubscribing by itself, and let a publish made meanwhile
+    // fail at once instead of queueing; the other replicas catch up on their poll.
+    const reconnectStrategy = (retries: number) => (this.started ? Math.min(100 * 2 ** retries, 2000) : false);
+    this.publisher = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 5000 } });
+    this.subscriber = createClient({ url, socket: { reconnectStrategy, connectTimeout: 5000 } });
     for (const client of [this.publisher, this.subscriber]) client.on('error', (err: unknown) => logger.warn({ err }, 'event bus Redis connection failed'));
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    try {
+      await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    } catch (err) {
+      await this.close();
+      throw new Error(`Redis at REDIS_URL is unreachable: ${(err as Error).message}`);
+    }
+    this.started = true;
     await this.subscriber.subscribe(EVENT_CHANNEL, (payload: string) => {
       const cursor = parseCursor(payload);
       if (cursor !== null) this.handlers.forEach((handler) => handler(cursor));
