@@ -5,7 +5,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { DatabaseTarget } from '../src/db/orm.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import type { Logger } from '../src/server/logger.js';
-import { startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
+import { postGraphQL, startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
 
 const folders: string[] = [];
 function tempFolder(): string {
@@ -35,10 +35,7 @@ function recordingLogger(): Logger & { lines: { level: string; msg: string; fiel
 /** the ORM's own "[migrator] …" console lines are silenced; the recording logger shows what was applied */
 const quietOrm = { ormOverrides: { logger: () => {} } };
 
-async function gql<T = any>(berth: Berth, query: string, variables?: object, headers: Record<string, string> = {}) {
-  const res = await fetch(berth.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-  return (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+const gql = <T = any>(berth: Berth, query: string, variables?: object, headers?: Record<string, string>) => postGraphQL<T>(berth.url, query, variables, headers);
 
 const LOGIN = `mutation($p: String!) { login(usernameOrEmail: "admin", password: $p) { accessToken refreshToken user { id } } }`;
 const ME = `{ me { ... on User { id username isAdmin } } }`;

@@ -5,7 +5,7 @@ import { EVENT_CHANNEL } from '../src/events/bus/event-bus.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import { createTestDatabase, engineName, type TestDatabase } from './support/database.js';
 import { unique } from './support/fixtures.js';
-import { ADMIN_PASSWORD, testConfig, type GraphQLResponse } from './support/server.js';
+import { ADMIN_PASSWORD, postGraphQL, testConfig } from './support/server.js';
 import { Feed } from './support/subscriptions.js';
 
 // Two processes share one database only on a real PostgreSQL (the embedded engine serves the process that opened it).
@@ -42,10 +42,8 @@ onPostgres.each(ENGINES)('two Berth processes on one database, events over $engi
   let envId: string;
   const feeds: Feed[] = [];
 
-  const gql = async <T = unknown>(berth: Berth, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = admin) => {
-    const res = await fetch(berth.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-    return (await res.json()) as GraphQLResponse<T>;
-  };
+  const gql = <T = unknown>(berth: Berth, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = admin) =>
+    postGraphQL<T>(berth.url, query, variables, headers);
   const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => (a.orm.em as SqlEntityManager).getConnection().execute<T[]>(query, params);
   const describeEnv = (description: string) =>
     gql(a, 'mutation($id: ID!, $description: String) { updateEnv(id: $id, input: { description: $description }) { id } }', { id: envId, description });

@@ -2,6 +2,7 @@ import { loadConfig } from '../src/config/config.js';
 import { migrationsList } from '../src/db/migrations/index.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import { createTestDatabase, engineName, type TestDatabase } from './support/database.js';
+import { postGraphQL } from './support/server.js';
 
 // Several replicas over one database: only a real PostgreSQL is shared between processes
 // (the embedded engine serves the one process that opened it).
@@ -37,10 +38,7 @@ onPostgres('replicas over one PostgreSQL', () => {
 
   test('a login on one replica is honoured by the others, and logout on one ends it everywhere', async () => {
     const password = /password "([^"]+)"/.exec(printed[0])![1];
-    const post = (replica: Berth, query: string, headers: Record<string, string> = {}) =>
-      fetch(replica.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<any>,
-      );
+    const post = (replica: Berth, query: string, headers?: Record<string, string>) => postGraphQL<any>(replica.url, query, undefined, headers);
     const login = await post(replicas[0], `mutation { login(usernameOrEmail: "admin", password: "${password}") { accessToken refreshToken } }`);
     const auth = { authorization: `Bearer ${login.data.login.accessToken}` };
     for (const replica of replicas) expect((await post(replica, '{ me { ... on User { username } } }', auth)).data).toEqual({ me: { username: 'admin' } });

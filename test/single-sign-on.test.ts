@@ -7,7 +7,7 @@ import { countRows } from './support/assertions.js';
 import { build, persist } from './support/fixtures.js';
 import { createUser } from './support/identities.js';
 import { createOidcProvider, type AccountClaims, type TestOidcProvider } from './support/oidc-provider.js';
-import { startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
+import { postGraphQL, startTestServer, type GraphQLResponse, type TestServer } from './support/server.js';
 
 const START = 'mutation { startSingleSignOn { authorizationUrl state } }';
 const FINISH = `mutation ($code: String!, $state: String!) {
@@ -263,14 +263,7 @@ describe('single sign-on with OpenID Connect', () => {
       print: () => {},
     });
     try {
-      const onReplica: Post = async (query, variables, headers = {}) => {
-        const res = await fetch(replica.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify({ query, variables }),
-        });
-        return { status: res.status, ...((await res.json()) as object) };
-      };
+      const onReplica: Post = (query, variables, headers) => postGraphQL(replica.url, query, variables, headers);
       const login = await authorize('lena-sub', { email: 'lena@example.com', name: 'Lena' });
       const finished = await onReplica(FINISH, login);
       expect(finished.errors).toBeUndefined();

@@ -39,6 +39,21 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
   });
 }
 
+/** POSTs a document (typed from codegen, or a string) to a GraphQL URL: any Berth, not only a test server's. */
+export async function postGraphQL<R, V = unknown>(
+  url: string,
+  document: TypedDocumentNode<R, V> | string,
+  variables?: V,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<R>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+  });
+  return { status: res.status, ...((await res.json()) as object) };
+}
+
 /** A real Berth on a free port over a fresh database, as npm start would run it. */
 export async function startTestServer(env: Record<string, string> = {}, options: BerthOptions = {}): Promise<TestServer> {
   const db = await createTestDatabase();
@@ -46,14 +61,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const berth = await startBerth(config, { database: db.target, print: () => {}, ...options });
   const em = berth.orm.em as SqlEntityManager;
 
-  const gql: TestServer['gql'] = async (document, variables, headers = {}) => {
-    const res = await fetch(berth.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
-    });
-    return { status: res.status, ...((await res.json()) as object) };
-  };
+  const gql: TestServer['gql'] = (document, variables, headers) => postGraphQL(berth.url, document, variables, headers);
 
   let adminHeaders: Record<string, string> | undefined;
   return {
