@@ -143,14 +143,8 @@ export class EventHub {
   }
 
   private async dispatch(events: ChangeEvent[]): Promise<void> {
-    const loaders = new Loaders(this.em.fork());
     const interested = events.map((event) => (isEventTable(event.table) ? [...this.subscribers].filter((s) => s.wants(event)) : []));
-    // every object of the batch in one statement per table
-    const nodes = await Promise.all(
-      events.map((event, i) =>
-        interested[i].length && event.operation !== 'DELETE' && isEventTable(event.table) ? loaders.byId(entityOf(event.table)).load(event.id) : null,
-      ),
-    );
+    const nodes = await loadNodes(this.em.fork(), events.map((event, i) => (interested[i].length ? event : null)));
     for (const [i, event] of events.entries()) {
       this.forgetGrants(grantsChangedBy(event));
       if (!interested[i].length || !isEventTable(event.table)) continue;
@@ -203,6 +197,15 @@ export class EventHub {
     }
     return current && loadGrants(em, current);
   }
+}
+
+/**
+ * The objects of the events (null for deletes, rows gone since, and events passed as null), every
+ * object of the batch in one statement per table.
+ */
+export function loadNodes(em: SqlEntityManager, events: readonly (ChangeEvent | null)[]): Promise<(object | null)[]> {
+  const loaders = new Loaders(em);
+  return Promise.all(events.map((event) => (event && event.operation !== 'DELETE' && isEventTable(event.table) ? loaders.byId(entityOf(event.table)).load(event.id) : null)));
 }
 
 /** The row an event's visibility is judged on: the object, or once it is gone, what the event recorded (auth_level → authLevel). */

@@ -6,7 +6,7 @@ import { eventVisible, scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../services/context.js';
 import { Loaders } from '../services/loaders.js';
 import type { Where } from '../services/read-service.js';
-import { eventRow, type EventHub, type Subscriber } from './event-hub.js';
+import { eventRow, loadNodes, type EventHub, type Subscriber } from './event-hub.js';
 import { headCursor, readEvents, type ChangeEvent, type EventOperation } from './event-log.js';
 import { entityOf, type EventTable } from './event-types.js';
 
@@ -17,7 +17,6 @@ export interface EventMessage {
   cursor: string;
   table: EventTable | null;
   id: string | null;
-  envId: string | null;
   /** the object as it is now; null for deletes, the marker, and objects gone since */
   node: object | null;
   /** the hub's event, the same object for every subscriber of a live change (their executions can be shared) */
@@ -129,7 +128,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
       const opening = this.spec.since === undefined ? await this.snapshot(grants) : await this.replay(grants, this.spec.since);
       for (const m of opening.messages) this.push(m, false);
       this.floor = opening.cursor;
-      this.push({ operation: 'LIVE', cursor: String(opening.cursor), table: null, id: null, envId: null, node: null }, false);
+      this.push({ operation: 'LIVE', cursor: String(opening.cursor), table: null, id: null, node: null }, false);
       const pending = this.pendingLive ?? [];
       this.pendingLive = null;
       this.countQueued(-pending.length);
@@ -151,7 +150,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
           const scope = scopeWhere(grants, entity);
           const where = { $and: [...(scope ? [scope] : []), ...this.spec.terms.map(asWhere)] };
           const rows = await em.find(entity, where as never, { orderBy: { id: 'ASC' } as never });
-          for (const row of rows) messages.push({ operation: 'SNAPSHOT', cursor: String(cursor), table, id: row.id, envId: null, node: row });
+          for (const row of rows) messages.push({ operation: 'SNAPSHOT', cursor: String(cursor), table, id: row.id, node: row });
         }
         return { messages, cursor };
       },
@@ -166,9 +165,8 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     for (;;) {
       const em = this.baseEm.fork();
       const events = await readEvents(em, cursor, PAGE, this.spec.tables);
-      const loaders = new Loaders(em);
       const wanted = events.filter((event) => this.wants(event));
-      const nodes = await Promise.all(wanted.map((e) => (e.operation === 'DELETE' ? null : loaders.byId(entityOf(e.table as EventTable)).load(e.id))));
+      const nodes = await loadNodes(em, wanted);
       const verdicts = new Map<string, boolean>();
       for (const [i, event] of wanted.entries()) {
         if (await eventVisible(grants, entityOf(event.table as EventTable), event, eventRow(event, nodes[i]), verdicts)) messages.push(message(event, nodes[i]));
@@ -237,5 +235,5 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
 }
 
 function message(event: ChangeEvent, node: object | null): EventMessage {
-  return { operation: event.operation, cursor: String(event.cursor), table: event.table as EventTable, id: event.id, envId: event.envId, node };
+  return { operation: event.operation, cursor: String(event.cursor), table: event.table as EventTable, id: event.id, node };
 }
