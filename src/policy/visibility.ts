@@ -202,6 +202,7 @@ export function eventVisible(
   verdicts: Map<string, boolean>,
 ): boolean | Promise<boolean> {
   const rule = ruleOf(entity);
+  // no request context here: the rules of event types outside envs (users, bots, groups, web apps, catalogs) load nothing
   if (!rule.byEnv) return rule.visible(g, row, undefined as never);
   if (g.siteAdmin) return true;
   let key = scopeKeyMemo.get(g);
