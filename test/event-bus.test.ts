@@ -17,10 +17,10 @@ test('an unreachable REDIS_URL stops the start with a clear error instead of wai
   const db = await createTestDatabase();
   try {
     const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
-    const started = Date.now();
     await expect(startBerth(config, { database: db.target, print: () => {} })).rejects.toThrow(/^Redis at REDIS_URL is unreachable: .*ECONNREFUSED/);
-    expect(Date.now() - started).toBeLessThan(10_000);
   } finally {
     await db.drop();
   }
-});
+  // a start that kept retrying would never settle: the test's own timeout fails it (no wall-clock bound, which
+  // would measure the migrations on a loaded machine)
+}, 60_000);
