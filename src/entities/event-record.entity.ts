@@ -33,4 +33,16 @@ export class EventRecord {
   /** the ids subscriptions filter on (cluster_id, kind_id, deployment_id, …), as the row had them */
   @Property({ type: 'json', default: '{}' })
   refs: Record<string, unknown> = {};
+
+  /** for an update that moved the object (another env, cluster, kind…): its env before (migration Issue9Scope) */
+  @Property({ type: 'uuid', nullable: true })
+  oldEnvId?: string | null;
+
+  /** for an update that moved the object: its refs before; null when its scope did not change */
+  @Property({ type: 'json', nullable: true })
+  oldRefs?: Record<string, unknown> | null;
+
+  /** someone's grants changed at this cursor: a new row in grant_versions */
+  @Property({ type: 'boolean', default: false })
+  regrants: boolean = false;
 }

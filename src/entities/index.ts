@@ -9,6 +9,7 @@ import { DeploymentResourceType } from './deployment-resource-type.entity.js';
 import { DeploymentTask } from './deployment-task.entity.js';
 import { Env } from './env.entity.js';
 import { EventRecord } from './event-record.entity.js';
+import { GrantVersion } from './grant-version.entity.js';
 import { EnvUserPermission } from './env-user-permission.entity.js';
 import { Group, GroupMember, GroupWebApp } from './group.entity.js';
 import { HelmChart } from './helm-chart.entity.js';
@@ -28,13 +29,13 @@ import { WebApp } from './web-app.entity.js';
 
 export {
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
-  DeploymentTask, Env, EnvUserPermission, EventRecord, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
+  DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
   K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 };
 
 /** Every entity, listed explicitly (no glob discovery: MikroORM 7 + jest ESM). */
 export const entities = [
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
-  DeploymentTask, Env, EnvUserPermission, EventRecord, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
+  DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
   K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 ];

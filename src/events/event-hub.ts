@@ -1,23 +1,21 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { KnownIdentity } from '../auth/identity.js';
-import { Bot, Deployment, User } from '../entities/index.js';
-import { loadGrants, type Grants } from '../policy/grants.js';
-import { eventVisible } from '../policy/visibility.js';
+import { identityKey, type Grants } from '../policy/grants.js';
 import type { Logger } from '../server/logger.js';
 import { Loaders } from '../services/loaders.js';
 import type { EventBus } from './bus/index.js';
+import { judge, sidesOf, type DeliveredOperation, type ScopeFilter } from './change-scope.js';
 import { headCursor, pruneEvents, readEvents, type ChangeEvent } from './event-log.js';
-import { entityOf, grantsChangedBy, isEventTable } from './event-types.js';
+import { entityOf, isEventTable, type EventTable } from './event-types.js';
+import { grantsAt, grantsChangedAt } from './grant-history.js';
 
-/** Someone listening: a GraphQL subscription or a Platz WebSocket. */
-export interface Subscriber {
+/** Someone listening: a GraphQL subscription or a Platz WebSocket. Its filter (tables, ids) is checked before visibility. */
+export interface Subscriber extends ScopeFilter {
   readonly identity: KnownIdentity;
-  /** the subscription's own filter (tables, ids), checked before visibility */
-  wants(event: ChangeEvent): boolean;
-  /** an event this subscriber may see, with the object as it is now (null for deletes and vanished rows) */
-  deliver(event: ChangeEvent, node: object | null): void;
-  /** the grants this event is judged with (a new object after a role was granted or taken) */
-  regranted?(grants: Grants): void;
+  /** a change this subscriber receives as `operation`, with the object as it is now (null for deletes, leaves and vanished rows), judged with `grants` */
+  deliver(event: ChangeEvent, operation: DeliveredOperation, node: object | null, grants: Grants): void;
+  /** its identity's grants changed at this event's cursor; awaited before the event itself is judged */
+  regranted?(event: ChangeEvent, before: Grants | null, after: Grants): Promise<void>;
   /** the identity is gone or deactivated */
   revoked(): void;
 }
@@ -31,17 +29,6 @@ export interface EventHubOptions {
 
 const BATCH = 500;
 
-export const identityKey = (identity: KnownIdentity): string => {
-  switch (identity.kind) {
-    case 'user':
-      return `user:${identity.user.id}`;
-    case 'bot':
-      return `bot:${identity.bot.id}`;
-    case 'deployment':
-      return `deployment:${identity.deployment.id}`;
-  }
-};
-
 /**
  * One per process: follows the event log from where it stood at boot, woken by the event bus (or
  * a poll), and hands each event to the subscribers that want it and may see it. The object is
@@ -50,7 +37,8 @@ export const identityKey = (identity: KnownIdentity): string => {
 export class EventHub {
   private cursor = 0;
   private readonly subscribers = new Set<Subscriber>();
-  private readonly grantsCache = new Map<string, { promise: Promise<Grants | null>; value?: Grants | null }>();
+  /** the grants of each identity with a subscriber, as of the event being dispatched (null: revoked) */
+  private readonly grantsCache = new Map<string, Grants | null>();
   private pumping: Promise<void> | null = null;
   private again = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -102,19 +90,11 @@ export class EventHub {
 
   subscribe(subscriber: Subscriber): () => void {
     this.subscribers.add(subscriber);
-    return () => this.subscribers.delete(subscriber);
-  }
-
-  /** The grants of a subscriber's identity, read once per identity until a change of roles; null when it is gone. */
-  grants(identity: KnownIdentity): Grants | null | Promise<Grants | null> {
-    const key = identityKey(identity);
-    let entry = this.grantsCache.get(key);
-    if (!entry) {
-      const created: { promise: Promise<Grants | null>; value?: Grants | null } = { promise: this.readGrants(identity) };
-      created.promise.then((value) => (created.value = value), () => this.grantsCache.delete(key));
-      this.grantsCache.set(key, (entry = created));
-    }
-    return entry.value !== undefined ? entry.value : entry.promise;
+    return () => {
+      this.subscribers.delete(subscriber);
+      const key = identityKey(subscriber.identity);
+      if (![...this.subscribers].some((s) => identityKey(s.identity) === key)) this.grantsCache.delete(key);
+    };
   }
 
   private wake(cursor?: number): void {
@@ -124,7 +104,11 @@ export class EventHub {
       return;
     }
     this.pumping = this.pump()
-      .catch((err: unknown) => this.logger.error({ err }, 'event dispatch failed; retrying on the next wake-up'))
+      .catch((err: unknown) => {
+        // the batch is dispatched again: subscribers skip what they already have, and grants are read again as of each event
+        this.grantsCache.clear();
+        this.logger.error({ err }, 'event dispatch failed; retrying on the next wake-up');
+      })
       .finally(() => {
         this.pumping = null;
         if (this.again) this.wake();
@@ -143,74 +127,67 @@ export class EventHub {
   }
 
   private async dispatch(events: ChangeEvent[]): Promise<void> {
-    const interested = events.map((event) => (isEventTable(event.table) ? [...this.subscribers].filter((s) => s.wants(event)) : []));
-    const nodes = await loadNodes(this.em.fork(), events.map((event, i) => (interested[i].length ? event : null)));
+    const interested = events.map((event) => this.interestedIn(event));
+    const nodes = await loadNodes(this.em.fork(), events.map((event, i) => (interested[i].length && event.operation !== 'DELETE' ? event : null)));
     for (const [i, event] of events.entries()) {
-      this.forgetGrants(grantsChangedBy(event));
-      if (!interested[i].length || !isEventTable(event.table)) continue;
-      const entity = entityOf(event.table);
-      const node = nodes[i];
-      const row = eventRow(event, node);
+      const regranted = event.regrants ? await this.regrant(event) : null;
+      if (!interested[i].length) continue;
       const verdicts = new Map<string, boolean>();
       for (const subscriber of interested[i]) {
         if (!this.subscribers.has(subscriber)) continue;
+        const key = identityKey(subscriber.identity);
+        const change = regranted?.get(key);
         // awaited only when not known yet: at thousands of subscribers per event, every await counts
-        let g = this.grants(subscriber.identity);
-        if (g instanceof Promise) g = await g;
-        if (!g) {
+        let after = change ? change.after : this.grantsCache.get(key);
+        if (after === undefined) after = await this.grantsOf(subscriber.identity, event.cursor);
+        if (!after) {
           subscriber.revoked();
           continue;
         }
-        subscriber.regranted?.(g);
-        let visible = eventVisible(g, entity, event, row, verdicts);
-        if (visible instanceof Promise) visible = await visible;
-        if (visible) subscriber.deliver(event, node);
+        let operation = judge(subscriber, event, event.table as EventTable, change ? change.before : after, after, verdicts);
+        if (operation instanceof Promise) operation = await operation;
+        if (operation) subscriber.deliver(event, operation, operation === 'DELETE' || operation === 'LEAVE' ? null : nodes[i], after);
       }
     }
   }
 
-  private forgetGrants(keys: string[]): void {
-    if (keys.includes('*')) this.grantsCache.clear();
-    else for (const key of keys) this.grantsCache.delete(key);
+  /** Subscribers whose filter selects the object on either side of the change. */
+  private interestedIn(event: ChangeEvent): Subscriber[] {
+    if (!isEventTable(event.table)) return [];
+    const { before, after } = sidesOf(event);
+    return [...this.subscribers].filter((s) => (before && s.selects(event.table, event.id, before)) || (after && s.selects(event.table, event.id, after)));
   }
 
-  /** The identity as it is now (an admin flag or activation may have changed), then its grants. */
-  private async readGrants(identity: KnownIdentity): Promise<Grants | null> {
-    const em = this.em.fork();
-    let current: KnownIdentity | null = null;
-    switch (identity.kind) {
-      case 'user': {
-        const user = await em.findOne(User, identity.user.id);
-        current = user?.isActive ? { ...identity, user } : null;
-        break;
-      }
-      case 'bot': {
-        const bot = await em.findOne(Bot, identity.bot.id);
-        current = bot ? { ...identity, bot } : null;
-        break;
-      }
-      case 'deployment': {
-        const deployment = await em.findOne(Deployment, identity.deployment.id);
-        current = deployment ? { ...identity, deployment } : null;
-        break;
+  /**
+   * Grants changed at this event: the new versions of the identities subscribed here replace the
+   * cached ones, and their subscribers are told (streams send what enters and leaves their scope).
+   */
+  private async regrant(event: ChangeEvent): Promise<Map<string, { before: Grants | null; after: Grants | null }>> {
+    const identities = new Map([...this.subscribers].map((s) => [identityKey(s.identity), s.identity]));
+    const changed = new Map<string, { before: Grants | null; after: Grants | null }>();
+    for (const [key, after] of await grantsChangedAt(this.em.fork(), [...identities.values()], event.cursor)) {
+      let before = this.grantsCache.get(key);
+      if (before === undefined) before = (await grantsAt(this.em.fork(), [identities.get(key)!], event.cursor - 1)).get(key) ?? null;
+      this.grantsCache.set(key, after);
+      changed.set(key, { before, after });
+      for (const subscriber of [...this.subscribers].filter((s) => identityKey(s.identity) === key)) {
+        if (!after) subscriber.revoked();
+        else await subscriber.regranted?.(event, before, after);
       }
     }
-    return current && loadGrants(em, current);
+    return changed;
+  }
+
+  private async grantsOf(identity: KnownIdentity, cursor: number): Promise<Grants | null> {
+    const key = identityKey(identity);
+    const grants = (await grantsAt(this.em.fork(), [identity], cursor)).get(key) ?? null;
+    this.grantsCache.set(key, grants);
+    return grants;
   }
 }
 
-/**
- * The objects of the events (null for deletes, rows gone since, and events passed as null), every
- * object of the batch in one statement per table.
- */
-export function loadNodes(em: SqlEntityManager, events: readonly (ChangeEvent | null)[]): Promise<(object | null)[]> {
+/** The objects as they are now (null for rows gone since, and items passed as null), every object of the batch in one statement per table. */
+export function loadNodes(em: SqlEntityManager, items: readonly ({ table: string; id: string } | null)[]): Promise<(object | null)[]> {
   const loaders = new Loaders(em);
-  return Promise.all(events.map((event) => (event && event.operation !== 'DELETE' && isEventTable(event.table) ? loaders.byId(entityOf(event.table)).load(event.id) : null)));
-}
-
-/** The row an event's visibility is judged on: the object, or once it is gone, what the event recorded (auth_level → authLevel). */
-export function eventRow(event: ChangeEvent, node: object | null): { id: string } & Record<string, unknown> {
-  if (node) return node as { id: string } & Record<string, unknown>;
-  const recorded = Object.entries(event.refs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]);
-  return { ...Object.fromEntries(recorded), id: event.id };
+  return Promise.all(items.map((item) => (item && isEventTable(item.table) ? loaders.byId(entityOf(item.table)).load(item.id) : null)));
 }

@@ -20,29 +20,66 @@ export interface ChangeEvent {
   envId: string | null;
   /** ids the row referred to (cluster_id, kind_id, deployment_id, …), for subscription filters */
   refs: Record<string, unknown>;
+  /** for an UPDATE that moved the object (another env, cluster, kind…): its env before; otherwise null */
+  oldEnvId: string | null;
+  /** for an UPDATE that moved the object: its refs before; null when its scope did not change */
+  oldRefs: Record<string, unknown> | null;
+  /** the grants of some identity changed at this cursor (a new version in grant_versions) */
+  regrants: boolean;
 }
 
-type EventRow = { cursor: string; table_name: string; operation: EventOperation; object_id: string; env_id: string | null; refs: Record<string, unknown> | string };
+type Json = Record<string, unknown>;
+type EventRow = {
+  cursor: string;
+  table_name: string;
+  operation: EventOperation;
+  object_id: string;
+  env_id: string | null;
+  refs: Json | string;
+  old_env_id: string | null;
+  old_refs: Json | string | null;
+  regrants: boolean;
+};
 
-const query = <T extends object[]>(em: SqlEntityManager, sql: string, params: unknown[] = []) =>
+const COLUMNS = 'cursor::text as cursor, table_name, operation, object_id, env_id, refs, old_env_id, old_refs, regrants';
+
+export const query = <T extends object[]>(em: SqlEntityManager, sql: string, params: unknown[] = []) =>
   em.getConnection().execute<T>(sql, params, 'all', em.getTransactionContext());
 
-/** Events after `cursor`, oldest first, at most `limit`. */
-export async function readEvents(em: SqlEntityManager, after: number, limit: number, tables?: readonly string[]): Promise<ChangeEvent[]> {
-  const byTable = tables ? `and table_name in (${tables.map(() => '?').join(', ') || 'null'})` : '';
-  const rows = await query<EventRow[]>(
-    em,
-    `select cursor::text as cursor, table_name, operation, object_id, env_id, refs from events where cursor > ? ${byTable} order by events.cursor limit ?`,
-    [after, ...(tables ?? []), limit],
-  );
-  return rows.map((row) => ({
+/** jsonb comes back parsed from PostgreSQL and as text from the embedded engine */
+export const json = <T>(value: T | string): T => (typeof value === 'string' ? (JSON.parse(value) as T) : value);
+
+const inList = (values: readonly unknown[]) => `(${values.map(() => '?').join(', ') || 'null'})`;
+
+function asEvent(row: EventRow): ChangeEvent {
+  return {
     cursor: Number(row.cursor),
     table: row.table_name,
     operation: row.operation,
     id: row.object_id,
     envId: row.env_id,
-    refs: typeof row.refs === 'string' ? (JSON.parse(row.refs) as Record<string, unknown>) : row.refs,
-  }));
+    refs: json(row.refs),
+    oldEnvId: row.old_env_id,
+    oldRefs: row.old_refs === null ? null : json(row.old_refs),
+    regrants: row.regrants,
+  };
+}
+
+/** Events after `cursor`, oldest first, at most `limit`. */
+export async function readEvents(em: SqlEntityManager, after: number, limit: number, tables?: readonly string[]): Promise<ChangeEvent[]> {
+  const byTable = tables ? `and table_name in ${inList(tables)}` : '';
+  const rows = await query<EventRow[]>(em, `select ${COLUMNS} from events where cursor > ? ${byTable} order by events.cursor limit ?`, [after, ...(tables ?? []), limit]);
+  return rows.map(asEvent);
+}
+
+/** For each object of these tables changed after `cursor`, its first change since: what it was at `cursor` is that change's before. */
+export async function firstChangesAfter(em: SqlEntityManager, after: number, tables: readonly string[]): Promise<ChangeEvent[]> {
+  const rows = await query<EventRow[]>(
+    em,
+    `select distinct on (object_id) ${COLUMNS} from events where cursor > ? and table_name in ${inList(tables)} order by object_id, events.cursor`,
+    [after, ...tables],
+  );
+  return rows.map(asEvent);
 }
 
 /** The newest cursor in the log (0 when empty). */
@@ -75,6 +112,13 @@ export async function pruneEvents(em: SqlEntityManager, retentionHours: number):
     [retentionHours],
   );
   if (row?.through) {
+    // each identity keeps its latest grants at or before the pruned cursor: a resume from there starts with them
+    await query(
+      em,
+      `delete from grant_versions v where v.cursor < ?
+         and exists (select 1 from grant_versions n where n.identity = v.identity and n.cursor > v.cursor and n.cursor <= ?)`,
+      [row.through, row.through],
+    );
     await query(
       em,
       `insert into settings (id, key, value) values (gen_random_uuid(), ?, ?)

@@ -1,40 +1,44 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { KnownIdentity } from '../auth/identity.js';
-import type { Grants } from '../policy/grants.js';
-import { eventVisible, scopeWhere } from '../policy/visibility.js';
+import { identityKey, type Grants } from '../policy/grants.js';
+import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../services/context.js';
 import { Loaders } from '../services/loaders.js';
-import type { Where } from '../services/read-service.js';
-import { eventRow, loadNodes, type EventHub, type Subscriber } from './event-hub.js';
-import { headCursor, readEvents, type ChangeEvent, type EventOperation } from './event-log.js';
+import { judge, type DeliveredOperation, type SubscriptionFilter } from './change-scope.js';
+import { loadNodes, type EventHub, type Subscriber } from './event-hub.js';
+import { headCursor, readEvents, type ChangeEvent } from './event-log.js';
 import { entityOf, type EventTable } from './event-types.js';
+import { grantsAt, grantsHistory } from './grant-history.js';
+import { scopeShift } from './scope-shift.js';
 
 /** A message of a subscription: a change, an object of the opening snapshot, or the marker that live changes follow. */
 export interface EventMessage {
-  operation: EventOperation | 'SNAPSHOT' | 'LIVE';
+  operation: DeliveredOperation | 'SNAPSHOT' | 'LIVE';
   /** resume with `since: cursor` to receive everything after this message */
   cursor: string;
   table: EventTable | null;
   id: string | null;
-  /** the object as it is now; null for deletes, the marker, and objects gone since */
+  /** the object as it is now; null for deletes, leaves, the marker, and objects gone since */
   node: object | null;
   /** the hub's event, the same object for every subscriber of a live change (their executions can be shared) */
   event?: ChangeEvent;
 }
 
-/** One subscription filter condition: the event's `key` (id, env_id or a recorded ref) equals `value`; `path` is the same condition as a query. */
-export interface FilterTerm {
-  key: string;
-  path: string[];
-  value: string;
+/**
+ * Where a message stands in the log: an event's cursor, or for what a change of grants brings (several
+ * messages at one event), the event's cursor and the message's rank among them, written `cursor.rank`.
+ * Those come before the event's own message, so `cursor` alone means "everything of this event".
+ */
+export interface MessageCursor {
+  cursor: number;
+  rank?: number;
 }
 
 export interface StreamSpec {
-  tables: EventTable[];
-  terms: FilterTerm[];
-  /** resume after this cursor; absent: open with a snapshot */
-  since?: number;
+  filter: SubscriptionFilter;
+  /** resume after this message (see MessageCursor); absent: open with a snapshot */
+  since?: MessageCursor;
 }
 
 /** The WebSocket a subscription runs on: its subscriptions share one bounded queue. */
@@ -54,9 +58,8 @@ export const CloseCode = {
 
 const PAGE = 500;
 
-const termValue = (event: ChangeEvent, key: string): unknown => (key === 'id' ? event.id : key === 'env_id' ? event.envId : event.refs[key]);
-
-const asWhere = (term: FilterTerm): Where => term.path.reduceRight<unknown>((inner, step) => ({ [step]: inner }), term.value) as Where;
+/** Live input that arrived while the opening was read: released in order once it is complete. */
+type Pending = { event: ChangeEvent; operation: DeliveredOperation; node: object | null; grants: Grants } | { event: ChangeEvent; before: Grants | null; after: Grants };
 
 /**
  * One subscription: opens with a snapshot (or a replay from `since`), then the live events the hub
@@ -66,8 +69,11 @@ const asWhere = (term: FilterTerm): Where => term.path.reduceRight<unknown>((inn
 export class EventStream implements Subscriber, AsyncIterableIterator<EventMessage> {
   readonly identity: KnownIdentity;
   private readonly queue: { message: EventMessage; live: boolean }[] = [];
-  private pendingLive: { event: ChangeEvent; node: object | null }[] | null = [];
-  private floor = 0;
+  private pending: Pending[] | null = [];
+  /** everything at or below this cursor has been queued (the opening, then each live event): a dispatch retried by the hub comes once */
+  private delivered = 0;
+  /** the grant changes at or below this cursor have been applied */
+  private regrantedThrough = 0;
   private waiter: (() => void) | null = null;
   private finished = false;
   private readonly unsubscribe: () => void;
@@ -78,7 +84,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   private messageLoaders: Loaders | undefined;
 
   constructor(
-    private readonly hub: EventHub,
+    hub: EventHub,
     private readonly ctx: ServiceContext,
     private readonly spec: StreamSpec,
     private readonly connection: SubscriberConnection,
@@ -92,27 +98,38 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     this.unsubscribe = hub.subscribe(this);
   }
 
-  wants(event: ChangeEvent): boolean {
-    return (this.spec.tables as string[]).includes(event.table) && this.spec.terms.every((term) => termValue(event, term.key) === term.value);
+  selects(table: string, id: string, scope: { envId: string | null; refs: Record<string, unknown> }): boolean {
+    return this.spec.filter.selects(table, id, scope);
   }
 
-  deliver(event: ChangeEvent, node: object | null): void {
+  deliver(event: ChangeEvent, operation: DeliveredOperation, node: object | null, grants: Grants): void {
     if (this.finished) return;
-    if (this.pendingLive) {
-      this.pendingLive.push({ event, node });
+    if (this.pending) {
+      this.pending.push({ event, operation, node, grants });
       this.countQueued(1);
       return;
     }
-    if (event.cursor <= this.floor) return;
-    this.push({ ...message(event, node), event }, true);
+    if (event.cursor <= this.delivered) return;
+    this.delivered = event.cursor;
+    this.useGrants(grants);
+    this.push({ ...message(event, operation, node), event }, true);
     this.countQueued(1);
   }
 
-  regranted(grants: Grants): void {
-    // relations of the objects sent are checked with the grants as they are now
-    if (grants === this.grants) return;
-    this.grants = grants;
-    this.ctx.grantsMemo = Promise.resolve(grants);
+  async regranted(event: ChangeEvent, before: Grants | null, after: Grants): Promise<void> {
+    if (this.finished) return;
+    if (this.pending) {
+      this.pending.push({ event, before, after });
+      return;
+    }
+    if (event.cursor <= this.regrantedThrough || event.cursor <= this.delivered) return;
+    const messages = await this.shift(this.baseEm, before, after, event);
+    // a dispatch retried after a failure may have applied this change meanwhile
+    if (event.cursor <= this.regrantedThrough || this.finished) return;
+    this.regrantedThrough = event.cursor;
+    this.useGrants(after);
+    // what a grant brings is part of the change, like an opening: not counted against the socket's queue
+    for (const m of messages) this.push(m, false);
   }
 
   revoked(): void {
@@ -120,35 +137,50 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     this.finish();
   }
 
-  /** Reads the opening (snapshot or replay) and releases the live events that came meanwhile. */
+  /** Reads the opening (snapshot or replay) and releases, in order, the live input that came meanwhile. */
   async open(): Promise<void> {
     try {
-      const grants = await this.hub.grants(this.identity);
-      if (!grants) return this.revoked();
-      const opening = this.spec.since === undefined ? await this.snapshot(grants) : await this.replay(grants, this.spec.since);
+      const opening = this.spec.since === undefined ? await this.snapshot() : await this.replay(this.spec.since);
+      if (!opening) return this.revoked();
       for (const m of opening.messages) this.push(m, false);
-      this.floor = opening.cursor;
+      this.delivered = this.regrantedThrough = opening.cursor;
       this.push({ operation: 'LIVE', cursor: String(opening.cursor), table: null, id: null, node: null }, false);
-      const pending = this.pendingLive ?? [];
-      this.pendingLive = null;
-      this.countQueued(-pending.length);
-      for (const { event, node } of pending) this.deliver(event, node);
+      // a grant change released here is awaited, and what the hub hands over meanwhile waits behind it
+      const pending = this.pending ?? [];
+      for (let item = pending.shift(); item && !this.finished; item = pending.shift()) {
+        if ('operation' in item) {
+          this.countQueued(-1);
+          if (item.event.cursor <= this.delivered) continue;
+          this.delivered = item.event.cursor;
+          this.useGrants(item.grants);
+          this.push({ ...message(item.event, item.operation, item.node), event: item.event }, true);
+          this.countQueued(1);
+        } else if (item.event.cursor > this.regrantedThrough) {
+          for (const m of await this.shift(this.baseEm, item.before, item.after, item.event)) this.push(m, false);
+          this.regrantedThrough = item.event.cursor;
+          this.useGrants(item.after);
+        }
+      }
+      this.pending = null;
     } catch (err) {
       this.finish();
       throw err;
     }
   }
 
-  /** The current objects and the cursor they are current at, read in one snapshot of the database. */
-  private async snapshot(grants: Grants): Promise<{ messages: EventMessage[]; cursor: number }> {
+  /** The current objects, the grants they were judged with and the cursor they are current at, read in one snapshot of the database. */
+  private async snapshot(): Promise<{ messages: EventMessage[]; cursor: number } | null> {
     return this.baseEm.fork().transactional(
       async (em) => {
         const cursor = await headCursor(em);
+        const grants = (await grantsAt(em, [this.identity], cursor)).get(identityKey(this.identity));
+        if (!grants) return null;
+        this.useGrants(grants);
         const messages: EventMessage[] = [];
-        for (const table of this.spec.tables) {
+        for (const table of this.spec.filter.tables) {
           const entity = entityOf(table);
           const scope = scopeWhere(grants, entity);
-          const where = { $and: [...(scope ? [scope] : []), ...this.spec.terms.map(asWhere)] };
+          const where = { $and: [...(scope ? [scope] : []), ...this.spec.filter.where] };
           const rows = await em.find(entity, where as never, { orderBy: { id: 'ASC' } as never });
           for (const row of rows) messages.push({ operation: 'SNAPSHOT', cursor: String(cursor), table, id: row.id, node: row });
         }
@@ -158,22 +190,63 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     );
   }
 
-  /** Every event after `since` this subscriber wants and may see, from the log. */
-  private async replay(grants: Grants, since: number): Promise<{ messages: EventMessage[]; cursor: number }> {
+  /**
+   * Every message the live stream would have sent after `since`, from the log: each event judged
+   * with the grants in force at its cursor, and each change of grants bringing what enters and
+   * leaves the scope, as live. Null when the identity is no longer valid.
+   */
+  private async replay(from: MessageCursor): Promise<{ messages: EventMessage[]; cursor: number } | null> {
+    // inside an event's shift: replay that event again, without the messages before and at the rank
+    const since = from.rank === undefined ? from.cursor : from.cursor - 1;
+    const skipped = (m: EventMessage) => from.rank !== undefined && m.cursor.startsWith(`${from.cursor}.`) && Number(m.cursor.split('.')[1]) <= from.rank;
+    const em = this.baseEm.fork();
+    const head = await headCursor(em);
+    const key = identityKey(this.identity);
+    if (!(await grantsAt(em, [this.identity], head)).get(key)) return null;
+    let grants = (await grantsAt(em, [this.identity], since)).get(key) ?? null;
+    const changes = await grantsHistory(em, this.identity, since, head);
     const messages: EventMessage[] = [];
-    let cursor = since;
-    for (;;) {
-      const em = this.baseEm.fork();
-      const events = await readEvents(em, cursor, PAGE, this.spec.tables);
-      const wanted = events.filter((event) => this.wants(event));
-      const nodes = await loadNodes(em, wanted);
+    const regrant = async (event: { cursor: number; id: string | null }) => {
+      const change = changes.shift()!;
+      messages.push(...(await this.shift(em, grants, change.grants, event)));
+      grants = change.grants;
+    };
+    for (let cursor = since; ; ) {
+      const events = (await readEvents(em.fork(), cursor, PAGE, this.spec.filter.tables)).filter((event) => event.cursor <= head);
       const verdicts = new Map<string, boolean>();
-      for (const [i, event] of wanted.entries()) {
-        if (await eventVisible(grants, entityOf(event.table as EventTable), event, eventRow(event, nodes[i]), verdicts)) messages.push(message(event, nodes[i]));
+      const shown: { message: EventMessage; event: ChangeEvent }[] = [];
+      for (const event of events) {
+        while (changes.length && changes[0].cursor < event.cursor) await regrant({ cursor: changes[0].cursor, id: null });
+        const before = grants;
+        if (changes[0]?.cursor === event.cursor) await regrant(event);
+        const operation = await judge(this.spec.filter, event, event.table as EventTable, before, grants, verdicts);
+        if (!operation) continue;
+        const m = message(event, operation, null);
+        messages.push(m);
+        if (operation !== 'DELETE' && operation !== 'LEAVE') shown.push({ message: m, event });
       }
+      const nodes = await loadNodes(em.fork(), shown.map(({ event }) => event));
+      shown.forEach(({ message: m }, i) => (m.node = nodes[i]));
       if (events.length) cursor = events[events.length - 1].cursor;
-      if (events.length < PAGE) return { messages, cursor };
+      if (events.length < PAGE) break;
     }
+    while (changes.length) await regrant({ cursor: changes[0].cursor, id: null });
+    if (grants) this.useGrants(grants);
+    return { messages: messages.filter((m) => !skipped(m)), cursor: head };
+  }
+
+  /** What enters and leaves this stream's scope when its grants change at `event`, with the objects that enter. */
+  private async shift(em: SqlEntityManager, before: Grants | null, after: Grants | null, event: { cursor: number; id: string | null }): Promise<EventMessage[]> {
+    const changes = await scopeShift(em, this.spec.filter, before, after, event.cursor, event.id);
+    const nodes = await loadNodes(em.fork(), changes.map((c) => (c.operation === 'ENTER' ? c : null)));
+    return changes.map((c, i) => ({ operation: c.operation, cursor: `${event.cursor}.${i + 1}`, table: c.table, id: c.id, node: nodes[i] }));
+  }
+
+  /** Relations of the objects sent are checked with the grants their event was judged with. */
+  private useGrants(grants: Grants): void {
+    if (grants === this.grants) return;
+    this.grants = grants;
+    this.ctx.grantsMemo = Promise.resolve(grants);
   }
 
   async next(): Promise<IteratorResult<EventMessage>> {
@@ -211,10 +284,10 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     if (this.finished) return;
     this.finished = true;
     this.unsubscribe();
-    const live = this.queue.filter((item) => item.live).length + (this.pendingLive?.length ?? 0);
+    const live = this.queue.filter((item) => item.live).length + (this.pending?.filter((item) => 'operation' in item).length ?? 0);
     this.connection.queued -= live;
     this.queue.length = 0;
-    this.pendingLive = null;
+    this.pending = null;
     this.wakeReader();
   }
 
@@ -234,6 +307,6 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   }
 }
 
-function message(event: ChangeEvent, node: object | null): EventMessage {
-  return { operation: event.operation, cursor: String(event.cursor), table: event.table as EventTable, id: event.id, node };
+function message(event: ChangeEvent, operation: DeliveredOperation, node: object | null): EventMessage {
+  return { operation, cursor: String(event.cursor), table: event.table as EventTable, id: event.id, node };
 }

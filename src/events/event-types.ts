@@ -33,25 +33,3 @@ export type EventTable = keyof typeof EVENT_TABLES;
 export const isEventTable = (table: string): table is EventTable => Object.hasOwn(EVENT_TABLES, table);
 
 export const entityOf = (table: EventTable): EntityClass<{ id: string }> => EVENT_TABLES[table];
-
-/**
- * The identities whose grants an event may change ('*' for everyone): their roles, their admin flag,
- * a group's membership or web apps. Grants are read again for those before the event is judged.
- */
-export function grantsChangedBy(event: { table: string; id: string; refs: Record<string, unknown> }): string[] {
-  const ref = (kind: string, id: unknown) => (typeof id === 'string' ? [`${kind}:${id}`] : []);
-  switch (event.table) {
-    case 'env_user_permissions':
-    case 'deployment_permissions':
-      return [...ref('user', event.refs.user_id), ...ref('bot', event.refs.bot_id)];
-    case 'users':
-      return [`user:${event.id}`];
-    case 'bots':
-      return [`bot:${event.id}`];
-    case 'groups':
-    case 'web_apps':
-      return ['*'];
-    default:
-      return [];
-  }
-}

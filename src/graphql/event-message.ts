@@ -7,14 +7,19 @@ export enum EventOperation {
   INSERT = 'INSERT',
   UPDATE = 'UPDATE',
   DELETE = 'DELETE',
+  ENTER = 'ENTER',
+  LEAVE = 'LEAVE',
   SNAPSHOT = 'SNAPSHOT',
   LIVE = 'LIVE',
 }
 
 registerEnumType(EventOperation, {
   name: 'EventOperation',
-  description: 'INSERT, UPDATE, DELETE: a committed change. SNAPSHOT: an object as it was when the subscription opened. LIVE: the opening (snapshot or replay) is complete; changes follow',
+  description:
+    'INSERT, UPDATE, DELETE: a committed change. ENTER, LEAVE: an object came into or went out of what the subscription selects and you may see (it moved, or your roles changed). SNAPSHOT: an object as it was when the subscription opened. LIVE: the opening (snapshot or replay) is complete; changes follow',
   valuesConfig: {
+    ENTER: { description: 'the object now belongs to this subscription: it moved in (another env, cluster, …) or a role you were granted shows it; add it as for INSERT' },
+    LEAVE: { description: 'the object no longer belongs to this subscription: it moved out or a role was taken; remove it as for DELETE (it may still exist; the object is null)' },
     SNAPSHOT: { description: 'an object of the opening snapshot (subscriptions without since)' },
     LIVE: { description: 'marker: everything before it was the snapshot or the replay from since' },
   },
@@ -33,7 +38,7 @@ const EventNode = createUnionType({
   resolveType: (value) => (value as object).constructor.name,
 });
 
-const nodeDescription = 'the object as it is now, as you may see it; null for DELETE, LIVE, and objects gone since';
+const nodeDescription = 'the object as it is now, as you may see it; null for DELETE, LEAVE, LIVE, and objects gone since';
 
 /** What every subscription message has (not a type of its own: never referenced). */
 @ObjectType()

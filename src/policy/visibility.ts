@@ -19,6 +19,8 @@ type Row = { id: string } & Record<string, unknown>;
 interface VisibilityRule {
   where(g: Grants): Where | null;
   visible(g: Grants, row: Row, ctx: ServiceContext): boolean | Promise<boolean>;
+  /** what the verdicts depend on in the grants (see sameScope); set for the aggregates that produce events */
+  scope?(g: Grants): string;
   /** set for rows inside an env: an event about one is visible by the env it recorded */
   byEnv?: true;
 }
@@ -38,13 +40,15 @@ export function visibleEnvIds(g: Grants): Set<string> {
   return ids;
 }
 
-const everyone: VisibilityRule = { where: () => null, visible: () => true };
-const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOTHING), visible: (g) => g.siteAdmin };
+const everyone: VisibilityRule = { where: () => null, visible: () => true, scope: () => '' };
+const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOTHING), visible: (g) => g.siteAdmin, scope: (g) => String(g.siteAdmin) };
+const envScope = (g: Grants) => (g.siteAdmin ? '*' : [...visibleEnvIds(g)].sort().join(','));
 
 /** Rows inside an env, reached from the row through `path` (relation names ending at the env). */
 function insideEnv(path: string[]): VisibilityRule {
   return {
     byEnv: true,
+    scope: envScope,
     where(g) {
       if (g.siteAdmin) return null;
       let where: Where = { $in: [...visibleEnvIds(g)] };
@@ -76,31 +80,35 @@ async function envIdOf(ctx: ServiceContext, row: Row, path: string[]): Promise<s
 }
 
 const users: VisibilityRule = {
+  scope: (g) => `${g.siteAdmin || adminOfSomeEnv(g)}|${String(g.authLevel)}`,
   // Lighthouse: yourself and users of a strictly lower auth level; env Admins also see everyone they could grant a role to
   where(g) {
     if (g.siteAdmin || adminOfSomeEnv(g)) return null;
     if (g.identity.kind !== 'user') return NOTHING;
-    return { $or: [{ id: g.identity.user.id }, { authLevel: { $lt: g.identity.user.authLevel } }] };
+    return { $or: [{ id: g.identity.user.id }, { authLevel: { $lt: g.authLevel ?? 0 } }] };
   },
   visible(g, row) {
     if (g.siteAdmin || adminOfSomeEnv(g)) return true;
     if (g.identity.kind !== 'user') return false;
-    return row.id === g.identity.user.id || (row as unknown as User).authLevel < g.identity.user.authLevel;
+    return row.id === g.identity.user.id || (row as unknown as User).authLevel < (g.authLevel ?? 0);
   },
 };
 
 const bots: VisibilityRule = {
+  scope: (g) => String(g.siteAdmin || adminOfSomeEnv(g)),
   where: (g) => (g.siteAdmin || adminOfSomeEnv(g) ? null : g.identity.kind === 'bot' ? { id: g.identity.bot.id } : NOTHING),
   visible: (g, row) => g.siteAdmin || adminOfSomeEnv(g) || (g.identity.kind === 'bot' && g.identity.bot.id === row.id),
 };
 
 const userTokens: VisibilityRule = {
+  scope: (g) => String(g.siteAdmin),
   where: (g) => (g.siteAdmin ? null : g.identity.kind === 'user' ? { user: g.identity.user.id } : NOTHING),
   visible: (g, row) => g.siteAdmin || (g.identity.kind === 'user' && (row as unknown as UserToken).user.id === g.identity.user.id),
 };
 
 /** Kubportal: your own groups, and the web apps your groups show. */
 const memberOf = (ids: (g: Grants) => Set<string>): VisibilityRule => ({
+  scope: (g) => (g.siteAdmin ? '*' : [...ids(g)].sort().join()),
   where: (g) => (g.siteAdmin ? null : { id: { $in: [...ids(g)] } }),
   visible: (g, row) => g.siteAdmin || ids(g).has(row.id),
 });
@@ -186,28 +194,48 @@ export async function keepVisible<T extends { id: string }>(ctx: ServiceContext,
   return rows.map((row, i) => (verdicts[i] ? row : null));
 }
 
-const scopeKeyMemo = new WeakMap<Grants, string>();
+const scopeKeyMemo = new WeakMap<Grants, Map<VisibilityRule, string>>();
+
+/** What a rule's verdicts depend on in these grants, as a string: equal strings, equal verdicts on every row. */
+function scopeKey(g: Grants, rule: VisibilityRule): string {
+  let keys = scopeKeyMemo.get(g);
+  if (!keys) scopeKeyMemo.set(g, (keys = new Map()));
+  let key = keys.get(rule);
+  if (key === undefined) keys.set(rule, (key = rule.scope?.(g) ?? ''));
+  return key;
+}
+
+/** Whether these two sets of grants see exactly the same rows of this aggregate (a change of roles that changes nothing here). */
+export function sameScope(a: Grants, b: Grants, entity: EntityClass<unknown>): boolean {
+  const rule = ruleOf(entity);
+  return !!rule.scope && scopeKey(a, rule) === scopeKey(b, rule);
+}
+
+/** An object as a change event recorded it, on one side of the change: its env and the ids it referred to. */
+export interface RecordedScope {
+  envId: string | null;
+  refs: Record<string, unknown>;
+}
 
 /**
- * Change events: rows inside an env go by the env the event recorded (which also covers deletes,
- * when the row is gone), the others by their rule on the row (for a delete, the ids the event
- * recorded). `verdicts` caches env verdicts per distinct scope, so one event is judged once per
- * set of visible envs rather than once per subscriber.
+ * Change events are judged on what the event recorded, never on the row as it is now, so a live
+ * stream and a replay of the same cursors agree: rows inside an env by the recorded env, the others
+ * by their rule on the recorded ids (auth_level → authLevel). `verdicts` caches verdicts per env and
+ * distinct scope, so one event is judged once per set of visible envs rather than once per subscriber.
  */
-export function eventVisible(
-  g: Grants,
-  entity: EntityClass<unknown>,
-  event: { envId: string | null },
-  row: Row,
-  verdicts: Map<string, boolean>,
-): boolean | Promise<boolean> {
+export function eventVisible(g: Grants, entity: EntityClass<unknown>, id: string, scope: RecordedScope, verdicts: Map<string, boolean>): boolean | Promise<boolean> {
   const rule = ruleOf(entity);
   // no request context here: the rules of event types outside envs (users, bots, groups, web apps, catalogs) load nothing
-  if (!rule.byEnv) return rule.visible(g, row, undefined as never);
+  if (!rule.byEnv) return rule.visible(g, recordedRow(id, scope), undefined as never);
   if (g.siteAdmin) return true;
-  let key = scopeKeyMemo.get(g);
-  if (key === undefined) scopeKeyMemo.set(g, (key = [...visibleEnvIds(g)].sort().join(',')));
+  if (!scope.envId) return false;
+  const key = `${scope.envId} ${scopeKey(g, rule)}`;
   let verdict = verdicts.get(key);
-  if (verdict === undefined) verdicts.set(key, (verdict = !!event.envId && visibleEnvIds(g).has(event.envId)));
+  if (verdict === undefined) verdicts.set(key, (verdict = visibleEnvIds(g).has(scope.envId)));
   return verdict;
+}
+
+function recordedRow(id: string, scope: RecordedScope): Row {
+  const recorded = Object.entries(scope.refs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]);
+  return { ...Object.fromEntries(recorded), id };
 }

@@ -55,7 +55,9 @@ export interface Berth {
 /**
  * The boot order, in one place: config → logger → database → migrations → keys (JWT, encryption) → first admin →
  * event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it
- * backwards: stop accepting, drain HTTP and WebSocket, stop following events, close the database.
+ * backwards: stop accepting; drain HTTP while closing every WebSocket (1001, then terminated if unanswered
+ * within a grace period: the HTTP drain waits on upgraded sockets too, so this bounds both); stop following
+ * events; close the database.
  */
 export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
@@ -109,7 +111,9 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const endpoint = webSockets[new URL(request.url ?? '/', 'http://berth').pathname];
       if (endpoint) return endpoint.handleUpgrade(request, socket, head);
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // destroyed once written, as ws does on refusing: the HTTP server leaves an upgraded socket half-open, and a
+      // peer that never answers the FIN would hold it, and the shutdown's HTTP drain, open
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
     });
 
     const apollo = new ApolloServer<GraphQLContext>({

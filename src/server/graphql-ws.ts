@@ -29,10 +29,31 @@ export interface GraphqlWsOptions {
 
 const DOCUMENT_CACHE_SIZE = 500;
 
+/**
+ * How long shutdown waits for peers to answer the close frame. A live client answers within a round
+ * trip; one that never does (hung, or gone off the network) would otherwise hold the replica's
+ * shutdown until Apollo's HTTP drain gives up on its socket, 10 s later.
+ */
+const CLOSE_GRACE_MS = 1000;
+
 export interface WebSocketEndpoint {
   /** takes over an HTTP upgrade request for this endpoint's path */
   handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** sends every socket a close frame (1001), and terminates those still open after a short grace period */
   dispose(): Promise<void>;
+}
+
+/**
+ * Runs `close`, which sends each client a close frame and resolves once the server has closed, that is
+ * once every client has: the clients still open after the grace period are terminated.
+ */
+export async function closeWithinGrace(wsServer: WebSocketServer, close: () => Promise<void>): Promise<void> {
+  const timer = setTimeout(() => wsServer.clients.forEach((socket) => socket.terminate()), CLOSE_GRACE_MS);
+  try {
+    await close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -111,8 +132,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   );
   return {
     handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
-    dispose: async () => {
-      await server.dispose();
-    },
+    // graphql-ws's dispose closes each socket with 1001 Going away, then waits for every one to close
+    dispose: () => closeWithinGrace(wsServer, async () => server.dispose()),
   };
 }

@@ -2,14 +2,17 @@ import type http from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Credentials, KnownIdentity } from '../auth/identity.js';
 import { isUuid } from '../entities/uuid.js';
-import { identityKey, type EventHub, type Subscriber } from '../events/event-hub.js';
+import type { EventHub, Subscriber } from '../events/event-hub.js';
+import { identityKey } from '../policy/grants.js';
+import type { RecordedScope } from '../policy/visibility.js';
+import type { DeliveredOperation } from '../events/change-scope.js';
 import type { ChangeEvent } from '../events/event-log.js';
 import { CloseCode } from '../events/event-stream.js';
 import { EVENT_TABLES, isEventTable, type EventTable } from '../events/event-types.js';
 import type { ServiceContext } from '../services/context.js';
 import { credentialsFromHeaders } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
-import type { WebSocketEndpoint } from './graphql-ws.js';
+import { closeWithinGrace, type WebSocketEndpoint } from './graphql-ws.js';
 import type { Logger } from './logger.js';
 
 export interface PlatzWsOptions {
@@ -79,12 +82,13 @@ class PlatzConnection implements Subscriber {
     socket.on('close', () => this.unsubscribe());
   }
 
-  wants(event: ChangeEvent): boolean {
-    return this.subscriptions.has(subscriptionKey(event.table, null)) || (event.envId !== null && this.subscriptions.has(subscriptionKey(event.table, event.envId)));
+  selects(table: string, _id: string, scope: RecordedScope): boolean {
+    return this.subscriptions.has(subscriptionKey(table, null)) || (scope.envId !== null && this.subscriptions.has(subscriptionKey(table, scope.envId)));
   }
 
-  deliver(event: ChangeEvent): void {
-    this.send({ operation: event.operation, table: event.table, data: { id: event.id } });
+  /** Platz's frames know three operations: an object moving into an env's channel is an insert there, one moving out a delete. */
+  deliver(event: ChangeEvent, operation: DeliveredOperation): void {
+    this.send({ operation: operation === 'ENTER' ? 'INSERT' : operation === 'LEAVE' ? 'DELETE' : operation, table: event.table, data: { id: event.id } });
   }
 
   revoked(): void {
@@ -179,10 +183,11 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
 
   return {
     handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
-    dispose: async () => {
-      clearInterval(pings);
-      connections.forEach((connection) => connection.close(1001, 'Going away'));
-      await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
-    },
+    dispose: () =>
+      closeWithinGrace(wsServer, async () => {
+        clearInterval(pings);
+        connections.forEach((connection) => connection.close(1001, 'Going away'));
+        await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
+      }),
   };
 }

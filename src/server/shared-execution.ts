@@ -1,5 +1,5 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { identityKey } from '../events/event-hub.js';
+import { identityKey } from '../policy/grants.js';
 import type { ChangeEvent } from '../events/event-log.js';
 import type { EventMessage } from '../events/event-stream.js';
 import type { GraphQLContext } from '../graphql/context.js';

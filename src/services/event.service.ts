@@ -1,7 +1,8 @@
 import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import { headCursor, prunedThrough } from '../events/event-log.js';
-import { EventStream, type FilterTerm, type SubscriberConnection } from '../events/event-stream.js';
+import { SubscriptionFilter, type FilterTerm } from '../events/change-scope.js';
+import { EventStream, type MessageCursor, type SubscriberConnection } from '../events/event-stream.js';
 import { EVENT_TABLES, type EventTable } from '../events/event-types.js';
 import { requireIdentity, type ServiceContext } from './context.js';
 import { optionalUuid } from './read-service.js';
@@ -55,20 +56,24 @@ export class EventService {
   private async open(ctx: ServiceContext, tables: EventTable[], since: string | null | undefined, transport: SubscriberConnection, terms: (FilterTerm | null)[]): Promise<EventStream> {
     requireIdentity(ctx);
     const resumeAfter = since == null ? undefined : await this.checkCursor(ctx, since);
-    const stream = new EventStream(this.hub, ctx, { tables: [...new Set(tables)], terms: terms.filter((t) => t !== null), since: resumeAfter }, transport);
+    const filter = new SubscriptionFilter([...new Set(tables)], terms.filter((t) => t !== null));
+    const stream = new EventStream(this.hub, ctx, { filter, since: resumeAfter }, transport);
     await stream.open();
     return stream;
   }
 
   /** A cursor this log can resume from: not malformed, not ahead of the log, not pruned away. */
-  private async checkCursor(ctx: ServiceContext, since: string): Promise<number> {
-    if (!/^\d{1,16}$/.test(since)) throw badInput('since', 'since must be a cursor from an earlier event message');
-    const cursor = Number(since);
+  private async checkCursor(ctx: ServiceContext, since: string): Promise<MessageCursor> {
+    const parts = /^(\d{1,16})(?:\.(\d{1,9}))?$/.exec(since);
+    if (!parts) throw badInput('since', 'since must be a cursor from an earlier event message');
+    const cursor = Number(parts[1]);
+    const rank = parts[2] === undefined ? undefined : Number(parts[2]);
     if (cursor > (await headCursor(ctx.em))) throw badInput('since', 'since is ahead of the event log (a cursor from another database?)');
-    if (cursor < (await prunedThrough(ctx.em))) {
+    // a rank resumes inside an event, which is replayed from just before it
+    if (cursor - (rank === undefined ? 0 : 1) < (await prunedThrough(ctx.em))) {
       throw new DomainError(ErrorCode.CURSOR_EXPIRED, 'Events after this cursor are past the retention window; subscribe without since for a fresh snapshot', 'since');
     }
-    return cursor;
+    return { cursor, rank };
   }
 }
 

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122101952_Initial } from './Migration20261122101952_Initial.js';
 import { Migration20261122105133_Issue3Writes } from './Migration20261122105133_Issue3Writes.js';
 import { Migration20261122122948_Issue4Events } from './Migration20261122122948_Issue4Events.js';
+import { Migration20261205050000_Issue9Scope } from './Migration20261205050000_Issue9Scope.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122101952_Initial', class: Migration20261122101952_Initial },
   { name: 'Migration20261122105133_Issue3Writes', class: Migration20261122105133_Issue3Writes },
   { name: 'Migration20261122122948_Issue4Events', class: Migration20261122122948_Issue4Events },
+  { name: 'Migration20261205050000_Issue9Scope', class: Migration20261205050000_Issue9Scope },
 ];
