@@ -179,6 +179,20 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
 
   const ofId = (feed: Feed, id: string) => feed.changes.filter((m) => m.id === id).map((m) => m.operation);
 
+  /** A stream served by the replica, past its opening. */
+  async function open(headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}): Promise<Feed> {
+    const feed = new Feed(replica.wsUrl, headers, query, variables);
+    feeds.push(feed);
+    await feed.live();
+    return feed;
+  }
+  /** What a resume after `since` replays, before its LIVE marker. */
+  const replayed = async (headers: Record<string, string>, query: string, variables: Record<string, unknown>, since: string) =>
+    (await open(headers, query, { ...variables, since })).messages.slice(0, -1);
+  const liveCursor = (feed: Feed) => feed.messages.find((m) => m.operation === 'LIVE')!.cursor;
+  /** a message as a resume must repeat it */
+  const exact = (m: Message) => `${m.operation} ${m.cursor} ${(m.type as string | undefined) ?? ''}:${m.id}`;
+
   run('a scripted sequence of creates, moves, grants, revocations and deletes keeps every stream equal to a fresh query; a resume replays it exactly', async () => {
     const { envUser, outsider, owner } = w.callers;
     const prod = w.env.id;
@@ -219,11 +233,7 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
       const declared = ['$env: ID', '$cluster: ID', '$since: String'].filter((d) => query.includes(d.split(':')[0]));
       return `subscription(${declared.join(', ')}) { ${query} { operation cursor id${general ? ' type' : ''} } }`;
     };
-    for (const x of watched) {
-      x.feed = new Feed(replica.wsUrl, headersOf(x.caller), document(x.query), x.variables);
-      feeds.push(x.feed);
-    }
-    await Promise.all(watched.map((x) => x.feed!.live()));
+    await Promise.all(watched.map(async (x) => (x.feed = await open(headersOf(x.caller), document(x.query), x.variables))));
     await checkInvariant('opening', watched);
 
     // 1. a new deployment in prod
@@ -288,23 +298,15 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
 
     // a resume from each stream's LIVE marker replays exactly what the live stream delivered
     const head = await settle();
-    const shape = (m: Message) => `${m.operation} ${m.cursor} ${(m.type as string | undefined) ?? ''}:${m.id}`;
     let resumedInside = 0;
     for (const x of watched) {
-      const live = x.feed!.messages.find((m) => m.operation === 'LIVE')!;
-      const resumed = new Feed(replica.wsUrl, headersOf(x.caller), document(x.query), { ...x.variables, since: live.cursor });
-      feeds.push(resumed);
-      await resumed.live();
-      const replayed = resumed.messages.slice(0, -1);
       const delivered = x.feed!.changes.filter((m) => Number(m.cursor) <= Number(head));
-      expect([x.name, replayed.map(shape)]).toEqual([x.name, delivered.map(shape)]);
+      expect([x.name, (await replayed(headersOf(x.caller), document(x.query), x.variables, liveCursor(x.feed!))).map(exact)]).toEqual([x.name, delivered.map(exact)]);
       // and from inside what a grant brought: the rest of it, then what followed
       const inside = delivered.findIndex((m, i) => m.cursor.includes('.') && delivered[i + 1]?.cursor.startsWith(`${m.cursor.split('.')[0]}.`));
       if (inside < 0) continue;
-      const midway = new Feed(replica.wsUrl, headersOf(x.caller), document(x.query), { ...x.variables, since: delivered[inside].cursor });
-      feeds.push(midway);
-      await midway.live();
-      expect([x.name, midway.messages.slice(0, -1).map(shape)]).toEqual([x.name, delivered.slice(inside + 1).map(shape)]);
+      const rest = await replayed(headersOf(x.caller), document(x.query), x.variables, delivered[inside].cursor);
+      expect([x.name, rest.map(exact)]).toEqual([x.name, delivered.slice(inside + 1).map(exact)]);
       resumedInside++;
     }
     expect(resumedInside).toBeGreaterThan(3);
@@ -322,9 +324,7 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
     const u = await createUser(server);
     await grant(x, u.id);
     await settle();
-    const live = new Feed(replica.wsUrl, u.headers, ENV_EVENTS);
-    feeds.push(live);
-    await live.live();
+    const live = await open(u.headers, ENV_EVENTS);
     expect(live.messages.filter((m) => m.operation === 'SNAPSHOT').map((m) => m.id)).toEqual([x]);
     await updateEnv(y, 'before the grant');
     await grant(y, u.id);
@@ -332,11 +332,7 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
     await settle();
     await live.until((f) => f.changes.length === 2, 'the grant and the update after it');
     expect(live.changes.map(shape)).toEqual([`ENTER ${y}`, `UPDATE ${y}`]);
-
-    const resumed = new Feed(replica.wsUrl, u.headers, ENV_EVENTS, { since: live.messages.find((m) => m.operation === 'LIVE')!.cursor });
-    feeds.push(resumed);
-    await resumed.live();
-    expect(resumed.messages.slice(0, -1).map((m) => `${m.operation} ${m.cursor} ${m.id}`)).toEqual(live.changes.map((m) => `${m.operation} ${m.cursor} ${m.id}`));
+    expect((await replayed(u.headers, ENV_EVENTS, {}, liveCursor(live))).map(exact)).toEqual(live.changes.map(exact));
   });
 
   run('a resume across a revocation delivers what the live stream delivered: the changes before it, then the env leaves', async () => {
@@ -344,27 +340,20 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
     const u = await createUser(server);
     const permission = await grant(y, u.id);
     await settle();
-    const live = new Feed(replica.wsUrl, u.headers, ENV_EVENTS);
-    feeds.push(live);
-    await live.live();
+    const live = await open(u.headers, ENV_EVENTS);
     await updateEnv(y, 'seen');
     await revoke(permission);
     await updateEnv(y, 'unseen');
     await settle();
     await live.until((f) => f.changes.length === 2, 'the update and the revocation');
     expect(live.changes.map(shape)).toEqual([`UPDATE ${y}`, `LEAVE ${y}`]);
-    const resumed = new Feed(replica.wsUrl, u.headers, ENV_EVENTS, { since: live.messages.find((m) => m.operation === 'LIVE')!.cursor });
-    feeds.push(resumed);
-    await resumed.live();
-    expect(resumed.messages.slice(0, -1).map((m) => `${m.operation} ${m.cursor} ${m.id}`)).toEqual(live.changes.map((m) => `${m.operation} ${m.cursor} ${m.id}`));
+    expect((await replayed(u.headers, ENV_EVENTS, {}, liveCursor(live))).map(exact)).toEqual(live.changes.map(exact));
   });
 
   run('a dispatch that fails after part of a batch was delivered is retried without delivering anything twice', async () => {
     const envs = [await createEnv(`b1-${bus}`), await createEnv(`b2-${bus}`), await createEnv(`b3-${bus}`)];
     await settle();
-    const feed = new Feed(replica.wsUrl, admin, ENV_EVENTS);
-    feeds.push(feed);
-    await feed.live();
+    const feed = await open(admin, ENV_EVENTS);
     // a subscriber after the feed that fails on the second event of the batch, once
     const [{ id: adminId }] = await server.sql<{ id: string }>("select id from users where username = 'admin'");
     let delivered = 0;

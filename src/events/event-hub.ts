@@ -39,6 +39,8 @@ export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
   /** the grants of each identity with a subscriber, as of the event being dispatched (null: revoked) */
   private readonly grantsCache = new Map<string, Grants | null>();
+  /** subscribers per identity: its cached grants go with the last one */
+  private readonly identityCount = new Map<string, number>();
   private pumping: Promise<void> | null = null;
   private again = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -89,11 +91,17 @@ export class EventHub {
   }
 
   subscribe(subscriber: Subscriber): () => void {
+    const key = identityKey(subscriber.identity);
     this.subscribers.add(subscriber);
+    this.identityCount.set(key, (this.identityCount.get(key) ?? 0) + 1);
     return () => {
-      this.subscribers.delete(subscriber);
-      const key = identityKey(subscriber.identity);
-      if (![...this.subscribers].some((s) => identityKey(s.identity) === key)) this.grantsCache.delete(key);
+      if (!this.subscribers.delete(subscriber)) return;
+      const left = this.identityCount.get(key)! - 1;
+      if (left) this.identityCount.set(key, left);
+      else {
+        this.identityCount.delete(key);
+        this.grantsCache.delete(key);
+      }
     };
   }
 
