@@ -227,6 +227,7 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
       { name: 'newcomer events', caller: newcomer, query: `events(types: [${all}], since: $since)`, variables: {}, lists: everything() },
       { name: 'newcomer deploymentEvents(env: staging)', caller: newcomer, query: 'deploymentEvents(env: $env, since: $since)', variables: { env: staging }, lists: { DEPLOYMENT: { envId: staging } } },
       { name: 'admin events', caller: 'admin', query: `events(types: [${all}], since: $since)`, variables: {}, lists: everything() },
+      { name: 'owner k8sResourceEvents', caller: owner, query: 'k8sResourceEvents(since: $since)', variables: {}, lists: { K8S_RESOURCE: {} } },
     ];
     const document = (query: string) => {
       const general = query.startsWith('events(');
@@ -281,6 +282,10 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
     await moveCluster(b, prod);
     await checkInvariant('move cluster b back to prod', watched);
     expect(ofId(watched[2].feed!, d2).at(-1)).toBe('LEAVE');
+    // the cluster's mirrored resources and tasks went with it: out of staging, into prod
+    expect(ofId(watched[7].feed!, podB.id)).toEqual(['INSERT', 'LEAVE']);
+    expect(ofId(watched[13].feed!, podB.id)).toEqual(['ENTER']);
+    expect(watched[5].feed!.changes.filter((m) => m.operation === 'LEAVE').length).toBeGreaterThan(0);
     expect(ofId(watched[3].feed!, d2)).toEqual(['INSERT', 'LEAVE', 'ENTER']);
     await moveCluster(c, null);
     await checkInvariant('take cluster c out of staging', watched);
