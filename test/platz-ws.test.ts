@@ -170,6 +170,22 @@ describe('subscriptions', () => {
     expect(everyEnv.frames).toEqual([before, staging, prod].map((id) => event('INSERT', 'deployments', id)));
   });
 
+  test('a deployment moving to another env is a DELETE in the env it left and an INSERT in the one it entered', async () => {
+    const id = await createDeployment(w.cluster.id);
+    const prod = await connect(admin);
+    const staging = await connect(admin);
+    const both = await connect(admin);
+    prod.subscribe('deployments', w.env.id);
+    staging.subscribe('deployments', w.otherEnv.id);
+    both.subscribe('deployments', null);
+    await Promise.all([prod, staging, both].map((client) => client.sync()));
+    await mutate('mutation($id: ID!, $clusterId: ID) { updateDeployment(id: $id, input: { clusterId: $clusterId }) { id } }', { id, clusterId: w.otherCluster.id });
+    await Promise.all([prod, staging, both].map((client) => client.received(id)));
+    expect(prod.frames).toEqual([event('DELETE', 'deployments', id)]);
+    expect(staging.frames).toEqual([event('INSERT', 'deployments', id)]);
+    expect(both.frames).toEqual([event('UPDATE', 'deployments', id)]);
+  });
+
   test('subscribe is idempotent; unsubscribe removes exactly its (table, env_id) pair', async () => {
     const client = await connect(admin);
     client.subscribe('deployments', w.env.id);
