@@ -140,6 +140,7 @@ export class EventHub {
     for (const [i, event] of events.entries()) {
       const regranted = event.regrants ? await this.regrant(event) : null;
       if (!interested[i].length) continue;
+      await this.readMissingGrants(interested[i], event.cursor);
       const verdicts = new Map<string, boolean>();
       for (const subscriber of interested[i]) {
         if (!this.subscribers.has(subscriber)) continue;
@@ -147,7 +148,8 @@ export class EventHub {
         const change = regranted?.get(key);
         // awaited only when not known yet: at thousands of subscribers per event, every await counts
         let after = change ? change.after : this.grantsCache.get(key);
-        if (after === undefined) after = await this.grantsOf(subscriber.identity, event.cursor);
+        // a subscriber that came while grants were read
+        if (after === undefined) after = (await this.readMissingGrants([subscriber], event.cursor)).get(key) ?? null;
         if (!after) {
           subscriber.revoked();
           continue;
@@ -186,11 +188,18 @@ export class EventHub {
     return changed;
   }
 
-  private async grantsOf(identity: KnownIdentity, cursor: number): Promise<Grants | null> {
-    const key = identityKey(identity);
-    const grants = (await grantsAt(this.em.fork(), [identity], cursor)).get(key) ?? null;
-    this.grantsCache.set(key, grants);
-    return grants;
+  /** Grants as of `cursor` for the identities not cached yet, in one statement per thousand. */
+  private async readMissingGrants(subscribers: Subscriber[], cursor: number): Promise<Map<string, Grants | null>> {
+    const missing = new Map<string, KnownIdentity>();
+    for (const s of subscribers) {
+      const key = identityKey(s.identity);
+      if (!this.grantsCache.has(key)) missing.set(key, s.identity);
+    }
+    const identities = [...missing.values()];
+    for (let i = 0; i < identities.length; i += 1000) {
+      for (const [key, grants] of await grantsAt(this.em.fork(), identities.slice(i, i + 1000), cursor)) this.grantsCache.set(key, grants);
+    }
+    return this.grantsCache;
   }
 }
 
