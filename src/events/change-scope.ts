@@ -68,7 +68,8 @@ export function inScope(filter: ScopeFilter, g: Grants | null, table: EventTable
 export function judge(filter: ScopeFilter, event: ChangeEvent, table: EventTable, before: Grants | null, after: Grants | null, verdicts: Map<string, boolean>): DeliveredOperation | null | Promise<DeliveredOperation | null> {
   const sides = sidesOf(event);
   const was = inScope(filter, before, table, event.id, sides.before, verdicts);
-  const is = inScope(filter, after, table, event.id, sides.after, verdicts);
+  // the common case, an update that moved nothing judged with unchanged grants: one verdict for both sides
+  const is = sides.after === sides.before && after === before ? was : inScope(filter, after, table, event.id, sides.after, verdicts);
   // awaited only when not known yet: at thousands of subscribers per event, every await counts
   if (was instanceof Promise || is instanceof Promise) return Promise.all([was, is]).then(([w, i]) => transition(event.operation, w, i));
   return transition(event.operation, was, is);

@@ -190,6 +190,8 @@ export class EventHub {
 
   /** Grants as of `cursor` for the identities not cached yet, in one statement per thousand. */
   private async readMissingGrants(subscribers: Subscriber[], cursor: number): Promise<Map<string, Grants | null>> {
+    // every subscribed identity cached: nothing to look for
+    if (this.grantsCache.size >= this.identityCount.size) return this.grantsCache;
     const missing = new Map<string, KnownIdentity>();
     for (const s of subscribers) {
       const key = identityKey(s.identity);

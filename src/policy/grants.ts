@@ -32,17 +32,14 @@ export interface GrantsRecord {
   webAppIds: string[];
 }
 
-/** The key grants are recorded under: `user:<id>`, `bot:<id>`, `deployment:<id>`. */
-export const identityKey = (identity: KnownIdentity): string => {
-  switch (identity.kind) {
-    case 'user':
-      return `user:${identity.user.id}`;
-    case 'bot':
-      return `bot:${identity.bot.id}`;
-    case 'deployment':
-      return `deployment:${identity.deployment.id}`;
-  }
-};
+const identityKeys = new WeakMap<KnownIdentity, string>();
+
+/** The key grants are recorded under: `user:<id>`, `bot:<id>`, `deployment:<id>` (kept per identity object: the event hub asks for it per subscriber and event). */
+export function identityKey(identity: KnownIdentity): string {
+  let key = identityKeys.get(identity);
+  if (key === undefined) identityKeys.set(identity, (key = `${identity.kind}:${identity.kind === 'user' ? identity.user.id : identity.kind === 'bot' ? identity.bot.id : identity.deployment.id}`));
+  return key;
+}
 
 /** The grants of a record, for this identity. */
 export function grantsFrom(identity: KnownIdentity, record: GrantsRecord | null): Grants {
