@@ -228,10 +228,7 @@ export class Migration20261205050000_Issue9Scope extends Migration {
   }
 
   override down(): void | Promise<void> {
-    this.addSql(`drop table if exists "grant_versions" cascade;`);
-    this.addSql(`alter table "events" drop column "old_env_id", drop column "old_refs", drop column "regrants";`);
-    this.addSql(`drop function if exists berth_record_grants(text[]);`);
-    this.addSql(`drop function if exists berth_grants(text);`);
+    // the trigger functions of Issue4Events were replaced, and the grants history cannot be rebuilt: restore a backup instead
+    throw new Error('Migration Issue9Scope cannot be reverted');
   }
-
 }
