@@ -36,6 +36,10 @@ const LISTS = {
   ENV_USER_PERMISSION: 'envUserPermissions',
   DEPLOYMENT_RESOURCE: 'deploymentResources',
   SECRET: 'secrets',
+  USER: 'users',
+  BOT: 'bots',
+  GROUP: 'groups',
+  WEB_APP: 'webApps',
 } as const;
 type ListType = keyof typeof LISTS;
 
@@ -316,6 +320,32 @@ describe.each(BUSES)('scope changes reach every stream ($bus bus)', ({ bus, redi
     }
     expect(resumedInside).toBeGreaterThan(3);
   }, 120_000);
+
+  run('group membership, a group turning admin and a web app shown or hidden bring objects in and take them out, live and on resume', async () => {
+    const u = await createUser(server);
+    const query = `subscription($since: String) { events(types: [GROUP, WEB_APP, ENV], since: $since) { operation cursor id type } }`;
+    const watched: Watched = { name: 'group member events', caller: u, query, variables: {}, lists: { GROUP: {}, WEB_APP: {}, ENV: {} } };
+    const group = (await gql<{ createGroup: { id: string } }>(`mutation { createGroup(input: { name: "g-${bus}" }) { id } }`)).createGroup.id;
+    const app = (await gql<{ createWebApp: { id: string } }>(`mutation { createWebApp(input: { name: "app-${bus}", linkShow: true }) { id } }`)).createWebApp.id;
+    await gql('mutation($g: ID!, $a: ID!) { addGroupWebApp(groupId: $g, webAppId: $a) { id } }', { g: group, a: app });
+    await settle();
+    watched.feed = await open(u.headers, query);
+    const step = async (name: string, mutation: string, variables: Record<string, unknown>) => {
+      await gql(mutation, variables);
+      await checkInvariant(name, [watched]);
+    };
+    await step('join the group', 'mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }', { g: group, u: u.id });
+    expect(watched.feed.changes.map((m) => `${m.operation} ${m.id}`).sort()).toEqual([`ENTER ${app}`, `ENTER ${group}`].sort());
+    await step('hide the web app', 'mutation($a: ID!) { updateWebApp(id: $a, input: { linkShow: false }) { id } }', { a: app });
+    await step('show it again', 'mutation($a: ID!) { updateWebApp(id: $a, input: { linkShow: true }) { id } }', { a: app });
+    await step('the group makes its members site admins', 'mutation($g: ID!) { updateGroup(id: $g, input: { canAdmin: true }) { id } }', { g: group });
+    expect(watched.feed.changes.filter((m) => m.type === 'ENV' && m.operation === 'ENTER').length).toBeGreaterThan(1);
+    await step('leave the group', 'mutation($g: ID!, $u: ID!) { removeGroupMember(groupId: $g, userId: $u) { id } }', { g: group, u: u.id });
+    await step('the group takes in every account', 'mutation($g: ID!) { updateGroup(id: $g, input: { specialAllAccounts: true }) { id } }', { g: group });
+    await step('the group is deleted', 'mutation($g: ID!) { deleteGroup(id: $g) }', { g: group });
+    expect(watched.feed.changes.at(-1)).toMatchObject({ operation: 'DELETE', id: group });
+    expect((await replayed(u.headers, query, {}, liveCursor(watched.feed))).map(exact)).toEqual(watched.feed.changes.map(exact));
+  });
 
   const ENV_EVENTS = 'subscription($since: String) { events(types: [ENV], since: $since) { operation cursor id type } }';
   const shape = (m: Message) => `${m.operation} ${m.id}`;

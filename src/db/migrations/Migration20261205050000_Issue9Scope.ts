@@ -8,7 +8,12 @@ type Expr = (row: string) => string;
 
 const clusterEnv: Expr = (row) => `(select env_id from k8s_clusters where id = ${row}.cluster_id)`;
 const deploymentEnv: Expr = (row) => `(select c.env_id from deployments d join k8s_clusters c on c.id = d.cluster_id where d.id = ${row}.deployment_id)`;
-const allUsers = `array(select 'user:' || u.id from users u)`;
+/** The users whose groups a group's change touches: its members, or everyone for Kubportal's automatic groups. */
+const groupAudience = (groupId: string, special: string) =>
+  `array(select 'user:' || m.user_id from group_members m where m.group_id = ${groupId} union select 'user:' || u.id from users u where ${special})`;
+const isSpecial = (group: string) => `(${group}.special_all_accounts or ${group}.special_k8s_accounts)`;
+/** only when the env changed (or the row came or went): a deployment's identity sees its env, not its status */
+const whenMoved = `TG_OP <> 'UPDATE' or old_env is distinct from new_env`;
 
 /** The ids a subscription filters on, per table, from a row alias. */
 const refs = {
@@ -38,9 +43,8 @@ const movesWith: Record<string, { table: keyof typeof refs; from: string; where:
  * (`old_env_id`, `old_refs`) and, for rows that decide what someone may see, a new version of each
  * affected identity's grants (`grants`: a text[] of identity keys).
  */
-const sources: { table: string; reportAs?: string; id?: Expr; env: Expr; refs?: Expr; ignoreColumns?: string[]; grants?: Expr; grantsOnlyWhenMoved?: true }[] = [
-  // a deployment's own identity sees its env: its grants change when it is created, deleted or moved, not with its status
-  { table: 'deployments', env: clusterEnv, refs: refs.deployments, grants: (r) => `array['deployment:' || ${r}.id]`, grantsOnlyWhenMoved: true },
+const sources: { table: string; reportAs?: string; id?: Expr; env: Expr; refs?: Expr; ignoreColumns?: string[]; grants?: Expr; grantsWhen?: string }[] = [
+  { table: 'deployments', env: clusterEnv, refs: refs.deployments, grants: (r) => `array['deployment:' || ${r}.id]`, grantsWhen: whenMoved },
   { table: 'deployment_tasks', env: clusterEnv, refs: refs.deployment_tasks },
   { table: 'deployment_resources', env: deploymentEnv, refs: refs.deployment_resources },
   { table: 'k8s_resources', env: clusterEnv, refs: refs.k8s_resources },
@@ -48,7 +52,7 @@ const sources: { table: string; reportAs?: string; id?: Expr; env: Expr; refs?: 
     table: 'k8s_clusters',
     env: (r) => `${r}.env_id`,
     grants: (r) => `array(select 'deployment:' || d.id from deployments d where d.cluster_id = ${r}.id)`,
-    grantsOnlyWhenMoved: true,
+    grantsWhen: whenMoved,
   },
   { table: 'envs', env: (r) => `${r}.id` },
   {
@@ -72,11 +76,29 @@ const sources: { table: string; reportAs?: string; id?: Expr; env: Expr; refs?: 
     grants: (r) => `array['user:' || ${r}.id]`,
   },
   { table: 'bots', env: () => 'null', grants: (r) => `array['bot:' || ${r}.id]` },
-  // a group's flags, members and web apps decide groups, web apps and admin rights: every user is checked, only changed grants are written
-  { table: 'groups', env: () => 'null', grants: () => allUsers },
+  // a group's flags, members and web apps decide groups, web apps and admin rights (a rename decides nothing)
+  {
+    table: 'groups',
+    env: () => 'null',
+    grants: (r) => groupAudience(`${r}.id`, isSpecial(r)),
+    grantsWhen: `TG_OP <> 'UPDATE' or (o.can_admin, o.special_all_accounts, o.special_k8s_accounts) is distinct from (r.can_admin, r.special_all_accounts, r.special_k8s_accounts)`,
+  },
   { table: 'group_members', reportAs: 'groups', id: (r) => `${r}.group_id`, env: () => 'null', refs: (r) => `jsonb_build_object('user_id', ${r}.user_id)`, grants: (r) => `array['user:' || ${r}.user_id]` },
-  { table: 'group_web_apps', reportAs: 'groups', id: (r) => `${r}.group_id`, env: () => 'null', refs: (r) => `jsonb_build_object('web_app_id', ${r}.web_app_id)`, grants: () => allUsers },
-  { table: 'web_apps', env: () => 'null', grants: () => allUsers },
+  {
+    table: 'group_web_apps',
+    reportAs: 'groups',
+    id: (r) => `${r}.group_id`,
+    env: () => 'null',
+    refs: (r) => `jsonb_build_object('web_app_id', ${r}.web_app_id)`,
+    grants: (r) => groupAudience(`${r}.group_id`, `exists (select 1 from groups g where g.id = ${r}.group_id and ${isSpecial('g')})`),
+  },
+  {
+    table: 'web_apps',
+    env: () => 'null',
+    grants: (r) =>
+      `(${groupAudience(`any(array(select gw.group_id from group_web_apps gw where gw.web_app_id = ${r}.id))`, `exists (select 1 from group_web_apps gw join groups g on g.id = gw.group_id where gw.web_app_id = ${r}.id and ${isSpecial('g')})`)})`,
+    grantsWhen: `TG_OP <> 'UPDATE' or o.link_show is distinct from r.link_show`,
+  },
   { table: 'helm_charts', env: () => 'null', refs: (r) => `jsonb_build_object('helm_registry_id', ${r}.helm_registry_id)` },
   { table: 'helm_registries', env: () => 'null', refs: (r) => `jsonb_build_object('kind_id', ${r}.kind_id)` },
   { table: 'deployment_kinds', env: () => 'null' },
@@ -190,7 +212,7 @@ export class Migration20261205050000_Issue9Scope extends Migration {
               from ${child.from} where ${child.where('r')} order by x.id;`,
       );
       const record = `perform berth_record_grants(${source.grants?.('r')} || case when TG_OP = 'UPDATE' then ${source.grants?.('o')} else array[]::text[] end);`;
-      const grants = !source.grants ? '' : source.grantsOnlyWhenMoved ? `if TG_OP <> 'UPDATE' or old_env is distinct from new_env then ${record} end if;` : record;
+      const grants = !source.grants ? '' : source.grantsWhen ? `if ${source.grantsWhen} then ${record} end if;` : record;
       this.addSql(`
         create or replace function ${fn}() returns trigger language plpgsql as $$
         declare r record; o record; new_env uuid; old_env uuid; c bigint;
