@@ -140,21 +140,26 @@ export class EventHub {
     for (const [i, event] of events.entries()) {
       const regranted = event.regrants ? await this.regrant(event) : null;
       if (!interested[i].length) continue;
-      await this.readMissingGrants(interested[i], event.cursor);
+      // every subscribed identity cached: nothing to look for
+      if (this.grantsCache.size < this.identityCount.size) await this.readMissingGrants(interested[i], event.cursor);
       const verdicts = new Map<string, boolean>();
       for (const subscriber of interested[i]) {
         if (!this.subscribers.has(subscriber)) continue;
         const key = identityKey(subscriber.identity);
         const change = regranted?.get(key);
-        // awaited only when not known yet: at thousands of subscribers per event, every await counts
         let after = change ? change.after : this.grantsCache.get(key);
-        // a subscriber that came while grants were read
-        if (after === undefined) after = (await this.readMissingGrants([subscriber], event.cursor)).get(key) ?? null;
+        if (after === undefined) {
+          // a subscriber that came while grants were read
+          await this.readMissingGrants([subscriber], event.cursor);
+          if (!this.subscribers.has(subscriber)) continue;
+          after = this.grantsCache.get(key) ?? null;
+        }
         if (!after) {
           subscriber.revoked();
           continue;
         }
         let operation = judge(subscriber, event, event.table as EventTable, change ? change.before : after, after, verdicts);
+        // awaited only when not known yet: at thousands of subscribers per event, every await counts
         if (operation instanceof Promise) operation = await operation;
         if (operation) subscriber.deliver(event, operation, operation === 'DELETE' || operation === 'LEAVE' ? null : nodes[i], after);
       }
@@ -178,7 +183,7 @@ export class EventHub {
     for (const [key, after] of await grantsChangedAt(this.em.fork(), [...identities.values()], event.cursor)) {
       let before = this.grantsCache.get(key);
       if (before === undefined) before = (await grantsAt(this.em.fork(), [identities.get(key)!], event.cursor - 1)).get(key) ?? null;
-      this.grantsCache.set(key, after);
+      if (this.identityCount.has(key)) this.grantsCache.set(key, after);
       changed.set(key, { before, after });
       for (const subscriber of [...this.subscribers].filter((s) => identityKey(s.identity) === key)) {
         if (!after) subscriber.revoked();
@@ -189,9 +194,7 @@ export class EventHub {
   }
 
   /** Grants as of `cursor` for the identities not cached yet, in one statement per thousand. */
-  private async readMissingGrants(subscribers: Subscriber[], cursor: number): Promise<Map<string, Grants | null>> {
-    // every subscribed identity cached: nothing to look for
-    if (this.grantsCache.size >= this.identityCount.size) return this.grantsCache;
+  private async readMissingGrants(subscribers: Subscriber[], cursor: number): Promise<void> {
     const missing = new Map<string, KnownIdentity>();
     for (const s of subscribers) {
       const key = identityKey(s.identity);
@@ -199,9 +202,11 @@ export class EventHub {
     }
     const identities = [...missing.values()];
     for (let i = 0; i < identities.length; i += 1000) {
-      for (const [key, grants] of await grantsAt(this.em.fork(), identities.slice(i, i + 1000), cursor)) this.grantsCache.set(key, grants);
+      for (const [key, grants] of await grantsAt(this.em.fork(), identities.slice(i, i + 1000), cursor)) {
+        // an identity whose last subscriber left meanwhile is not kept
+        if (this.identityCount.has(key)) this.grantsCache.set(key, grants);
+      }
     }
-    return this.grantsCache;
   }
 }
 
