@@ -34,7 +34,8 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string): P
 
 onPostgres.each(ENGINES)('two Berth processes on one database, events over $engine', ({ engine, redisUrl }) => {
   const busTest = engine === 'redis' && !redisUrl ? test.skip : test;
-  const postgresBusTest = engine === 'postgres' ? busTest : test.skip;
+  // the PostgreSQL engine's own mechanics, declared only in its block: no run skips them
+  const postgresBusTest = engine === 'postgres' ? busTest : () => {};
   let db: TestDatabase;
   let a: Berth;
   let b: Berth;

@@ -123,7 +123,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   function client(connectionParams?: Record<string, unknown>): Client {
     // not lazy: one socket for the client's whole life, so several operations share a connection
-    const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: false });
+    const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: false, onNonLazyError: () => {} });
     clients.push(c);
     return c;
   }
@@ -165,7 +165,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
   test('a bad token in connection_init is refused: the socket closes with 4403 before any operation', async () => {
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-      const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer not.a.jwt' }, retryAttempts: 0, lazy: false, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
+      const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer not.a.jwt' }, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
       clients.push(c);
     });
     expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden' });

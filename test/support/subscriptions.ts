@@ -61,6 +61,8 @@ export class Feed extends Observed {
       connectionParams: headers,
       retryAttempts: 0,
       lazy: false,
+      // the close is kept in `closed`; graphql-ws would also print the whole CloseEvent
+      onNonLazyError: () => {},
       on: { closed: (event) => this.update(() => (this.closed = event as { code: number; reason: string })) },
     });
     this.client.subscribe<Record<string, Message>>(
