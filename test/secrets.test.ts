@@ -1,11 +1,14 @@
+import { Keyring } from '../src/auth/encryption.js';
 import { insertDeployment, rejected, startWorld, tasksOf, type World } from './support/deployment-world.js';
 import type { TestServer } from './support/server.js';
 
+// set explicitly, so the test can decrypt what the server stored
+const KEYS = Keyring.generateSpec('test');
 let server: TestServer;
 let w: World;
 
 beforeAll(async () => {
-  ({ server, w } = await startWorld());
+  ({ server, w } = await startWorld({ BERTH_ENCRYPTION_KEYS: KEYS }));
 });
 afterAll(() => server?.stop());
 
@@ -39,6 +42,20 @@ test('an env Admin creates a secret: only ciphertext is stored, and an audit rec
   expect(audit.env_id).toBe(w.env.id);
   expect(JSON.stringify(audit)).not.toContain(row.contents_encrypted);
   expect(JSON.stringify(audit)).not.toContain(PLAINTEXT);
+});
+
+test('the stored contents reveal nothing, and decrypt with the configured keys only as their own row', async () => {
+  const [secret, other] = [await create(), await create()];
+  const rows = await server.sql<{ id: string; contents_encrypted: string }>('select id, contents_encrypted from secrets where id in (?, ?)', [secret.id, other.id]);
+  const stored = rows.find((r) => r.id === secret.id)!.contents_encrypted;
+  // no encoding of the plaintext shows through (an encoding "encryption" under the v1. prefix would)
+  for (const encoding of ['utf8', 'base64', 'base64url', 'hex'] as const) expect(stored).not.toContain(Buffer.from(PLAINTEXT).toString(encoding));
+  // same plaintext, different rows: different stored values
+  expect(rows.find((r) => r.id === other.id)!.contents_encrypted).not.toBe(stored);
+  const keyring = Keyring.parse(KEYS);
+  expect(keyring.decrypt(stored, `secrets:${secret.id}`)).toBe(PLAINTEXT);
+  // bound to its row: as another secret's value it does not decrypt
+  expect(() => keyring.decrypt(stored, `secrets:${other.id}`)).toThrow();
 });
 
 test('no query returns the contents or the ciphertext', async () => {

@@ -73,9 +73,9 @@ export async function seedWorld(server: TestServer) {
 
 export type World = Awaited<ReturnType<typeof seedWorld>>;
 
-/** A fresh server with the world above seeded in it: what each deployment test file starts from. */
-export async function startWorld(): Promise<{ server: TestServer; w: World }> {
-  const server = await startTestServer();
+/** A fresh server with the world above seeded in it: what each deployment test file starts from; `env` as for startTestServer. */
+export async function startWorld(env: Record<string, string> = {}): Promise<{ server: TestServer; w: World }> {
+  const server = await startTestServer(env);
   try {
     return { server, w: await seedWorld(server) };
   } catch (err) {
