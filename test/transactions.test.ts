@@ -46,3 +46,26 @@ test('a mutation failing half-way (the task insert, after the deployment insert)
   const ok = await server.gql(CREATE, { input: input('half-way') }, w.callers.owner.headers);
   expect(ok.errors).toBeUndefined();
 });
+
+test('a later write failing (the audit insert, after the work was flushed) undoes the earlier one and writes no event', async () => {
+  // the work (deployment, Install task) is flushed before the audit records: only the transaction around both undoes it
+  await server.sql(`create function berth_test_refuse_audit() returns trigger language plpgsql as $$
+    begin raise exception 'berth test: audit insert refused'; end $$`);
+  await server.sql(`create trigger berth_test_refuse_audit before insert on audit_records for each row
+    when (new.operation = 'createDeployment') execute function berth_test_refuse_audit()`);
+  try {
+    const before = await rowCounts(server);
+    const [{ n: eventsBefore }] = await server.sql<{ n: number }>('select count(*)::int as n from events');
+    const res = await server.gql(CREATE, { input: input('audit-refused') }, w.callers.owner.headers);
+    expect(failure(res)).toEqual({ code: 'INTERNAL_SERVER_ERROR', field: undefined, message: 'Internal server error' });
+    expect(await server.sql("select id from deployments where name = 'audit-refused'")).toEqual([]);
+    expect(await rowCounts(server)).toEqual(before);
+    // the deployment and task inserts wrote events through their triggers: rolled back with them
+    expect(await server.sql<{ n: number }>('select count(*)::int as n from events')).toEqual([{ n: eventsBefore }]);
+  } finally {
+    await server.sql('drop trigger berth_test_refuse_audit on audit_records');
+    await server.sql('drop function berth_test_refuse_audit()');
+  }
+  const ok = await server.gql(CREATE, { input: input('audit-refused') }, w.callers.owner.headers);
+  expect(ok.errors).toBeUndefined();
+});
