@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, type TestServer } from './support/server.js';
+import { sqlLog } from './support/sql-log.js';
 
-const statements: string[] = [];
+/** Every SQL statement the server runs but the event hub's polls (see sqlLog). */
+const log = sqlLog();
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ AUTH_CACHE_SECONDS: '1' }, { ormOverrides: { debug: ['query'], logger: (m: string) => statements.push(m) } });
+  server = await startTestServer({ AUTH_CACHE_SECONDS: '1' }, { ormOverrides: log.ormOverrides });
 });
 afterAll(() => server?.stop());
 
@@ -12,13 +14,13 @@ const ME = '{ me { ... on User { username } } }';
 
 test('a verified credential is trusted for AUTH_CACHE_SECONDS without a query, then checked again', async () => {
   const auth = await server.adminAuth();
-  statements.length = 0;
+  log.clear();
   expect((await server.gql<any, unknown>(ME, undefined, auth)).data).toEqual({ me: { username: 'admin' } });
-  expect(statements.filter((s) => /from users u left join user_sessions/.test(s))).toHaveLength(1);
+  expect(log.statements().filter((s) => /from users u left join user_sessions/.test(s))).toHaveLength(1);
 
-  statements.length = 0;
+  log.clear();
   expect((await server.gql<any, unknown>(ME, undefined, auth)).data).toEqual({ me: { username: 'admin' } });
-  expect(statements).toEqual([]); // neither the caller nor anything else was read
+  expect(log.statements()).toEqual([]); // neither the caller nor anything else was read
 
   // a change made behind the server's back (another replica) applies once the cached entry expires
   await server.sql(`update users set is_active = false where username = 'admin'`);

@@ -1,26 +1,41 @@
+import { EnvUserRole, UserDeploymentRole } from '../src/entities/enums.js';
 import { DeploymentsWithRelationsDocument, type DeploymentsWithRelationsQuery } from './generated/graphql.js';
-import { seedFleet } from './support/fixtures.js';
+import { seedFleet, type Fleet } from './support/fixtures.js';
+import { createUser, grantEnvRole, grantKindRole, type Caller } from './support/identities.js';
+import type { GraphQLResponse } from './support/server.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { sqlLog } from './support/sql-log.js';
 
-/** Every SQL statement the server runs, as MikroORM logs it. */
-const statements: string[] = [];
+/** Every SQL statement the server runs but the event hub's polls (see sqlLog). */
+const log = sqlLog();
 let server: TestServer;
+let fleet: Fleet;
+let envUser: Caller;
+let maintainer: Caller;
 
 beforeAll(async () => {
-  server = await startTestServer({}, { ormOverrides: { debug: ['query'], logger: (message: string) => statements.push(message) } });
-  await seedFleet(server.em, { deployments: 60, clusters: 7, kinds: 4, tasksPerDeployment: 3 });
+  server = await startTestServer({}, { ormOverrides: log.ormOverrides });
+  fleet = await seedFleet(server.em, { deployments: 60, clusters: 7, kinds: 4, tasksPerDeployment: 3 });
+  [envUser, maintainer] = await Promise.all([createUser(server), createUser(server)]);
+  await grantEnvRole(server, fleet.env.id, { userId: envUser.id }, EnvUserRole.User);
+  // a kind role alone shows every deployment of its env
+  await grantKindRole(server, fleet.env.id, fleet.kinds[0].id, { userId: maintainer.id }, UserDeploymentRole.Maintainer);
 });
 afterAll(() => server?.stop());
 
-/** Runs a request and returns the statements it caused, each reduced to the table it reads first. */
-async function tablesRead(run: () => Promise<unknown>): Promise<string[]> {
-  // log in and use the token once first, so neither the login nor resolving the caller is counted
-  await server.gql('{ serverInfo { version } }', {}, await server.adminAuth());
-  statements.length = 0;
+/**
+ * Runs a request and returns the statements it caused, each reduced to the table it reads first
+ * ("berth_grants" for the caller's grants).
+ */
+async function tablesRead(run: () => Promise<unknown>, headers?: Record<string, string>): Promise<string[]> {
+  // log in and use the credential once first, so neither the login nor resolving the caller is counted
+  await server.gql('{ serverInfo { version } }', {}, headers ?? (await server.adminAuth()));
+  log.clear();
   await run();
-  return statements
+  return log
+    .statements()
     .filter((s) => /\bselect\b/i.test(s))
-    .map((s) => /\bfrom\s+"(\w+)"/i.exec(s)?.[1] ?? s)
+    .map((s) => (/\bberth_grants\(/.test(s) ? 'berth_grants' : (/\bfrom\s+"?(\w+)"?/i.exec(s)?.[1] ?? s)))
     .sort();
 }
 
@@ -50,4 +65,23 @@ test('nested lists stay batched: clusters → deployments → tasks(first: 2) �
   expect(deployments.every((d: any) => d.tasks.length === 2)).toBe(true);
   // no acting users in the fleet, so that loader never runs
   expect(tables).toEqual(['deployment_tasks', 'deployments', 'k8s_clusters']);
+});
+
+describe.each([
+  ['an env User', () => envUser],
+  ['a kind Maintainer', () => maintainer],
+])('%s listing deployments with relations', (_, caller) => {
+  test.each([5, 50])('%i deployments: one statement per list level, plus the caller\'s grants once', async (first) => {
+    const { headers } = caller();
+    let body: GraphQLResponse<DeploymentsWithRelationsQuery> | undefined;
+    const tables = await tablesRead(async () => {
+      body = await server.gql(DeploymentsWithRelationsDocument, { first }, headers);
+    }, headers);
+    expect(body?.errors).toBeUndefined();
+    const nodes = body!.data!.deployments.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(first);
+    expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id === fleet.env.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
+    // the visibility checks of every level reuse the batched rows: the same statements for 5 rows as for 50
+    expect(tables).toEqual(['berth_grants', 'deployment_kinds', 'deployment_tasks', 'deployments', 'envs', 'helm_charts', 'k8s_clusters']);
+  });
 });
