@@ -39,6 +39,10 @@ const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   /** how long the change-event log keeps events for subscribers resuming with `since` */
   EVENT_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(24),
+  /** how often each replica reads the event log without being told, in case an announcement was lost */
+  EVENT_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  /** how often each replica prunes events past the retention */
+  EVENT_PRUNE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   /** events one WebSocket connection may have waiting; a connection further behind is closed (4008) */
   SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   /** how often the credentials of open WebSockets are checked again; a revoked or expired one closes its sockets (4403) */

@@ -23,8 +23,8 @@ export interface Subscriber extends ScopeFilter {
 export interface EventHubOptions {
   retentionHours: number;
   /** reads the log this often even without a message, in case one was lost */
-  pollMs?: number;
-  pruneEveryMs?: number;
+  pollMs: number;
+  pruneEveryMs: number;
 }
 
 const BATCH = 500;
@@ -69,9 +69,9 @@ export class EventHub {
   async start(): Promise<void> {
     this.cursor = await headCursor(this.em.fork());
     this.bus.onMessage((cursor) => this.wake(cursor));
-    this.timers.push(setInterval(() => this.wake(), this.options.pollMs ?? 2000).unref());
+    this.timers.push(setInterval(() => this.wake(), this.options.pollMs).unref());
     const prune = () => void pruneEvents(this.em.fork(), this.options.retentionHours).catch((err: unknown) => this.logger.warn({ err }, 'event log pruning failed'));
-    this.timers.push(setInterval(prune, this.options.pruneEveryMs ?? 10 * 60_000).unref());
+    this.timers.push(setInterval(prune, this.options.pruneEveryMs).unref());
   }
 
   async stop(): Promise<void> {

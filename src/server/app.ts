@@ -80,7 +80,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const keyring = Keyring.parse(config.BERTH_ENCRYPTION_KEYS ?? (await getOrCreateSetting(em, 'encryption_keys', () => Keyring.generateSpec())));
     if (!config.BERTH_ENCRYPTION_KEYS) logger.warn({}, 'BERTH_ENCRYPTION_KEYS is not set: secrets are encrypted with a key kept in the same database');
 
-    const hub = new EventHub(em, await openEventBus(config, database, logger), logger, { retentionHours: config.EVENT_RETENTION_HOURS });
+    const hub = new EventHub(em, await openEventBus(config, database, logger), logger, {
+      retentionHours: config.EVENT_RETENTION_HOURS,
+      pollMs: config.EVENT_POLL_MS,
+      pruneEveryMs: config.EVENT_PRUNE_SECONDS * 1000,
+    });
     await hub.start();
     stopEvents = () => hub.stop();
 
