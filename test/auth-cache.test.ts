@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sqlLog } from './support/sql-log.js';
+import { waitFor } from './support/subscriptions.js';
 
 /** Every SQL statement the server runs but the event hub's polls (see sqlLog). */
 const log = sqlLog();
@@ -25,9 +25,9 @@ test('a verified credential is trusted for AUTH_CACHE_SECONDS without a query, t
   // a change made behind the server's back (another replica) applies once the cached entry expires
   await server.sql(`update users set is_active = false where username = 'admin'`);
   try {
-    await sleep(1100);
-    const refused = await server.gql<any, unknown>(ME, undefined, auth);
-    expect(refused.errors?.[0]).toMatchObject({ message: 'User is inactive', extensions: { code: 'UNAUTHENTICATED' } });
+    let refused: Awaited<ReturnType<typeof server.gql<any, unknown>>> | undefined;
+    await waitFor(async () => !!(refused = await server.gql<any, unknown>(ME, undefined, auth)).errors, 'the cached entry to expire');
+    expect(refused!.errors?.[0]).toMatchObject({ message: 'User is inactive', extensions: { code: 'UNAUTHENTICATED' } });
   } finally {
     await server.sql(`update users set is_active = true where username = 'admin'`);
   }
