@@ -16,14 +16,20 @@ export interface MutationCase {
   /** what this case varies, when a field has several */
   variant?: string;
   allowed: readonly Who[];
+  /** the exact code some denied callers must get, where the rule makes it certain (otherwise FORBIDDEN or NOT_FOUND) */
+  deniedWith?: Partial<Record<Who, 'FORBIDDEN' | 'NOT_FOUND'>>;
+  /** tables a denied call must leave exactly as they were, row by row (the audit trail is always checked) */
+  tables?: readonly string[];
   prepare(who: Who): Promise<{ document: string; variables?: Record<string, unknown> }>;
 }
 
 const WHO_BUT_INACTIVE: readonly Who[] = ['anonymous', ...AUTHENTICATED];
 const SITE_ADMIN: readonly Who[] = ['siteAdmin'];
-const ENV_A_ADMINS: readonly Who[] = ['envAdmin', 'siteAdmin'];
-const OWNERS_IN_A: readonly Who[] = ['kindOwner', 'botWithRoles', 'envAdmin', 'siteAdmin'];
-const MAINTAINERS_IN_A: readonly Who[] = ['kindMaintainer', ...OWNERS_IN_A];
+const ENV_A_ADMINS: readonly Who[] = ['envAdmin', 'adminAMaintainerB', 'siteAdmin'];
+const OWNERS_IN_A: readonly Who[] = ['kindOwner', 'botWithRoles', ...ENV_A_ADMINS];
+const MAINTAINERS_IN_A: readonly Who[] = ['kindMaintainer', 'maintainerAUserB', ...OWNERS_IN_A];
+/** Maintainers of deployments in both envs: the only ones who may move a deployment from one to the other. */
+const MAINTAINERS_IN_A_AND_B: readonly Who[] = ['adminAMaintainerB', 'siteAdmin'];
 
 const KUBECONFIG = `
 apiVersion: v1
@@ -348,8 +354,21 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
     },
     {
       field: 'updateCluster',
+      variant: 'in place',
       allowed: SITE_ADMIN,
       prepare: async () => doc(`mutation ($id: ID!) { updateCluster(id: $id, input: { alias: "${unique()}" }) { id } }`, { id: a.cluster.id }),
+    },
+    {
+      // site admins only: an Admin of the cluster's env is refused too, though it sees the env the cluster would enter
+      field: 'updateCluster',
+      variant: 'moved from env A to env B',
+      allowed: SITE_ADMIN,
+      deniedWith: { adminAMaintainerB: 'FORBIDDEN', maintainerAUserB: 'FORBIDDEN', envAdmin: 'NOT_FOUND' },
+      tables: ['k8s_clusters'],
+      prepare: async () => {
+        const [cluster] = await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' }));
+        return doc(`mutation ($id: ID!, $env: ID!) { updateCluster(id: $id, input: { envId: $env }) { id } }`, { id: cluster.id, env: b.env.id });
+      },
     },
     {
       field: 'deleteCluster',
@@ -442,6 +461,20 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       allowed: [...MAINTAINERS_IN_A, 'deployment'],
       prepare: async () => doc(`mutation ($id: ID!) { updateDeployment(id: $id, input: { descriptionMd: "${unique()}" }) { id } }`, { id: a.deployment.id }),
     },
+    // a move needs a Maintainer of the deployment in the env it leaves and in the env it enters
+    ...([['from env A to a cluster of env B', a, b], ['from env B to a cluster of env A', b, a]] as const).map(([variant, from, to]): MutationCase => ({
+      field: 'updateDeployment',
+      variant: `moved ${variant}`,
+      allowed: MAINTAINERS_IN_A_AND_B,
+      // a Maintainer in A alone does not see B (NOT_FOUND); one that is also env User in B sees it and is refused there, either way
+      deniedWith: { kindMaintainer: 'NOT_FOUND', maintainerAUserB: 'FORBIDDEN' },
+      tables: ['deployments', 'deployment_tasks'],
+      prepare: async () =>
+        doc(`mutation ($id: ID!, $cluster: ID!) { updateDeployment(id: $id, input: { clusterId: $cluster }) { id } }`, {
+          id: (await freshDeployment(from)).id,
+          cluster: to.cluster.id,
+        }),
+    })),
     {
       field: 'deleteDeployment',
       allowed: OWNERS_IN_A,

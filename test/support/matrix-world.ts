@@ -9,17 +9,31 @@ import { build } from './fixtures.js';
 import { createBot, createUser, deploymentCaller, grantEnvRole, grantKindRole, type Caller } from './identities.js';
 import type { TestServer } from './server.js';
 
-/** The identities of the authorization matrix; every role below is held in env A only. */
+/**
+ * The identities of the authorization matrix. Every role is held in env A only, except for the two
+ * callers that hold different roles in two envs, so that a check made against the wrong env (the
+ * object's old env instead of its new one, say) changes an outcome instead of reading as NOT_FOUND:
+ * adminAMaintainerB (env Admin in A, kind Maintainer in B) maintains deployments in both envs;
+ * maintainerAUserB (kind Maintainer in A, only env User in B) sees B but may change nothing there.
+ */
 export const WHO = [
   'anonymous', 'inactiveUser', 'userWithoutRole', 'envUser', 'envAdmin', 'kindMaintainer', 'kindOwner',
-  'botWithRoles', 'botWithoutRoles', 'siteAdmin', 'deployment',
+  'botWithRoles', 'botWithoutRoles', 'siteAdmin', 'deployment', 'adminAMaintainerB', 'maintainerAUserB',
 ] as const;
 export type Who = (typeof WHO)[number];
 
 /** Callers that hold some role in env A (the deployment acts inside its own env, A). */
-export const IN_ENV_A: readonly Who[] = ['envUser', 'envAdmin', 'kindMaintainer', 'kindOwner', 'botWithRoles', 'deployment'];
+export const IN_ENV_A: readonly Who[] = [
+  'envUser', 'envAdmin', 'kindMaintainer', 'kindOwner', 'botWithRoles', 'deployment', 'adminAMaintainerB', 'maintainerAUserB',
+];
+/** Callers that hold some role in env B. */
+export const IN_ENV_B: readonly Who[] = ['adminAMaintainerB', 'maintainerAUserB'];
+/** Env Admins (of A; nobody in WHO is an Admin of B): they see every user and bot, and A's audit trail. */
+export const ADMINS_OF_A: readonly Who[] = ['envAdmin', 'adminAMaintainerB'];
 export const AUTHENTICATED: readonly Who[] = WHO.filter((w) => w !== 'anonymous' && w !== 'inactiveUser');
-export const USERS: readonly Who[] = ['userWithoutRole', 'envUser', 'envAdmin', 'kindMaintainer', 'kindOwner', 'siteAdmin'];
+export const USERS: readonly Who[] = [
+  'userWithoutRole', 'envUser', 'envAdmin', 'kindMaintainer', 'kindOwner', 'siteAdmin', 'adminAMaintainerB', 'maintainerAUserB',
+];
 
 /** One seeded row: its GraphQL type and who may see it. */
 export interface Seeded {
@@ -45,8 +59,9 @@ export interface World {
 }
 
 /**
- * Two envs with the same contents, every role in env A, nothing in env B, catalogs shared: a caller
- * seeing anything of B, or missing something of A it holds a role for, is a defect.
+ * Two envs with the same contents, every role in env A, none in env B but those of the two-env
+ * callers, catalogs shared: a caller seeing anything of an env it holds no role in, or missing
+ * something of an env it holds a role in, is a defect.
  */
 export async function seedWorld(server: TestServer): Promise<World> {
   const rows: Seeded[] = [];
@@ -91,11 +106,11 @@ export async function seedWorld(server: TestServer): Promise<World> {
     ] as const) {
       add(type, id, visibleTo);
     }
-    add('AuditRecord', audit.id, name === 'a' ? ['envAdmin'] : []);
+    add('AuditRecord', audit.id, name === 'a' ? ADMINS_OF_A : []);
     return { env, cluster, deployment, secret, kind, chart };
   };
   const a = await slice('a', IN_ENV_A);
-  const b = await slice('b', []);
+  const b = await slice('b', IN_ENV_B);
 
   // people: every user sees itself; env Admins and site admins see everyone (they grant roles)
   const callers = { anonymous: null } as Record<Who, Caller | null>;
@@ -105,10 +120,10 @@ export async function seedWorld(server: TestServer): Promise<World> {
   callers.deployment = await deploymentCaller(server, a.deployment.id);
   const userB = await createUser(server, { username: 'matrix-admin-of-b' });
   const [bootstrapAdmin] = await server.sql<{ id: string }>(`select id from users where username = 'admin'`);
-  for (const who of [...USERS, 'inactiveUser'] as const) add('User', callers[who]!.id, [who, 'envAdmin']);
-  add('User', userB.id, ['envAdmin']);
-  add('User', bootstrapAdmin.id, ['envAdmin']);
-  for (const who of ['botWithRoles', 'botWithoutRoles'] as const) add('Bot', callers[who]!.id, [who, 'envAdmin']);
+  for (const who of [...USERS, 'inactiveUser'] as const) add('User', callers[who]!.id, [who, ...ADMINS_OF_A]);
+  add('User', userB.id, ADMINS_OF_A);
+  add('User', bootstrapAdmin.id, ADMINS_OF_A);
+  for (const who of ['botWithRoles', 'botWithoutRoles'] as const) add('Bot', callers[who]!.id, [who, ...ADMINS_OF_A]);
   for (const who of [...USERS, 'inactiveUser'] as const) {
     const [token] = await server.sql<{ id: string }>('select id from user_tokens where user_id = ?', [callers[who]!.id]);
     add('UserToken', token.id, [who]);
@@ -117,25 +132,28 @@ export async function seedWorld(server: TestServer): Promise<World> {
   add('UserToken', userBToken.id, []);
   for (const botToken of await server.sql<{ id: string }>('select id from bot_tokens')) add('BotToken', botToken.id, []);
 
-  // roles, in env A only (and one admin of B, to be hidden from everyone in A)
-  const grants: [Who | 'userB', 'env' | 'kind', EnvUserRole | UserDeploymentRole][] = [
-    ['envUser', 'env', EnvUserRole.User],
-    ['envAdmin', 'env', EnvUserRole.Admin],
-    ['kindMaintainer', 'kind', UserDeploymentRole.Maintainer],
-    ['kindOwner', 'kind', UserDeploymentRole.Owner],
-    ['botWithRoles', 'env', EnvUserRole.User],
-    ['botWithRoles', 'kind', UserDeploymentRole.Owner],
+  // roles, in env A, and in env B for the two-env callers (and one admin of B, to be hidden from everyone in A)
+  const grants: [Who, EnvSlice, 'env' | 'kind', EnvUserRole | UserDeploymentRole][] = [
+    ['envUser', a, 'env', EnvUserRole.User],
+    ['envAdmin', a, 'env', EnvUserRole.Admin],
+    ['kindMaintainer', a, 'kind', UserDeploymentRole.Maintainer],
+    ['kindOwner', a, 'kind', UserDeploymentRole.Owner],
+    ['botWithRoles', a, 'env', EnvUserRole.User],
+    ['botWithRoles', a, 'kind', UserDeploymentRole.Owner],
+    ['adminAMaintainerB', a, 'env', EnvUserRole.Admin],
+    ['adminAMaintainerB', b, 'kind', UserDeploymentRole.Maintainer],
+    ['maintainerAUserB', a, 'kind', UserDeploymentRole.Maintainer],
+    ['maintainerAUserB', b, 'env', EnvUserRole.User],
   ];
-  for (const [who, scope, role] of grants) {
-    const holder = who.startsWith('bot') ? { botId: callers[who as Who]!.id } : { userId: callers[who as Who]!.id };
-    if (scope === 'env') await grantEnvRole(server, a.env.id, holder, role as EnvUserRole);
-    else await grantKindRole(server, a.env.id, kind.id, holder, role as UserDeploymentRole);
+  for (const [who, { env }, scope, role] of grants) {
+    const holder = who.startsWith('bot') ? { botId: callers[who]!.id } : { userId: callers[who]!.id };
+    if (scope === 'env') await grantEnvRole(server, env.id, holder, role as EnvUserRole);
+    else await grantKindRole(server, env.id, kind.id, holder, role as UserDeploymentRole);
   }
   await grantEnvRole(server, b.env.id, { userId: userB.id }, EnvUserRole.Admin);
-  for (const row of await server.sql<{ id: string; env_id: string }>('select id, env_id from env_user_permissions')) {
-    add('EnvUserPermission', row.id, row.env_id === a.env.id ? IN_ENV_A : []);
-  }
-  for (const row of await server.sql<{ id: string }>('select id from deployment_permissions')) add('DeploymentPermission', row.id, IN_ENV_A);
+  const inEnv = (envId: string) => (envId === a.env.id ? IN_ENV_A : IN_ENV_B);
+  for (const row of await server.sql<{ id: string; env_id: string }>('select id, env_id from env_user_permissions')) add('EnvUserPermission', row.id, inEnv(row.env_id));
+  for (const row of await server.sql<{ id: string; env_id: string }>('select id, env_id from deployment_permissions')) add('DeploymentPermission', row.id, inEnv(row.env_id));
 
   // Kubportal groups: an explicit one (envUser), an "all accounts" one (every user), an empty one
   const explicit = build(Group, { name: 'matrix-explicit' });
