@@ -14,16 +14,24 @@ function tempFolder(): string {
   return dir;
 }
 
-const dataDir = tempFolder();
-const firstLog = recordingLogger();
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer({}, { database: { kind: 'pglite', dataDir }, logger: firstLog, ...quietOrm });
-});
+/** servers still running when a test fails midway, stopped after the file */
+const running = new Set<TestServer>();
 afterAll(async () => {
-  await server?.stop();
+  await Promise.all([...running].map((server) => server.stop()));
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A server on the embedded engine in `dataDir` (each test has its own folder, so each stands alone). */
+async function startOn(dataDir: string, env: Record<string, string> = {}, logger?: Logger): Promise<TestServer> {
+  const server = await startTestServer(env, { database: { kind: 'pglite', dataDir }, ...(logger ? { logger } : {}), ...quietOrm });
+  running.add(server);
+  const stop = server.stop;
+  server.stop = async () => {
+    running.delete(server);
+    await stop();
+  };
+  return server;
+}
 
 /** a logger that keeps every line, so a test can see what start-up did */
 function recordingLogger(): Logger & { lines: { level: string; msg: string; fields: object }[] } {
@@ -46,7 +54,10 @@ async function sql<T = Record<string, unknown>>(berth: Berth, query: string): Pr
 
 describe('the embedded engine keeps its data on disk', () => {
   test('after a restart on the same folder: the same admin, no new admin, no migration re-applied, tokens still valid', async () => {
-    // first life, started by beforeAll on an empty folder: it migrated and created the admin
+    // first life, on an empty folder: it migrated and created the admin
+    const dataDir = tempFolder();
+    const firstLog = recordingLogger();
+    let server = await startOn(dataDir, {}, firstLog);
     expect(firstLog.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['applied migrations', 'created the first admin user']));
     const login = await server.gql<any, any>(LOGIN, { p: ADMIN_PASSWORD });
     expect(login.errors).toBeUndefined();
@@ -62,9 +73,9 @@ describe('the embedded engine keeps its data on disk', () => {
     await server.stop();
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
 
-    // second life on the same folder; afterAll stops this one
+    // second life on the same folder
     const logger = recordingLogger();
-    server = await startTestServer({}, { database: { kind: 'pglite', dataDir }, logger, ...quietOrm });
+    server = await startOn(dataDir, {}, logger);
     expect(logger.lines.filter((l) => /migration/i.test(l.msg))).toEqual([]);
     expect(logger.lines.filter((l) => /admin/i.test(l.msg))).toEqual([]);
     expect(await server.sql<{ name: string }>(`select name from mikro_orm_migrations order by id`)).toEqual(migrations);
@@ -82,15 +93,19 @@ describe('the embedded engine keeps its data on disk', () => {
     expect(relogin.data?.login.user.id).toBe(user.id);
     const readyz = await fetch(new URL('/readyz', server.berth.url));
     expect(await readyz.json()).toMatchObject({ database: true });
+    await server.stop();
   });
 
   test('a changed BERTH_ADMIN_PASSWORD does not overwrite the existing admin on the next start', async () => {
+    const dataDir = tempFolder();
+    let server = await startOn(dataDir);
     const [{ id }] = await server.sql<{ id: string }>(`select id from users where is_admin`);
     await server.stop();
-    server = await startTestServer({ BERTH_ADMIN_PASSWORD: 'a-different-password' }, { database: { kind: 'pglite', dataDir }, ...quietOrm });
+    server = await startOn(dataDir, { BERTH_ADMIN_PASSWORD: 'a-different-password' });
     expect(await server.sql<{ id: string }>(`select id from users where is_admin`)).toEqual([{ id }]);
     expect((await server.gql<any, any>(LOGIN, { p: ADMIN_PASSWORD })).data?.login.user.id).toBe(id);
     expect((await server.gql<any, any>(LOGIN, { p: 'a-different-password' })).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    await server.stop();
   });
 
   test('without BERTH_ADMIN_PASSWORD a password is generated and printed once, on the first start only', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import WebSocket from 'ws';
 import { startWorld, type World } from './support/deployment-world.js';
 import { createUser, type Caller } from './support/identities.js';
-import type { TestServer } from './support/server.js';
+import { startTestServer, type TestServer } from './support/server.js';
 import { Observed, settleEvents } from './support/subscriptions.js';
 
 let server: TestServer;
@@ -11,7 +11,6 @@ let w: World;
 let admin: Record<string, string>;
 let adminJwt: string;
 const clients: PlatzClient[] = [];
-let stopped = false;
 
 beforeAll(async () => {
   ({ server, w } = await startWorld());
@@ -23,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clients.forEach((client) => client.socket.terminate());
-  if (!stopped) await server.stop();
+  await server.stop();
 });
 
 const platzUrl = () => new URL('/api/v2/ws', server.berth.wsUrl).href;
@@ -69,8 +68,8 @@ class PlatzClient extends Observed {
 }
 
 /** Opens a socket with these headers or subprotocols; rejects with the HTTP status when the upgrade is refused. */
-function connect(headers: Record<string, string>, protocols: string[] = []): Promise<PlatzClient> {
-  const socket = new WebSocket(platzUrl(), protocols, { headers });
+function connect(headers: Record<string, string>, protocols: string[] = [], url = platzUrl()): Promise<PlatzClient> {
+  const socket = new WebSocket(url, protocols, { headers });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       const client = new PlatzClient(socket);
@@ -258,12 +257,22 @@ describe('malformed frames', () => {
   });
 });
 
-// last: it stops the server
 test('stopping the server closes every socket as going away (1001)', async () => {
-  const open = clients.filter((client) => client.socket.readyState === WebSocket.OPEN);
-  expect(open.length).toBeGreaterThan(0);
-  stopped = true;
-  await server.stop();
-  await Promise.all(open.map((client) => client.until((c) => c.closed !== null, 'the close')));
-  expect(open.map((client) => client.closed)).toEqual(open.map(() => ({ code: 1001, reason: 'Going away' })));
+  // a server of its own: the file's server stays up for the other tests
+  const own = await startTestServer();
+  let stopped = false;
+  try {
+    const headers = await own.adminAuth();
+    const url = new URL('/api/v2/ws', own.berth.wsUrl).href;
+    const open = [await connect(headers, [], url), await connect(headers, [], url)];
+    open[0].subscribe('envs', null);
+    await open[0].sync();
+    stopped = true;
+    await own.berth.stop();
+    await Promise.all(open.map((client) => client.until((c) => c.closed !== null, 'the close')));
+    expect(open.map((client) => client.closed)).toEqual(open.map(() => ({ code: 1001, reason: 'Going away' })));
+  } finally {
+    if (!stopped) await own.berth.stop();
+    await own.db.drop();
+  }
 });
