@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DeploymentKind, HelmRegistry, K8sResource, type Deployment } from '../src/entities/index.js';
+import { Deployment, DeploymentKind, HelmRegistry, K8sCluster, K8sResource } from '../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider } from '../src/entities/enums.js';
 import { insertDeployment, startWorld, type World } from './support/deployment-world.js';
 import { build, persist, unique } from './support/fixtures.js';
@@ -133,7 +133,7 @@ describe('events(types) as a caller who is no admin', () => {
     mutate('mutation($input: CreateDeploymentResourceInput!) { createDeploymentResource(input: $input) { id } }', {
       input: { deploymentId, typeId: w.shopType.id, name: `r-${unique()}`, props: { url: 'https://shop.example.com' } },
     });
-  async function mirror(cluster: World['cluster']): Promise<string> {
+  async function mirror(cluster: K8sCluster): Promise<string> {
     const [resource] = await persist(server, build(K8sResource, { cluster, kind: 'Pod', apiVersion: 'v1', name: `pod-${unique()}` }));
     await settleEvents(server);
     return resource.id;
@@ -339,5 +339,145 @@ describe('events(types) as a caller who is no admin', () => {
     const end = `INSERT HELM_TAG_FORMAT ${marker}`;
     expect(await upToMarker(all, marker, `${type} (site admin)`)).toEqual([...changes.map((c) => c.message), end]);
     expect(await upToMarker(f, marker, type)).toEqual([...changes.filter((c) => c.seen).map((c) => c.message), end]);
+  });
+});
+
+describe('the filters of deploymentEvents, deploymentTaskEvents and k8sResourceEvents', () => {
+  /** clusters of this block's own: A and B in prod, C in staging */
+  let clusterA: K8sCluster;
+  let clusterB: K8sCluster;
+  let clusterC: K8sCluster;
+  /** an env User of staging */
+  let stagingUser: Caller;
+
+  beforeAll(async () => {
+    clusterA = build(K8sCluster, { env: w.env, providerId: 'local:fa', name: 'fa', ignore: false });
+    clusterB = build(K8sCluster, { env: w.env, providerId: 'local:fb', name: 'fb', ignore: false });
+    clusterC = build(K8sCluster, { env: w.otherEnv, providerId: 'local:fc', name: 'fc', ignore: false });
+    await persist(server, clusterA, clusterB, clusterC);
+    stagingUser = await createUser(server);
+    await grantEnvRole(server, w.otherEnv.id, { userId: stagingUser.id }, EnvUserRole.User);
+    await settleEvents(server);
+  });
+
+  const updateDeployment = (id: string, input: Record<string, unknown>) =>
+    mutate('mutation($id: ID!, $input: UpdateDeploymentInput!) { updateDeployment(id: $id, input: $input) { id } }', { id, input });
+  const describeDeployment = (id: string) => updateDeployment(id, { descriptionMd: unique() });
+
+  test('deploymentEvents(cluster, kind, deployment) deliver exactly the matching changes, moves as ENTER and LEAVE', async () => {
+    const d = await createDeployment('filter-d', clusterA.id);
+    const doc = `subscription($cluster: ID, $kind: ID, $deployment: ID) {
+      deploymentEvents(cluster: $cluster, kind: $kind, deployment: $deployment) { operation cursor id }
+    }`;
+    const [byCluster, byKind, byDeployment, byClusterAndKind] = await Promise.all([
+      open(admin, doc, { cluster: clusterA.id }),
+      open(admin, doc, { kind: w.app.id }),
+      open(admin, doc, { deployment: d }),
+      open(admin, doc, { cluster: clusterA.id, kind: w.app.id }),
+    ]);
+
+    const x1 = await createDeployment('filter-x1', clusterA.id);
+    const x2 = await createDeployment('filter-x2', clusterB.id);
+    const shop = await createDeployment('', clusterA.id, { kindId: w.shop.id, helmChartId: w.shopChart.id, config: {} });
+    await describeDeployment(shop);
+    await updateDeployment(x2, { clusterId: clusterA.id }); // into cluster A
+    await updateDeployment(x1, { clusterId: clusterC.id }); // out of it, into staging
+    await server.sql('delete from deployments where id = ?', [x2]); // as the worker ends a deletion
+    await settleEvents(server);
+    const marker = await describeDeployment(d);
+
+    expect(await upToMarker(byCluster, marker, 'cluster A')).toEqual([
+      `INSERT ${x1}`, `INSERT ${shop}`, `UPDATE ${shop}`, `ENTER ${x2}`, `LEAVE ${x1}`, `DELETE ${x2}`, `UPDATE ${d}`,
+    ]);
+    expect(await upToMarker(byKind, marker, 'kind App')).toEqual([`INSERT ${x1}`, `INSERT ${x2}`, `UPDATE ${x2}`, `UPDATE ${x1}`, `DELETE ${x2}`, `UPDATE ${d}`]);
+    expect(await upToMarker(byDeployment, marker, 'deployment d')).toEqual([`UPDATE ${d}`]);
+    expect(await upToMarker(byClusterAndKind, marker, 'cluster A and kind App')).toEqual([`INSERT ${x1}`, `ENTER ${x2}`, `LEAVE ${x1}`, `DELETE ${x2}`, `UPDATE ${d}`]);
+  });
+
+  test('deploymentTaskEvents(deployment, cluster) deliver exactly the tasks of the deployment, of the cluster, or both', async () => {
+    const d = await createDeployment('tasks-d', clusterA.id);
+    const doc = `subscription($cluster: ID, $deployment: ID) {
+      deploymentTaskEvents(cluster: $cluster, deployment: $deployment) { operation cursor id }
+    }`;
+    const [byDeployment, byCluster, byBoth] = await Promise.all([
+      open(admin, doc, { deployment: d }),
+      open(admin, doc, { cluster: clusterA.id }),
+      open(admin, doc, { deployment: d, cluster: clusterA.id }),
+    ]);
+    const newTasks = async (deploymentId: string, change: () => Promise<unknown>) => {
+      const before = new Set(await tasksOfDeployment(deploymentId));
+      await change();
+      const added = (await tasksOfDeployment(deploymentId)).filter((id) => !before.has(id));
+      expect(added).toHaveLength(1);
+      return added[0];
+    };
+    const invokeAction = (deploymentId: string) =>
+      mutate('mutation($input: CreateDeploymentTaskInput!) { createDeploymentTask(input: $input) { id } }', {
+        input: { deploymentId, invokeAction: { helmChartId: w.appChart.id, actionId: 'flush-cache', body: {} } },
+      });
+
+    const y = await createDeployment('tasks-y', clusterB.id); // its Install task: in cluster B
+    const z = await createDeployment('tasks-z', clusterA.id);
+    const [installZ] = await tasksOfDeployment(z);
+    const upgradeD = await newTasks(d, () => updateDeployment(d, { config: { replicas: 2 } }));
+    await invokeAction(y);
+    await mutate('mutation($id: ID!) { cancelDeploymentTask(id: $id, reason: "filters") { id } }', { id: installZ });
+    const marker = await invokeAction(d);
+
+    expect(await upToMarker(byCluster, marker, 'cluster A')).toEqual([`INSERT ${installZ}`, `INSERT ${upgradeD}`, `UPDATE ${installZ}`, `INSERT ${marker}`]);
+    expect(await upToMarker(byDeployment, marker, 'deployment d')).toEqual([`INSERT ${upgradeD}`, `INSERT ${marker}`]);
+    expect(await upToMarker(byBoth, marker, 'deployment d in cluster A')).toEqual([`INSERT ${upgradeD}`, `INSERT ${marker}`]);
+  });
+
+  test('k8sResourceEvents(cluster, deployment, kind) deliver exactly the matching resources; an env User of another env gets none of them', async () => {
+    const [d] = await persist(server, build(Deployment, { name: 'mirrored', kind: w.app, cluster: clusterA, helmChart: w.appChart, config: { replicas: 1 } }));
+    await settleEvents(server);
+    const doc = `subscription($cluster: ID, $deployment: ID, $kind: String) {
+      k8sResourceEvents(cluster: $cluster, deployment: $deployment, kind: $kind) { operation cursor id }
+    }`;
+    const [byCluster, byDeployment, byKind, byAll, envUserByCluster, outsider] = await Promise.all([
+      open(admin, doc, { cluster: clusterA.id }),
+      open(admin, doc, { deployment: d.id }),
+      open(admin, doc, { kind: 'Pod' }),
+      open(admin, doc, { cluster: clusterA.id, deployment: d.id, kind: 'Pod' }),
+      open(w.callers.envUser.headers, doc, { cluster: clusterA.id }),
+      open(stagingUser.headers, doc),
+    ]);
+    const mirror = async (cluster: K8sCluster, kind: string, deployment?: Deployment) => {
+      const [resource] = await persist(server, build(K8sResource, { cluster, deployment, kind, apiVersion: 'v1', name: `${kind.toLowerCase()}-${unique()}` }));
+      return resource.id;
+    };
+
+    const podOfD = await mirror(clusterA, 'Pod', d);
+    const serviceOfD = await mirror(clusterA, 'Service', d);
+    const podOfA = await mirror(clusterA, 'Pod');
+    const podOfB = await mirror(clusterB, 'Pod');
+    const podOfC = await mirror(clusterC, 'Pod');
+    await server.sql('update k8s_resources set name = ? where id = ?', [`renamed-${unique()}`, serviceOfD]);
+    await server.sql('update k8s_resources set name = ? where id = ?', [`renamed-${unique()}`, podOfB]);
+    await server.sql('delete from k8s_resources where id = ?', [podOfD]);
+    const marker = await mirror(clusterA, 'Pod', d);
+    // the staging user's own marker, after everything of prod
+    const stagingMarker = await mirror(clusterC, 'ConfigMap');
+    await settleEvents(server);
+
+    const inClusterA = [`INSERT ${podOfD}`, `INSERT ${serviceOfD}`, `INSERT ${podOfA}`, `UPDATE ${serviceOfD}`, `DELETE ${podOfD}`, `INSERT ${marker}`];
+    expect(await upToMarker(byCluster, marker, 'cluster A')).toEqual(inClusterA);
+    expect(await upToMarker(envUserByCluster, marker, 'cluster A, as an env User of prod')).toEqual(inClusterA);
+    expect(await upToMarker(byDeployment, marker, 'deployment d')).toEqual([`INSERT ${podOfD}`, `INSERT ${serviceOfD}`, `UPDATE ${serviceOfD}`, `DELETE ${podOfD}`, `INSERT ${marker}`]);
+    expect(await upToMarker(byKind, marker, 'kind Pod')).toEqual([
+      `INSERT ${podOfD}`, `INSERT ${podOfA}`, `INSERT ${podOfB}`, `INSERT ${podOfC}`, `UPDATE ${podOfB}`, `DELETE ${podOfD}`, `INSERT ${marker}`,
+    ]);
+    expect(await upToMarker(byAll, marker, 'cluster A, deployment d, kind Pod')).toEqual([`INSERT ${podOfD}`, `DELETE ${podOfD}`, `INSERT ${marker}`]);
+    expect(await upToMarker(outsider, stagingMarker, 'an env User of staging')).toEqual([`INSERT ${podOfC}`, `INSERT ${stagingMarker}`]);
+
+    // nor in a snapshot: asking for prod's cluster or deployment by filter widens nothing
+    const prod = [serviceOfD, podOfA, podOfB, marker];
+    const snapshot = await open(stagingUser.headers, doc);
+    expect(snapshot.messages.filter((m) => prod.includes(m.id!))).toEqual([]);
+    expect(snapshot.messages.map((m) => m.id)).toEqual(expect.arrayContaining([podOfC, stagingMarker]));
+    for (const variables of [{ cluster: clusterA.id }, { deployment: d.id }]) {
+      expect((await open(stagingUser.headers, doc, variables)).messages.map((m) => m.operation)).toEqual(['LIVE']);
+    }
   });
 });
