@@ -43,14 +43,18 @@ export async function grantKindRole(server: TestServer, envId: string, kindId: s
   await em.flush();
 }
 
-/** A deployment acting with its own token, as the worker would mint it. */
-export async function deploymentCaller(server: TestServer, deploymentId: string): Promise<Caller> {
+/** A JWT signed with the server's jwt_secret, as the server mints them: `identity` is Platz's claim, `expiresIn` as jose takes it ('1h', '2s'). */
+export async function signJwt(server: TestServer, identity: { User: string } | { Deployment: string }, expiresIn = '1h'): Promise<string> {
   const [setting] = await server.sql<{ value: string }>(`select value from settings where key = 'jwt_secret'`);
-  const jwt = await new SignJWT({ identity: { Deployment: deploymentId } })
+  return new SignJWT({ identity })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()
     .setNotBefore('0s')
-    .setExpirationTime('1h')
+    .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(setting.value));
-  return { id: deploymentId, headers: { authorization: `Bearer ${jwt}` } };
+}
+
+/** A deployment acting with its own token, as the worker would mint it. */
+export async function deploymentCaller(server: TestServer, deploymentId: string): Promise<Caller> {
+  return { id: deploymentId, headers: { authorization: `Bearer ${await signJwt(server, { Deployment: deploymentId })}` } };
 }
