@@ -16,6 +16,27 @@ export async function tableDigests(server: TestServer, tables: readonly string[]
   return digests.map(([r]) => r.d);
 }
 
+/** Columns a read may change: when a credential was last used. */
+const READ_STAMPS = ['last_used_at', 'last_login_at'];
+
+/**
+ * Every table of the database, each as one digest over its rows (read stamps left out), in one
+ * statement: whatever a call wrote anywhere shows as the names of the tables whose digest changed.
+ */
+export async function databaseDigest(server: TestServer): Promise<Record<string, string>> {
+  const tables = await server.sql<{ name: string }>(
+    `select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'mikro_orm_migrations' order by 1`,
+  );
+  const row = READ_STAMPS.reduce((expr, column) => `${expr} - '${column}'`, 'to_jsonb(x)');
+  const parts = tables.map(({ name }) => `select '${name}' as t, md5(coalesce(string_agg((${row})::text, ',' order by (${row})::text), '')) as d from "${name}" x`);
+  const digests = await server.sql<{ t: string; d: string }>(parts.join(' union all '));
+  return Object.fromEntries(digests.map(({ t, d }) => [t, d]));
+}
+
+/** The tables whose digest differs between two databaseDigest() readings. */
+export const changedTables = (before: Record<string, string>, after: Record<string, string>): string[] =>
+  Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
+
 /** Runs `run` and asserts that the tables are, row by row, exactly as before it; returns what `run` returned. */
 export async function expectUnchanged<T>(server: TestServer, tables: Tables, run: () => Promise<T>): Promise<T> {
   const { names, volatile } = 'names' in tables ? tables : { names: tables, volatile: [] };

@@ -3,7 +3,7 @@ import {
   Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, Env, HelmChart, HelmRegistry, K8sCluster, Secret,
 } from '../../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../../src/entities/enums.js';
-import { failure } from './assertions.js';
+import { changedTables, databaseDigest, failure } from './assertions.js';
 import { build, persist } from './fixtures.js';
 import { createBot, createUser, grantEnvRole, grantKindRole, type Caller } from './identities.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -97,18 +97,18 @@ export async function insertResource(server: TestServer, fields: Partial<Deploym
   return (await persist(server, build(DeploymentResource, fields)))[0];
 }
 
-/** Row counts of the tables a mutation may write, to prove a failed call wrote nothing. */
+/** Row counts of the tables a mutation may write. */
 export async function rowCounts(server: TestServer): Promise<Record<string, number>> {
   const tables = ['deployments', 'deployment_tasks', 'deployment_resources', 'secrets', 'audit_records'];
   const [row] = await server.sql<Record<string, string>>(`select ${tables.map((t) => `(select count(*) from ${t}) as ${t}`).join(', ')}`);
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
 }
 
-/** Calls a mutation expected to fail, checks that it wrote nothing (by the row counts above), and returns its error. */
+/** Calls a mutation expected to fail, checks that it wrote nothing anywhere (every table, row by row), and returns its error. */
 export async function rejected(server: TestServer, query: string, variables: unknown, headers: Record<string, string>): Promise<ReturnType<typeof failure>> {
-  const before = await rowCounts(server);
+  const before = await databaseDigest(server);
   const res = await server.gql(query, variables, headers);
-  expect(await rowCounts(server)).toEqual(before);
+  expect(changedTables(before, await databaseDigest(server))).toEqual([]);
   return failure(res);
 }
 
