@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { migrationsList } from '../src/db/migrations/index.js';
 import { startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -22,6 +23,25 @@ describe('health and readiness', () => {
     const res = await fetch(`${origin()}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ database: true });
+  });
+
+  test('GET /readyz answers 503 "not ready" while a migration is pending, and 200 again once it is applied', async () => {
+    // the newest migration's row taken out: as far as the migrator can tell, that migration is pending
+    const [newest] = await server.sql<{ id: number; name: string; executed_at: Date }>('select id, name, executed_at from mikro_orm_migrations order by id desc limit 1');
+    expect(newest.name).toBe(migrationsList.at(-1)!.name);
+    await server.sql('delete from mikro_orm_migrations where id = ?', [newest.id]);
+    try {
+      const pending = await fetch(`${origin()}/readyz`);
+      expect(pending.status).toBe(503);
+      expect(await pending.json()).toEqual({ status: 'not ready', database: false });
+      // still alive: only readiness depends on the migrations
+      expect((await fetch(`${origin()}/healthz`)).status).toBe(200);
+    } finally {
+      await server.sql('insert into mikro_orm_migrations (id, name, executed_at) values (?, ?, ?)', [newest.id, newest.name, newest.executed_at]);
+    }
+    const ready = await fetch(`${origin()}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', database: true });
   });
 
   test('the server does not announce itself', async () => {
