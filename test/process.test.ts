@@ -1,0 +1,123 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ADMIN_PASSWORD, postGraphQL } from './support/server.js';
+import { Feed } from './support/subscriptions.js';
+
+/*
+ * Berth as npm start runs it: the compiled dist/src/main.js in a process of its own, stopped by SIGTERM.
+ * The build runs first, so the process runs the code under test, not an older dist/.
+ */
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+let db: TestDatabase | undefined;
+let dataDir: string | undefined;
+let child: ChildProcess | undefined;
+let feed: Feed | undefined;
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  if (process.env.TEST_DATABASE_URL) db = await createTestDatabase();
+  else dataDir = mkdtempSync(join(tmpdir(), 'berth-process-test-'));
+}, 120_000);
+
+afterAll(async () => {
+  await feed?.dispose();
+  // only when a test failed before the process exited
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child!.once('close', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  await db?.drop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Lines of the child's stdout, as they come; waits on a line with a condition. */
+class Output {
+  readonly lines: string[] = [];
+  private readonly waiting = new Set<() => void>();
+
+  constructor(stream: NodeJS.ReadableStream) {
+    createInterface({ input: stream }).on('line', (line) => {
+      this.lines.push(line);
+      this.waiting.forEach((check) => check());
+    });
+  }
+
+  /** the first line that `match` accepts; rejects when `ended` settles first (the process exited) */
+  line(match: (line: string) => boolean, ended: Promise<unknown>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.lines.find(match);
+        if (found === undefined) return;
+        this.waiting.delete(check);
+        resolve(found);
+      };
+      this.waiting.add(check);
+      check();
+      void ended.then(() => {
+        this.waiting.delete(check);
+        reject(new Error(`the process exited; its output:\n${this.lines.join('\n')}`));
+      });
+    });
+  }
+}
+
+/** Its JSON log lines (the other lines are plain console output). */
+function jsonLines(lines: string[]): { level: string; msg: string; [k: string]: unknown }[] {
+  return lines.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as unknown;
+      return parsed && typeof parsed === 'object' ? [parsed as { level: string; msg: string }] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('SIGTERM: the process closes its WebSockets as going away (1001), logs the shutdown and exits with 0', async () => {
+  const database = db ? { DATABASE_URL: db.target.kind === 'postgres' ? db.target.url : '' } : { DATABASE_URL: '', BERTH_DATA_DIR: dataDir! };
+  child = spawn(process.execPath, ['--experimental-async-context-frame', join(ROOT, 'dist/src/main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', GRAPHQL_IDE: 'false', BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, ...database },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // 'close', not 'exit': by then its stdout and stderr have been read to the end
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.once('close', (code, signal) => resolve({ code, signal })));
+  const stdout = new Output(child.stdout!);
+  const stderr = new Output(child.stderr!);
+
+  // PORT=0: the port is the one it prints, once it listens (migrations and the first admin done by then)
+  const serving = await stdout.line((l) => l.startsWith('Berth is serving GraphQL on '), exited);
+  const [, url, wsUrl] = /^Berth is serving GraphQL on (\S+) \(WebSocket (\S+)\)$/.exec(serving)!;
+  const readyz = await fetch(new URL('/readyz', url));
+  expect(readyz.status).toBe(200);
+  expect(await readyz.json()).toEqual({ status: 'ready', database: true });
+  const startLog = jsonLines(stdout.lines).map((l) => l.msg);
+  expect(startLog).toEqual(expect.arrayContaining(['applied migrations', 'created the first admin user']));
+
+  const login = await postGraphQL<{ login: { accessToken: string } }>(url, `mutation($p: String!) { login(usernameOrEmail: "admin", password: $p) { accessToken } }`, { p: ADMIN_PASSWORD });
+  expect(login.errors).toBeUndefined();
+  feed = new Feed(wsUrl, { authorization: `Bearer ${login.data!.login.accessToken}` }, `subscription { events(types: [ENV]) { operation cursor id } }`);
+  await feed.live();
+
+  child.kill('SIGTERM');
+  expect(await exited).toEqual({ code: 0, signal: null });
+  await feed.until((f) => f.closed !== null, 'the socket to close');
+  expect(feed.closed).toMatchObject({ code: 1001 });
+  // graphql-ws hands the subscription that close as its error: nothing else went wrong
+  expect(feed.errors.map((e) => (e as { code?: number }).code)).toEqual([1001]);
+
+  // the signal is acknowledged on stdout (a plain line, not JSON) after start-up; nothing went to stderr but warnings
+  const shutdownAt = stdout.lines.indexOf('SIGTERM: draining and shutting down');
+  expect(shutdownAt).toBeGreaterThan(stdout.lines.indexOf(serving));
+  expect(jsonLines(stderr.lines).filter((l) => l.level !== 'warn')).toEqual([]);
+  expect(stderr.lines.filter((l) => !l.startsWith('{') && !/ExperimentalWarning|--trace-warnings/.test(l))).toEqual([]);
+}, 120_000);
