@@ -3,6 +3,11 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  // test files in parallel, each on a database of its own; the workers of jest's default (cores - 1) leave a 2-core machine half idle
+  maxWorkers: Number(process.env.TEST_WORKERS) || 2,
+  // the migrated schema, built once per run and copied by each test file's database (test/support/database.ts)
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   // the project is native ESM ("type": "module"); jest runs with --experimental-vm-modules
   extensionsToTreatAsEsm: ['.ts'],
   // sources import './x.js' (NodeNext style); map back to the .ts file

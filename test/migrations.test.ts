@@ -8,7 +8,7 @@ let db: TestDatabase;
 let orm: MikroORM;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
+  db = await createTestDatabase('empty');
   orm = await openOrm(db.target);
 });
 afterAll(async () => {

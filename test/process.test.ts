@@ -23,7 +23,8 @@ let feed: Feed | undefined;
 
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  if (process.env.TEST_DATABASE_URL) db = await createTestDatabase();
+  // empty, as a first start finds it: the process migrates it
+  if (process.env.TEST_DATABASE_URL) db = await createTestDatabase('empty');
   else dataDir = mkdtempSync(join(tmpdir(), 'berth-process-test-'));
 }, 120_000);
 

@@ -15,7 +15,7 @@ onPostgres('replicas over one PostgreSQL', () => {
   const printed: string[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase('empty');
     // started together on an empty database: migrations, the JWT key and the first admin all race
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
     replicas.push(

@@ -6,7 +6,10 @@ import { entities } from '../entities/index.js';
 import { migrationsList } from './migrations/index.js';
 
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
-export type DatabaseTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  /** `loadDataDir`: start from a dump of a data directory (PGlite's `dumpDataDir`; tests load a migrated schema) */
+  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob };
 
 export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string }): DatabaseTarget {
   return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.BERTH_DATA_DIR };
@@ -33,7 +36,10 @@ export async function openOrm(target: DatabaseTarget, overrides: Partial<Options
   if (target.kind === 'pglite') {
     if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
-    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir })) as unknown as MikroORM;
+    const { loadDataDir } = target;
+    // a function, because the ORM deep-copies option objects and a copied Blob loses its contents
+    const driverOptions = loadDataDir ? { driverOptions: () => ({ loadDataDir }) } : {};
+    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, ...driverOptions })) as unknown as MikroORM;
   }
   const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
   return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
