@@ -43,13 +43,12 @@ let target: DatabaseTarget;
 let berth: Berth | undefined;
 
 beforeAll(async () => {
-  if (process.env.TEST_DATABASE_URL) {
-    db = await createTestDatabase();
-    target = db.target;
-  } else {
-    // a folder on disk, so a second server opens the same data (in memory it would be gone)
+  db = await createTestDatabase();
+  target = db.target;
+  if (target.kind === 'pglite') {
+    // a folder on disk, so a second server opens the same data (in memory it would be gone); migrated by the first
     dataDir = mkdtempSync(join(tmpdir(), 'berth-key-rotation-'));
-    target = { kind: 'pglite', dataDir };
+    target = { ...target, dataDir };
   }
 });
 afterAll(async () => {

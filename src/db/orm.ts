@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
@@ -8,7 +9,7 @@ import { migrationsList } from './migrations/index.js';
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
-  /** `loadDataDir`: start from a dump of a data directory (PGlite's `dumpDataDir`; tests load a migrated schema) */
+  /** `loadDataDir`: a new data directory starts as this dump (PGlite's `dumpDataDir`; tests load a migrated schema) */
   | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob };
 
 export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string }): DatabaseTarget {
@@ -36,7 +37,8 @@ export async function openOrm(target: DatabaseTarget, overrides: Partial<Options
   if (target.kind === 'pglite') {
     if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
-    const { loadDataDir } = target;
+    // PGlite refuses a dump over an existing database: a folder opened before keeps its data
+    const loadDataDir = target.dataDir === 'memory://' || !existsSync(join(target.dataDir, 'PG_VERSION')) ? target.loadDataDir : undefined;
     // a function, because the ORM deep-copies option objects and a copied Blob loses its contents
     const driverOptions = loadDataDir ? { driverOptions: () => ({ loadDataDir }) } : {};
     return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, ...driverOptions })) as unknown as MikroORM;
