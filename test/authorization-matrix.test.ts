@@ -1,5 +1,5 @@
 import { getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType } from 'graphql';
-import { buildBerthSchema } from '../src/graphql/schema.js';
+import { buildBerthSchema } from '../resolvers/schema.js';
 import { changedTables, countRows, databaseDigest } from './support/assertions.js';
 import { CREDENTIAL_MUTATIONS, mutationCases, type MutationCase } from './support/matrix-mutations.js';
 import { expectedIds, seedWorld, WHO, type Who, type World } from './support/matrix-world.js';

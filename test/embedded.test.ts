@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import type { DatabaseTarget } from '../src/db/orm.js';
 import { startBerth, type Berth } from '../src/server/app.js';
-import type { Logger } from '../src/server/logger.js';
+import type { Logger } from '../src/logging/logger.js';
 import { postGraphQL, startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
 
 const folders: string[] = [];

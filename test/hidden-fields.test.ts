@@ -3,7 +3,7 @@ import { Keyring } from '../src/auth/encryption.js';
 import { hashSecret, newOpaqueToken } from '../src/auth/opaque-token.js';
 import { hashPassword } from '../src/auth/password.js';
 import { Bot, BotToken, Env, K8sCluster, Secret, User, UserToken } from '../src/entities/index.js';
-import { buildBerthSchema } from '../src/graphql/schema.js';
+import { buildBerthSchema } from '../resolvers/schema.js';
 import { build } from './support/fixtures.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

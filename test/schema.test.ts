@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { getNamedType, isInputObjectType, isObjectType, isScalarType, isEnumType, type GraphQLSchema } from 'graphql';
-import { buildBerthSchema, printBerthSchema } from '../src/graphql/schema.js';
+import { buildBerthSchema, printBerthSchema } from '../resolvers/schema.js';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {

@@ -3,8 +3,8 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { Bot, Deployment, User } from '../entities/index.js';
 import { isUuid } from '../entities/uuid.js';
 import { unauthenticated } from '../errors/domain-error.js';
-import type { Credentials, Identity } from './identity.js';
-import { anonymous } from './identity.js';
+import type { Credentials, Identity } from '../request/identity.js';
+import { anonymous } from '../request/identity.js';
 import { parseOpaqueToken, secretMatches } from './opaque-token.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */

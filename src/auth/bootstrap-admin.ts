@@ -3,7 +3,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { User } from '../entities/index.js';
 import { UserApprovalState } from '../entities/enums.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logging/logger.js';
 import { hashPassword } from './password.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Deployment, K8sCluster } from '../entities/index.js';
 import { findVisible, requireDeploymentMaintainer } from '../policy/permissions.js';
-import type { ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../request/context.js';
 
 /** A deployment the caller can see, with its cluster's env (null for a cluster outside any env). */
 export async function findDeployment(tx: ServiceContext, id: string, field: string): Promise<{ deployment: Deployment; envId: string | null }> {

@@ -1,7 +1,7 @@
 import type { HelmChart } from '../entities/index.js';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
-import type { ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../request/context.js';
 import { collectionOf, isShown, referencedIds, uiInputs, type CollectionRef } from './chart-ext.js';
 
 const isEmpty = (value: unknown) =>

@@ -1,5 +1,5 @@
 import { Deployment } from '../entities/index.js';
-import type { ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../request/context.js';
 import { collectionOf, referencedIds, uiInputs, type CollectionRef } from './chart-ext.js';
 
 /** An object deployments can depend on through a CollectionSelect input. */

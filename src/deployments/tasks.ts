@@ -1,7 +1,7 @@
-import type { KnownIdentity } from '../auth/identity.js';
+import type { KnownIdentity } from '../request/identity.js';
 import { Bot, Deployment, DeploymentTask, User } from '../entities/index.js';
 import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
-import type { ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../request/context.js';
 
 /** The caller as a reference of the transaction's unit of work (not the request's entity): exactly one is set. */
 function callerReference(tx: ServiceContext, identity: KnownIdentity): { user?: User; bot?: Bot; deployment?: Deployment } {
@@ -12,6 +12,9 @@ function callerReference(tx: ServiceContext, identity: KnownIdentity): { user?: 
       return { bot: tx.em.getReference(Bot, identity.bot.id) };
     case 'deployment':
       return { deployment: tx.em.getReference(Deployment, identity.deployment.id) };
+    case 'system':
+      // Berth itself (the task worker): no one to name
+      return {};
   }
 }
 
@@ -36,6 +39,8 @@ export function isTaskActor(task: DeploymentTask, identity: KnownIdentity): bool
       return task.actingBot?.id === identity.bot.id;
     case 'deployment':
       return task.actingDeployment?.id === identity.deployment.id;
+    case 'system':
+      return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Grants } from '../policy/grants.js';
-import type { Where } from '../services/read-service.js';
+import type { Where } from '../request/where.js';
 import { eventVisible, type RecordedScope } from '../policy/visibility.js';
 import type { ChangeEvent, EventOperation } from './event-log.js';
 import { entityOf, type EventTable } from './event-types.js';

@@ -1,8 +1,8 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { KnownIdentity } from '../auth/identity.js';
+import type { KnownIdentity } from '../request/identity.js';
 import { identityKey, type Grants } from '../policy/grants.js';
-import type { Logger } from '../server/logger.js';
-import { Loaders } from '../services/loaders.js';
+import type { Logger } from '../logging/logger.js';
+import { Loaders } from '../request/loaders.js';
 import type { EventBus } from './bus/index.js';
 import { judge, sidesOf, type DeliveredOperation, type ScopeFilter } from './change-scope.js';
 import { headCursor, pruneEvents, readEvents, type ChangeEvent } from './event-log.js';
@@ -77,7 +77,6 @@ export class EventHub {
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
     await this.pumping;
-    await this.bus.close();
   }
 
   /**

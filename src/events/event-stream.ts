@@ -1,10 +1,10 @@
 import { IsolationLevel } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { KnownIdentity } from '../auth/identity.js';
-import { identityKey, type Grants } from '../policy/grants.js';
+import type { KnownIdentity } from '../request/identity.js';
+import { identityKey, useGrants, type Grants } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
-import type { ServiceContext } from '../services/context.js';
-import { Loaders } from '../services/loaders.js';
+import type { ServiceContext } from '../request/context.js';
+import { Loaders } from '../request/loaders.js';
 import { judge, type DeliveredOperation, type SubscriptionFilter } from './change-scope.js';
 import { loadNodes, type EventHub, type Subscriber } from './event-hub.js';
 import { headCursor, readEvents, type ChangeEvent } from './event-log.js';
@@ -246,7 +246,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   private useGrants(grants: Grants): void {
     if (grants === this.grants) return;
     this.grants = grants;
-    this.ctx.grantsMemo = Promise.resolve(grants);
+    useGrants(this.ctx, grants);
   }
 
   async next(): Promise<IteratorResult<EventMessage>> {

@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { KnownIdentity } from '../auth/identity.js';
+import type { KnownIdentity } from '../request/identity.js';
 import { grantsFrom, identityKey, type Grants, type GrantsRecord } from '../policy/grants.js';
 import { json, query } from './event-log.js';
 

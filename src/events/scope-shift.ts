@@ -2,7 +2,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Grants } from '../policy/grants.js';
 import { sameScope, scopeWhere } from '../policy/visibility.js';
-import type { Where } from '../services/read-service.js';
+import type { Where } from '../request/where.js';
 import { inScope, sidesOf, type SubscriptionFilter } from './change-scope.js';
 import { firstChangesAfter } from './event-log.js';
 import { entityOf, type EventTable } from './event-types.js';

@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { assertUnreachable, DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { GraphQLContext } from './context.js';
 
 /** The one mapping from domain error codes to GraphQL extensions.code. */

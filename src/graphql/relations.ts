@@ -1,8 +1,9 @@
 import type { EntityClass } from '@mikro-orm/core';
 import { notFound } from '../errors/domain-error.js';
 import { keepVisible } from '../policy/visibility.js';
-import type { OrderSpec } from '../services/loaders.js';
+import type { OrderSpec } from '../request/loaders.js';
 import type { GraphQLContext } from './context.js';
+import { grantsOf } from '../policy/grants.js';
 
 // Every relation passes the caller's visibility rules: a related object out of scope reads as absent.
 
@@ -51,5 +52,5 @@ export async function loadThrough<L extends { createdAt: Date }, T extends WithI
 }
 
 async function visible<T extends WithId>(ctx: GraphQLContext, entity: EntityClass<T>, rows: readonly (T | null)[]): Promise<T[]> {
-  return (await keepVisible(ctx, await ctx.grants(), entity, rows)).filter((r): r is T => r !== null);
+  return (await keepVisible(ctx, await grantsOf(ctx), entity, rows)).filter((r): r is T => r !== null);
 }

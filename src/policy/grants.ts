@@ -1,5 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { KnownIdentity } from '../auth/identity.js';
+import { requireIdentity, type ServiceContext } from '../request/context.js';
+import type { KnownIdentity } from '../request/identity.js';
 import type { User } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState, UserDeploymentRole } from '../entities/enums.js';
 
@@ -34,11 +35,24 @@ export interface GrantsRecord {
 
 const identityKeys = new WeakMap<KnownIdentity, string>();
 
-/** The key grants are recorded under: `user:<id>`, `bot:<id>`, `deployment:<id>` (kept per identity object: the event hub asks for it per subscriber and event). */
+/** The key grants are recorded under: `user:<id>`, `bot:<id>`, `deployment:<id>`, `system:<name>` (kept per identity object: the event hub asks for it per subscriber and event). */
 export function identityKey(identity: KnownIdentity): string {
   let key = identityKeys.get(identity);
-  if (key === undefined) identityKeys.set(identity, (key = `${identity.kind}:${identity.kind === 'user' ? identity.user.id : identity.kind === 'bot' ? identity.bot.id : identity.deployment.id}`));
+  if (key === undefined) identityKeys.set(identity, (key = `${identity.kind}:${idOf(identity)}`));
   return key;
+}
+
+function idOf(identity: KnownIdentity): string {
+  switch (identity.kind) {
+    case 'user':
+      return identity.user.id;
+    case 'bot':
+      return identity.bot.id;
+    case 'deployment':
+      return identity.deployment.id;
+    case 'system':
+      return identity.name;
+  }
 }
 
 /** The grants of a record, for this identity. */
@@ -58,6 +72,7 @@ export function grantsFrom(identity: KnownIdentity, record: GrantsRecord | null)
 export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity): Promise<Grants> {
   // a site admin passes every check, so its roles and groups are never consulted
   if (identity.kind === 'user' && identity.user.isAdmin) return { ...grantsFrom(identity, null), siteAdmin: true, authLevel: identity.user.authLevel };
+  if (identity.kind === 'system') return { ...grantsFrom(identity, null), siteAdmin: true };
   // on the caller's transaction when there is one: the embedded database has a single connection
   const [row] = await em
     .getConnection()
@@ -65,6 +80,21 @@ export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity):
   const record = typeof row?.grants === 'string' ? (JSON.parse(row.grants) as GrantsRecord) : (row?.grants ?? null);
   return grantsFrom(identity, record);
 }
+
+const GRANTS = Symbol('grants');
+
+/** The caller's grants, read once per request on first use; UNAUTHENTICATED for anonymous callers. */
+export function grantsOf(ctx: ServiceContext): Promise<Grants> {
+  let grants = ctx.memo.get(GRANTS) as Promise<Grants> | undefined;
+  if (!grants) ctx.memo.set(GRANTS, (grants = loadGrants(ctx.em, requireIdentity(ctx))));
+  return grants;
+}
+
+/** Grants known otherwise (a stream judging an event with the grants in force at it). */
+export const useGrants = (ctx: ServiceContext, grants: Grants) => void ctx.memo.set(GRANTS, Promise.resolve(grants));
+
+/** The caller changed within the request (login): its grants are read again. */
+export const forgetGrants = (ctx: ServiceContext) => void ctx.memo.delete(GRANTS);
 
 /** Kubportal's "k8s accounts" groups hold the approved users that have a service account (as berth_grants decides). */
 export const hasK8sAccount = (user: User) => user.approvalState === UserApprovalState.ACCESS_APPROVED && !!user.serviceAccount;

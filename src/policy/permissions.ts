@@ -1,9 +1,9 @@
 import type { EntityClass } from '@mikro-orm/core';
 import { EnvUserRole, UserDeploymentRole } from '../entities/enums.js';
 import { forbidden, notFound } from '../errors/domain-error.js';
-import type { ServiceContext } from '../services/context.js';
-import { assertUuid } from '../services/read-service.js';
-import { kindKey, type Grants } from './grants.js';
+import type { ServiceContext } from '../request/context.js';
+import { assertUuid } from '../request/where.js';
+import { kindKey, type Grants, grantsOf } from './grants.js';
 import { keepVisible } from './visibility.js';
 
 /**
@@ -12,13 +12,13 @@ import { keepVisible } from './visibility.js';
  */
 export async function findVisible<T extends { id: string }>(ctx: ServiceContext, entity: EntityClass<T>, id: string, field = 'id'): Promise<T> {
   const row = await ctx.loaders.byId(entity).load(assertUuid(id, field));
-  const [visible] = await keepVisible(ctx, await ctx.grants(), entity, [row]);
+  const [visible] = await keepVisible(ctx, await grantsOf(ctx), entity, [row]);
   if (!visible) throw notFound(entity.name);
   return visible;
 }
 
 export async function requireSiteAdmin(ctx: ServiceContext): Promise<Grants> {
-  const g = await ctx.grants();
+  const g = await grantsOf(ctx);
   if (!g.siteAdmin) throw forbidden('Only site admins may do this');
   return g;
 }
@@ -27,7 +27,7 @@ export const isEnvAdmin = (g: Grants, envId: string | null | undefined) => g.sit
 
 /** Env Admin: manages the env's permissions, secrets and settings. */
 export async function requireEnvAdmin(ctx: ServiceContext, envId: string | null | undefined): Promise<Grants> {
-  const g = await ctx.grants();
+  const g = await grantsOf(ctx);
   if (!isEnvAdmin(g, envId)) throw forbidden('Only admins of this env may do this');
   return g;
 }
@@ -44,14 +44,14 @@ export function hasKindRole(g: Grants, envId: string | null | undefined, kindId:
 }
 
 export async function requireKindRole(ctx: ServiceContext, envId: string | null | undefined, kindId: string, role: UserDeploymentRole): Promise<Grants> {
-  const g = await ctx.grants();
+  const g = await grantsOf(ctx);
   if (!hasKindRole(g, envId, kindId, role)) throw forbidden(`Only ${role}s of this deployment kind in this env may do this`);
   return g;
 }
 
 /** Maintainer of a deployment: a kind Maintainer or Owner in its env, or the deployment itself acting with its own token. */
 export async function requireDeploymentMaintainer(ctx: ServiceContext, deployment: { id: string; kind: { id: string } }, envId: string | null | undefined): Promise<Grants> {
-  const g = await ctx.grants();
+  const g = await grantsOf(ctx);
   if (g.identity.kind === 'deployment' && g.identity.deployment.id === deployment.id) return g;
   if (!hasKindRole(g, envId, deployment.kind.id, UserDeploymentRole.Maintainer)) throw forbidden('Only maintainers of this deployment may do this');
   return g;

@@ -5,8 +5,8 @@ import {
   K8sResource, K8sServiceAccount, Secret, User, UserToken, WebApp,
 } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
-import type { ServiceContext } from '../services/context.js';
-import type { Where } from '../services/read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import type { Where } from '../request/where.js';
 import { adminOfSomeEnv, type Grants } from './grants.js';
 
 type Row = { id: string } & Record<string, unknown>;

@@ -19,15 +19,19 @@ import { EventHub } from '../events/event-hub.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
-import { buildBerthSchema } from '../graphql/schema.js';
+import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices } from '../services/index.js';
 import { contextFactory } from './context.js';
 import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from '../logging/logger.js';
 import { CredentialWatch } from './credential-watch.js';
 import { startPlatzWs } from './platz-ws.js';
+import { Lifecycle } from './lifecycle.js';
+
+/** How long one component may take to close before stop() goes on without it. */
+const STOP_STEP_TIMEOUT_MS = 10_000;
 
 const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 
@@ -53,40 +57,45 @@ export interface Berth {
 }
 
 /**
- * The boot order, in one place: config → logger → database → migrations → keys (JWT, encryption) → first admin →
- * event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket → listen. stop() runs it
- * backwards: stop accepting; drain HTTP while closing every WebSocket (1001, then terminated if unanswered
- * within a grace period: the HTTP drain waits on upgraded sockets too, so this bounds both); stop following
- * events; close the database.
+ * The boot order, in one place: config (every value checked) → logger → database → migrations → keys (JWT,
+ * encryption) → first admin → event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket →
+ * listen. Each component registers its closer as it starts (src/server/lifecycle.ts): stop(), or a start that fails
+ * half way, closes them in reverse: drain HTTP while closing every WebSocket (1001, then terminated if unanswered
+ * within a grace period: the HTTP drain waits on upgraded sockets too, so this bounds both); stop following events;
+ * close the bus; close the database.
  */
 export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const database = options.database ?? databaseTarget(config);
-  const orm = await openOrm(database, {
-    pool: { max: config.DATABASE_POOL_MAX },
-    debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
-    ...options.ormOverrides,
-  });
-  let stopEvents: (() => Promise<void>) | undefined;
+  // every configured value is checked before anything opens: a bad key fails before migrations or a printed password
+  const configuredKeys = config.BERTH_ENCRYPTION_KEYS ? Keyring.parse(config.BERTH_ENCRYPTION_KEYS) : undefined;
+  const lifecycle = new Lifecycle(logger, STOP_STEP_TIMEOUT_MS);
   try {
+    const orm = await openOrm(database, {
+      pool: { max: config.DATABASE_POOL_MAX },
+      debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
+      ...options.ormOverrides,
+    });
+    lifecycle.started('database', () => orm.close(true));
     const applied = await migrate(orm, database);
     if (applied.length) logger.info({ applied }, 'applied migrations');
     const em = orm.em as SqlEntityManager;
 
     const jwtSecret = config.BERTH_JWT_SECRET ?? (await getOrCreateSetting(em, 'jwt_secret', () => randomBytes(32).toString('base64url')));
     const authenticator = new Authenticator(jwtSecret, config.ACCESS_TOKEN_TTL_SECONDS, config.AUTH_CACHE_SECONDS * 1000);
+    const keyring = configuredKeys ?? Keyring.parse(await getOrCreateSetting(em, 'encryption_keys', () => Keyring.generateSpec()));
+    if (!configuredKeys) logger.warn({}, 'BERTH_ENCRYPTION_KEYS is not set: secrets are encrypted with a key kept in the same database');
     await ensureAdmin(em, config, logger, options.print ?? ((line) => console.log(line)));
 
-    const keyring = Keyring.parse(config.BERTH_ENCRYPTION_KEYS ?? (await getOrCreateSetting(em, 'encryption_keys', () => Keyring.generateSpec())));
-    if (!config.BERTH_ENCRYPTION_KEYS) logger.warn({}, 'BERTH_ENCRYPTION_KEYS is not set: secrets are encrypted with a key kept in the same database');
-
-    const hub = new EventHub(em, await openEventBus(config, database, logger), logger, {
+    const bus = await openEventBus(config, database, logger);
+    lifecycle.started('event bus', () => bus.close());
+    const hub = new EventHub(em, bus, logger, {
       retentionHours: config.EVENT_RETENTION_HOURS,
       pollMs: config.EVENT_POLL_MS,
       pruneEveryMs: config.EVENT_PRUNE_SECONDS * 1000,
     });
     await hub.start();
-    stopEvents = () => hub.stop();
+    lifecycle.started('event hub', () => hub.stop());
 
     const services = createServices({ authenticator, config, keyring, events: hub });
     const createContext = contextFactory(em, services, authenticator);
@@ -150,6 +159,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       ],
     });
     await apollo.start();
+    // drains HTTP and closes every WebSocket (drainServer above)
+    lifecycle.started('HTTP and WebSockets', () => apollo.stop());
     const graphqlHttp = graphqlHttpHandler(apollo, createContext);
 
     app.get('/healthz', (_req, res) => {
@@ -190,15 +201,10 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       port,
       orm,
       events: hub,
-      async stop() {
-        await apollo.stop();
-        await hub.stop();
-        await orm.close(true);
-      },
+      stop: () => lifecycle.close(),
     };
   } catch (err) {
-    await stopEvents?.();
-    await orm.close(true);
+    await lifecycle.close();
     throw err;
   }
 }

@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Authenticator } from '../auth/authenticator.js';
-import { anonymous, type Credentials } from '../auth/identity.js';
+import { anonymous, type Credentials } from '../request/identity.js';
 import { DomainError } from '../errors/domain-error.js';
-import { createServiceContext, type ServiceContext } from '../services/context.js';
+import { createServiceContext, type ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** Builds the per-request service context from credentials; a bad credential is kept and reported on first use. */
+/** What a request's handlers receive: its service context, and the services to call with it. */
+export type RequestContext = ServiceContext & { services: Services };
+
+/** Builds the per-request context from credentials; a bad credential is kept and reported on first use. */
 export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator) {
-  return async (credentials: Credentials, requestId?: string): Promise<ServiceContext> => {
+  return async (credentials: Credentials, requestId?: string): Promise<RequestContext> => {
     const id = requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID();
     const fork = em.fork() as SqlEntityManager;
     try {
-      return createServiceContext(fork, services, { identity: await authenticator.identify(fork, credentials) }, id);
+      return { ...createServiceContext(fork, { identity: await authenticator.identify(fork, credentials) }, id), services };
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      return createServiceContext(fork, services, { identity: anonymous, authError: err }, id);
+      return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), services };
     }
   };
 }

@@ -1,7 +1,7 @@
-import type { Credentials } from '../auth/identity.js';
+import type { Credentials } from '../request/identity.js';
 import { CloseCode } from '../events/event-stream.js';
-import type { ServiceContext } from '../services/context.js';
-import type { Logger } from './logger.js';
+import type { ServiceContext } from '../request/context.js';
+import type { Logger } from '../logging/logger.js';
 
 interface Closable {
   close(code: number, reason: string): void;

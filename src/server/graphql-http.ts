@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { Credentials } from '../auth/identity.js';
+import type { Credentials } from '../request/identity.js';
 import { credentialsFromHeaders } from './context.js';
 
 type CreateContext = (credentials: Credentials, requestId?: string) => Promise<GraphQLContext>;

@@ -4,14 +4,14 @@ import { WebSocketServer } from 'ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Duplex } from 'node:stream';
 import type { SubscriberConnection } from '../events/event-stream.js';
-import type { Credentials } from '../auth/identity.js';
+import type { Credentials } from '../request/identity.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { credentialsFromConnectionParams } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
 import { sharedSubscribe } from './shared-execution.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;

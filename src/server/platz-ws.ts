@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Credentials, KnownIdentity } from '../auth/identity.js';
+import type { Credentials, KnownIdentity } from '../request/identity.js';
 import { isUuid } from '../entities/uuid.js';
 import type { EventHub, Subscriber } from '../events/event-hub.js';
 import { identityKey } from '../policy/grants.js';
@@ -9,11 +9,11 @@ import type { DeliveredOperation } from '../events/change-scope.js';
 import type { ChangeEvent } from '../events/event-log.js';
 import { CloseCode } from '../events/event-stream.js';
 import { EVENT_TABLES, isEventTable, type EventTable } from '../events/event-types.js';
-import type { ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../request/context.js';
 import { credentialsFromHeaders } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
 import { closeWithinGrace, type WebSocketEndpoint } from './graphql-ws.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface PlatzWsOptions {
   hub: EventHub;

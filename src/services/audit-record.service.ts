@@ -1,6 +1,7 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { AuditRecord } from '../entities/index.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class AuditRecordFilter {

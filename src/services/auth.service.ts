@@ -1,11 +1,13 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { Authenticator } from '../auth/authenticator.js';
-import type { Identity, KnownIdentity } from '../auth/identity.js';
+import type { Identity, KnownIdentity, SystemIdentity } from '../request/identity.js';
 import { newOpaqueToken, parseOpaqueToken, secretMatches, hashSecret } from '../auth/opaque-token.js';
 import { dummyPasswordHash, verifyPassword } from '../auth/password.js';
 import { User, UserSession } from '../entities/index.js';
 import { badInput, unauthenticated } from '../errors/domain-error.js';
-import { requireIdentity, type ServiceContext } from './context.js';
+import { requireIdentity, signingIn, type ServiceContext } from '../request/context.js';
+import { forgetGrants } from '../policy/grants.js';
+import type { UnitOfWork } from './unit-of-work.js';
 
 export interface AuthTokens {
   accessToken: string;
@@ -19,6 +21,7 @@ const INVALID_LOGIN = 'Invalid username, email or password';
 /** Password login, refresh-token rotation and logout. Sessions live in the database, so any replica serves them. */
 export class AuthService {
   constructor(
+    private readonly uow: UnitOfWork,
     private readonly authenticator: Authenticator,
     private readonly refreshTokenTtlSeconds: number,
   ) {}
@@ -32,7 +35,7 @@ export class AuthService {
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash), password);
     if (!user || !user.passwordHash || !ok) throw unauthenticated(INVALID_LOGIN);
     if (!user.isActive) throw unauthenticated('User is inactive');
-    return ctx.em.transactional((em) => this.openSession(ctx, em, user));
+    return this.uow.run(signingIn(ctx), (tx) => this.openSession(ctx, tx.em, user));
   }
 
   /**
@@ -61,7 +64,7 @@ export class AuthService {
     const parsed = parseOpaqueToken(refreshToken);
     if (!parsed) throw unauthenticated('Invalid refresh token');
     // a reused token's revocation must commit, so the transaction returns the verdict and errors are thrown after it
-    const outcome = await ctx.em.transactional(async (em) => {
+    const outcome = await this.uow.run(signingIn(ctx), async ({ em }) => {
       const session = await em.findOne(UserSession, { id: parsed.id }, { populate: ['user'], lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!session || session.revokedAt || session.expiresAt.getTime() <= Date.now()) return 'expired' as const;
       if (!secretMatches(parsed.secret, session.refreshSecretHash)) {
@@ -88,20 +91,23 @@ export class AuthService {
   async logout(ctx: ServiceContext, refreshToken?: string | null): Promise<boolean> {
     const sessionId = refreshToken ? parseOpaqueToken(refreshToken)?.id : sessionOf(requireIdentity(ctx));
     if (!sessionId) throw badInput(refreshToken ? 'refreshToken' : 'authorization', 'No session to end');
-    const updated = await ctx.em.nativeUpdate(UserSession, { id: sessionId, revokedAt: null }, { revokedAt: new Date() });
+    const updated = await this.uow.run(signingIn(ctx), ({ em }) => em.nativeUpdate(UserSession, { id: sessionId, revokedAt: null }, { revokedAt: new Date() }));
     this.authenticator.forgetSession(sessionId);
     return updated > 0;
   }
 
-  me(ctx: ServiceContext): KnownIdentity {
-    return requireIdentity(ctx);
+  /** Who asks: a user, a bot or a deployment (Berth's own writers never ask). */
+  me(ctx: ServiceContext): Exclude<KnownIdentity, SystemIdentity> {
+    const identity = requireIdentity(ctx);
+    if (identity.kind === 'system') throw unauthenticated();
+    return identity;
   }
 
   private async tokens(ctx: ServiceContext, user: User, sessionId: string, refreshToken: string): Promise<AuthTokens> {
     // what the response selects of the user is read with the new session's rights
     ctx.identity = { kind: 'user', user, sessionId };
     ctx.authError = undefined;
-    ctx.grantsMemo = undefined;
+    forgetGrants(ctx);
     const access = await this.authenticator.issueAccessToken({ User: user.id }, sessionId);
     return { accessToken: access.token, refreshToken, expiresAt: access.expiresAt, user };
   }

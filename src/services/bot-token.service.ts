@@ -2,9 +2,10 @@ import { Field, ID, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { Bot, BotToken, User } from '../entities/index.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 import { checkTokenInput, newApiToken, revokeApiToken } from './user-token.service.js';
 import { callerUser } from './user.service.js';
 
@@ -22,7 +23,7 @@ export class CreateBotTokenInput {
 }
 
 export class BotTokenService extends ReadService<BotToken, BotTokenFilter> {
-  constructor(private readonly authenticator: Authenticator) {
+  constructor(private readonly uow: UnitOfWork, private readonly authenticator: Authenticator) {
     super({
       entity: BotToken,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -31,7 +32,7 @@ export class BotTokenService extends ReadService<BotToken, BotTokenFilter> {
   }
 
   create(ctx: ServiceContext, input: CreateBotTokenInput): Promise<{ token: string; botToken: BotToken }> {
-    return runMutation(ctx, 'createBotToken', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createBotToken', async (tx, audit) => {
       const fields = checkTokenInput(input);
       const bot = await findVisible(tx, Bot, input.botId, 'input.botId');
       const g = await requireSiteAdmin(tx);
@@ -45,6 +46,6 @@ export class BotTokenService extends ReadService<BotToken, BotTokenFilter> {
   }
 
   revoke(ctx: ServiceContext, id: string): Promise<string> {
-    return revokeApiToken(ctx, this.authenticator, BotToken, 'revokeBotToken', id);
+    return revokeApiToken(this.uow, ctx, this.authenticator, BotToken, 'revokeBotToken', id);
   }
 }

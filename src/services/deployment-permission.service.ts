@@ -3,10 +3,11 @@ import { DeploymentKind, DeploymentPermission, Env } from '../entities/index.js'
 import { UserDeploymentRole } from '../entities/enums.js';
 import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../request/context.js';
 import { EnvGrantFilter, EnvGrantInput, envGrantWhere, heldBy, holderId, holderName, loadHolder } from './env-grant.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class DeploymentPermissionFilter extends EnvGrantFilter {
@@ -21,7 +22,7 @@ export class CreateDeploymentPermissionInput extends EnvGrantInput {
 }
 
 export class DeploymentPermissionService extends ReadService<DeploymentPermission, DeploymentPermissionFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: DeploymentPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -31,7 +32,7 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
 
   /** Env Admins of the env: one role per holder and kind. */
   create(ctx: ServiceContext, input: CreateDeploymentPermissionInput): Promise<DeploymentPermission> {
-    return runMutation(ctx, 'createDeploymentPermission', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createDeploymentPermission', async (tx, audit) => {
       const id = holderId(input);
       const env = await findVisible(tx, Env, input.envId, 'input.envId');
       const kind = await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId');
@@ -49,6 +50,6 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
 
   /** Env Admins of the permission's env. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(ctx, 'deleteDeploymentPermission', DeploymentPermission, id, (tx, p) => requireEnvAdmin(tx, p.env.id), (p) => p.env.id);
+    return this.uow.deleteVisible(ctx, 'deleteDeploymentPermission', DeploymentPermission, id, (tx, p) => requireEnvAdmin(tx, p.env.id), (p) => p.env.id);
   }
 }

@@ -9,9 +9,10 @@ import { deploymentsUsing } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 import { isJsonObject } from '../util/json.js';
 
 @InputType()
@@ -38,7 +39,7 @@ export class UpdateDeploymentResourceInput {
 }
 
 export class DeploymentResourceService extends ReadService<DeploymentResource, DeploymentResourceFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: DeploymentResource,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -57,7 +58,7 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
 
   /** Maintainer of the owning deployment; the worker syncs it (Creating). */
   create(ctx: ServiceContext, input: CreateDeploymentResourceInput): Promise<DeploymentResource> {
-    return runMutation(ctx, 'createDeploymentResource', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createDeploymentResource', async (tx, audit) => {
       checkName(input.name);
       const type = await findVisible(tx, DeploymentResourceType, input.typeId, 'input.typeId');
       const { deployment, envId } = await findMaintainedDeployment(tx, input.deploymentId, 'input.deploymentId');
@@ -78,7 +79,7 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
 
   /** Maintainer. Props are deep-merged; a changed name or props reinstalls the enabled deployments that use it. */
   update(ctx: ServiceContext, id: string, input: UpdateDeploymentResourceInput): Promise<DeploymentResource> {
-    return runMutation(ctx, 'updateDeploymentResource', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateDeploymentResource', async (tx, audit) => {
       if (input.name !== undefined && input.name !== null) checkName(input.name);
       const { resource, type, envId } = await findMaintainedResource(tx, id);
       if (input.name && input.name !== resource.name) await checkUnique(tx, type.id, input.name);
@@ -99,7 +100,7 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
 
   /** Maintainer. A soft delete: the worker deletes it remotely (Deleting), then sets exists = false. */
   delete(ctx: ServiceContext, id: string): Promise<DeploymentResource> {
-    return runMutation(ctx, 'deleteDeploymentResource', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'deleteDeploymentResource', async (tx, audit) => {
       const { resource, type, envId } = await findMaintainedResource(tx, id);
       if (!resource.exists) throw conflict('This resource has already been deleted');
       const old = resourceSnapshot(resource, type);

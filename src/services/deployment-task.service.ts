@@ -8,9 +8,11 @@ import { actionIds } from '../deployments/chart-ext.js';
 import { cancelingIdentity, isTaskActor, newTask } from '../deployments/tasks.js';
 import { badInput, conflict, forbidden, notFound } from '../errors/domain-error.js';
 import { findVisible, isEnvAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
-import { assertUuid, compact, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { assertUuid, compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
+import { grantsOf } from '../policy/grants.js';
 
 @InputType()
 export class DeploymentTaskFilter {
@@ -48,7 +50,7 @@ export class CreateDeploymentTaskInput {
 const EXECUTE_AT_SLACK_MS = 60_000;
 
 export class DeploymentTaskService extends ReadService<DeploymentTask, DeploymentTaskFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: DeploymentTask,
       // latest due first, as Platz lists them
@@ -73,7 +75,7 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
 
   /** Maintainer of the deployment (Platz checked only RestartK8sResource). The task acts for the caller. */
   create(ctx: ServiceContext, input: CreateDeploymentTaskInput): Promise<DeploymentTask> {
-    return runMutation(ctx, 'createDeploymentTask', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createDeploymentTask', async (tx, audit) => {
       if (!input.invokeAction === !input.restartK8sResource) throw badInput('input', 'Give exactly one of input.invokeAction and input.restartK8sResource');
       if (input.executeAt && input.executeAt.getTime() < Date.now() - EXECUTE_AT_SLACK_MS) throw badInput('input.executeAt', 'input.executeAt is in the past');
       if (input.invokeAction && !input.invokeAction.actionId.trim()) throw badInput('input.invokeAction.actionId', 'input.invokeAction.actionId must not be empty');
@@ -103,11 +105,11 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
 
   /** The task's own actor, an Admin of its env, or a site admin; only while Pending. */
   cancel(ctx: ServiceContext, id: string, reason: string | null | undefined): Promise<DeploymentTask> {
-    return runMutation(ctx, 'cancelDeploymentTask', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'cancelDeploymentTask', async (tx, audit) => {
       const task = await findVisible(tx, DeploymentTask, id);
       const cluster = await tx.loaders.byId(K8sCluster).load(task.cluster.id);
       const envId = cluster?.env?.id ?? null;
-      const g = await tx.grants();
+      const g = await grantsOf(tx);
       if (!isTaskActor(task, g.identity) && !isEnvAdmin(g, envId)) throw forbidden('Only the identity that created the task, or an admin of its env, may cancel it');
       if (task.status !== DeploymentTaskStatus.Pending) throw conflict(`Only Pending tasks can be canceled; this one is ${task.status}`);
       const old = snapshot(task);

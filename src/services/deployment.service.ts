@@ -10,9 +10,10 @@ import { deriveUpdateTasks, installOperation, namespaceOf, type DeploymentState 
 import { newTask, reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireDeploymentMaintainer, requireKindRole } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
-import { compact, iContains, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, iContains, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class DeploymentFilter {
@@ -59,7 +60,7 @@ interface Placement {
 }
 
 export class DeploymentService extends ReadService<Deployment, DeploymentFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: Deployment,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -78,7 +79,7 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
 
   /** Kind Owner in the cluster's env. Inserts the deployment and, when enabled, its Install task. */
   create(ctx: ServiceContext, input: CreateDeploymentInput): Promise<Deployment> {
-    return runMutation(ctx, 'createDeployment', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createDeployment', async (tx, audit) => {
       const name = input.name ?? '';
       checkNameSyntax(name);
       const cluster = await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId');
@@ -108,7 +109,7 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
 
   /** Maintainer of the deployment (in the old and the new cluster's env). Tasks follow Platz's derivation. */
   update(ctx: ServiceContext, id: string, input: UpdateDeploymentInput): Promise<Deployment> {
-    return runMutation(ctx, 'updateDeployment', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateDeployment', async (tx, audit) => {
       for (const field of ['name', 'clusterId', 'helmChartId', 'config', 'valuesOverride', 'enabled'] as const) {
         if (input[field] === null) throw badInput(`input.${field}`, `input.${field} cannot be null`);
       }
@@ -162,7 +163,7 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
 
   /** Kind Owner. Marks it Deleting with an Uninstall task; the worker removes the row once uninstalled. */
   delete(ctx: ServiceContext, id: string): Promise<Deployment> {
-    return runMutation(ctx, 'deleteDeployment', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'deleteDeployment', async (tx, audit) => {
       const { deployment, envId } = await findDeployment(tx, id, 'id');
       await requireKindRole(tx, envId, deployment.kind.id, UserDeploymentRole.Owner);
       if (deployment.status === DeploymentStatus.Deleting) throw conflict('This deployment is already being deleted');

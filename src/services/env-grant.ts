@@ -2,8 +2,8 @@ import { Field, ID, InputType } from 'type-graphql';
 import { Bot, User } from '../entities/index.js';
 import type { EnvGrantBase } from '../entities/env-grant.base.js';
 import { badInput, notFound } from '../errors/domain-error.js';
-import type { ServiceContext } from './context.js';
-import { assertUuid, optionalUuid, type Where } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { assertUuid, optionalUuid, type Where } from '../request/where.js';
 
 // What the two kinds of env grant (env user permissions and deployment permissions) share.
 

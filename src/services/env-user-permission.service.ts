@@ -3,10 +3,11 @@ import { Env, EnvUserPermission } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
 import { conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../request/context.js';
 import { EnvGrantFilter, EnvGrantInput, envGrantWhere, heldBy, holderId, holderName, isOwnGrant, loadHolder } from './env-grant.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, ReadService } from './read-service.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class EnvUserPermissionFilter extends EnvGrantFilter {
@@ -19,7 +20,7 @@ export class CreateEnvUserPermissionInput extends EnvGrantInput {
 }
 
 export class EnvUserPermissionService extends ReadService<EnvUserPermission, EnvUserPermissionFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: EnvUserPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -29,7 +30,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
 
   /** Env Admins of the env. */
   create(ctx: ServiceContext, input: CreateEnvUserPermissionInput): Promise<EnvUserPermission> {
-    return runMutation(ctx, 'createEnvUserPermission', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createEnvUserPermission', async (tx, audit) => {
       const id = holderId(input);
       const env = await findVisible(tx, Env, input.envId, 'input.envId');
       await requireEnvAdmin(tx, env.id);
@@ -46,7 +47,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
 
   /** Env Admins; an Admin cannot demote itself, so an env is never left without the Admin who was managing it. */
   update(ctx: ServiceContext, id: string, role: EnvUserRole): Promise<EnvUserPermission> {
-    return runMutation(ctx, 'updateEnvUserPermission', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateEnvUserPermission', async (tx, audit) => {
       const permission = await findVisible(tx, EnvUserPermission, id);
       await requireEnvAdmin(tx, permission.env.id);
       if (isOwnGrant(tx, permission) && permission.role === EnvUserRole.Admin && role !== EnvUserRole.Admin) {
@@ -61,7 +62,7 @@ export class EnvUserPermissionService extends ReadService<EnvUserPermission, Env
 
   /** Env Admins, for anyone's permission but their own (site admins included, as in Platz). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(
+    return this.uow.deleteVisible(
       ctx,
       'deleteEnvUserPermission',
       EnvUserPermission,

@@ -6,10 +6,11 @@ import { Bot, Deployment, Env, EnvUserPermission, User } from '../entities/index
 import { EnvUserRole } from '../entities/enums.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../request/context.js';
 import { assertNoDeployments } from './k8s-cluster.service.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, iEquals, ReadService } from './read-service.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, iEquals } from '../request/where.js';
+import { ReadService } from './read-service.js';
 import { isJsonObject } from '../util/json.js';
 
 @InputType()
@@ -74,7 +75,7 @@ async function assertNameFree(tx: ServiceContext, name: string, exceptId?: strin
 }
 
 export class EnvService extends ReadService<Env, EnvFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: Env,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -84,7 +85,7 @@ export class EnvService extends ReadService<Env, EnvFilter> {
 
   /** Site admins only; the creator becomes the env's Admin, so it can hand out roles right away. */
   create(ctx: ServiceContext, input: CreateEnvInput): Promise<Env> {
-    return runMutation(ctx, 'createEnv', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createEnv', async (tx, audit) => {
       const fields = envFields({
         ...input,
         autoAddNewUsers: input.autoAddNewUsers ?? false,
@@ -97,8 +98,8 @@ export class EnvService extends ReadService<Env, EnvFilter> {
       if (identity.kind === 'user') env.owner = tx.em.getReference(User, identity.user.id);
       tx.em.persist(env);
       audit({ targetType: 'Env', targetId: env.id, envId: env.id, after: snapshot(env) });
-      // a deployment identity is never a site admin, so the creator is a user or a bot
-      if (identity.kind !== 'deployment') {
+      // a deployment identity is never a site admin, and Berth itself holds no roles: the creator is a user or a bot
+      if (identity.kind === 'user' || identity.kind === 'bot') {
         const holder = identity.kind === 'user' ? { user: env.owner } : { bot: tx.em.getReference(Bot, identity.bot.id) };
         const permission = Object.assign(new EnvUserPermission(), { env, role: EnvUserRole.Admin, ...holder });
         tx.em.persist(permission);
@@ -110,7 +111,7 @@ export class EnvService extends ReadService<Env, EnvFilter> {
 
   /** Env Admins; a new node selector or tolerations reinstall the env's enabled deployments, as in Platz. */
   update(ctx: ServiceContext, id: string, input: UpdateEnvInput): Promise<Env> {
-    return runMutation(ctx, 'updateEnv', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateEnv', async (tx, audit) => {
       const fields = envFields(input);
       const env = await findVisible(tx, Env, id);
       await requireEnvAdmin(tx, env.id);
@@ -132,7 +133,7 @@ export class EnvService extends ReadService<Env, EnvFilter> {
   /** Site admins, once no deployment is left in the env's clusters; the clusters stay, outside any env. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
     // the foreign keys detach its clusters (ON DELETE SET NULL) and take its permissions and secrets (CASCADE)
-    return deleteVisible(
+    return this.uow.deleteVisible(
       ctx,
       'deleteEnv',
       Env,

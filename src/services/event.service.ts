@@ -4,8 +4,8 @@ import { headCursor, prunedThrough } from '../events/event-log.js';
 import { SubscriptionFilter, type FilterTerm } from '../events/change-scope.js';
 import { EventStream, type MessageCursor, type SubscriberConnection } from '../events/event-stream.js';
 import { EVENT_TABLES, type EventTable } from '../events/event-types.js';
-import { requireIdentity, type ServiceContext } from './context.js';
-import { optionalUuid } from './read-service.js';
+import { requireIdentity, type ServiceContext } from '../request/context.js';
+import { optionalUuid } from '../request/where.js';
 
 export interface DeploymentEventsArgs { env?: string | null; cluster?: string | null; kind?: string | null; deployment?: string | null; since?: string | null }
 export interface DeploymentTaskEventsArgs { deployment?: string | null; cluster?: string | null; since?: string | null }

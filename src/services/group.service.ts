@@ -3,14 +3,15 @@ import { Field, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { Group, GroupMember, GroupWebApp, User, WebApp } from '../entities/index.js';
 import { conflict, notFound } from '../errors/domain-error.js';
-import { hasK8sAccount } from '../policy/grants.js';
+import { hasK8sAccount, grantsOf } from '../policy/grants.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import { keepVisible } from '../policy/visibility.js';
-import type { ServiceContext } from './context.js';
-import type { Loaders, OrderSpec } from './loaders.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
+import type { ServiceContext } from '../request/context.js';
+import type { Loaders, OrderSpec } from '../request/loaders.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { requiredText } from './input-rules.js';
-import { compact, iContains, ReadService } from './read-service.js';
+import { compact, iContains } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class GroupFilter {
@@ -41,7 +42,7 @@ export const LINK_ORDER = [{ field: 'createdAt', direction: 'ASC' }] as const;
 /** Rows by id, batched per request, that the caller may see, oldest first. */
 export async function visibleByIds<T extends { id: string; createdAt: Date }>(ctx: ServiceContext, entity: EntityClass<T>, ids: string[]): Promise<T[]> {
   const rows = await Promise.all(ids.map((id) => ctx.loaders.byId(entity).load(id)));
-  const visible = await keepVisible(ctx, await ctx.grants(), entity, rows);
+  const visible = await keepVisible(ctx, await grantsOf(ctx), entity, rows);
   return visible.filter((row): row is T => row !== null).sort(oldestFirst);
 }
 
@@ -61,7 +62,10 @@ export class GroupService extends ReadService<Group, GroupFilter> {
   /** Kubportal's automatic groups, read once per request (keyed by the request's loaders) */
   private readonly automatic = new WeakMap<Loaders, Promise<Group[]>>();
 
-  constructor(private readonly authenticator: Authenticator) {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly authenticator: Authenticator,
+  ) {
     super({
       entity: Group,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -70,7 +74,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
   }
 
   create(ctx: ServiceContext, input: CreateGroupInput): Promise<Group> {
-    return runMutation(ctx, 'createGroup', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createGroup', async (tx, audit) => {
       const name = requiredText(input.name, 'input.name');
       await requireSiteAdmin(tx);
       await assertNameFree(tx, name);
@@ -98,7 +102,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
 
   /** Memberships and web app links go with it (foreign keys cascade). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(ctx, 'deleteGroup', Group, id, requireSiteAdmin);
+    return this.uow.deleteVisible(ctx, 'deleteGroup', Group, id, requireSiteAdmin);
   }
 
   addMember(ctx: ServiceContext, groupId: string, userId: string): Promise<Group> {
@@ -145,7 +149,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
 
   /** `check` validates the input and returns the changes; then the group is loaded, the caller checked, the change applied. */
   private change(ctx: ServiceContext, operation: string, id: string, check: () => Partial<Group>): Promise<Group> {
-    return runMutation(ctx, operation, async (tx, audit) => {
+    return this.uow.mutation(ctx, operation, async (tx, audit) => {
       const changes = check();
       const group = await findVisible(tx, Group, id);
       await requireSiteAdmin(tx);
@@ -158,7 +162,7 @@ export class GroupService extends ReadService<Group, GroupFilter> {
   }
 
   private async link(ctx: ServiceContext, operation: string, kind: LinkKind, groupId: string, targetId: string, add: boolean): Promise<Group> {
-    const { group, target } = await runMutation(ctx, operation, async (tx, audit) => {
+    const { group, target } = await this.uow.mutation(ctx, operation, async (tx, audit) => {
       const group = await findVisible(tx, Group, groupId, 'groupId');
       const target = await findVisible(tx, kind.target, targetId, kind.field);
       await requireSiteAdmin(tx);

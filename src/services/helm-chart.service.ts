@@ -5,9 +5,10 @@ import { Cardinality } from '../deployments/chart-ext.js';
 import { HelmChart, HelmRegistry, HelmTagFormat } from '../entities/index.js';
 import { badInput } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot } from './mutation.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 import { isJsonObject } from '../util/json.js';
 
 @InputType()
@@ -66,7 +67,7 @@ const IN_USE_SQL = `
   select id from used union select id from newest`;
 
 export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: HelmChart,
       // newest first, as Platz lists them
@@ -87,7 +88,7 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
 
   /** Site admins (the registry watcher acts as one): the tag is parsed by the tag formats, oldest first. */
   register(ctx: ServiceContext, input: RegisterHelmChartInput): Promise<HelmChart> {
-    return runMutation(ctx, 'registerHelmChart', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'registerHelmChart', async (tx, audit) => {
       const imageDigest = input.imageDigest.trim();
       if (!imageDigest || imageDigest.length > 255) throw badInput('input.imageDigest', 'imageDigest must be 1 to 255 characters');
       const imageTag = input.imageTag.trim();

@@ -4,10 +4,11 @@ import { DeploymentKind, HelmRegistry } from '../entities/index.js';
 import { HelmRegistryProvider } from '../entities/enums.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import type { Audit } from './mutation.js';
-import { runMutation, snapshot } from './mutation.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import type { Audit } from './unit-of-work.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class HelmRegistryFilter {
@@ -52,7 +53,7 @@ async function kindForRepo(tx: ServiceContext, audit: Audit, name: string): Prom
 }
 
 export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     super({
       entity: HelmRegistry,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -63,7 +64,7 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
 
   /** Site admins; one registry per (domain, repo). */
   create(ctx: ServiceContext, input: CreateHelmRegistryInput): Promise<HelmRegistry> {
-    return runMutation(ctx, 'createHelmRegistry', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createHelmRegistry', async (tx, audit) => {
       const domainName = checkName(input.domainName, 'input.domainName');
       const repoName = checkName(input.repoName, 'input.repoName');
       const faIcon = checkIcon(input.faIcon ?? 'question', 'input.faIcon');
@@ -84,7 +85,7 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
 
   /** Site admins. */
   setIcon(ctx: ServiceContext, id: string, faIcon: string): Promise<HelmRegistry> {
-    return runMutation(ctx, 'setHelmRegistryIcon', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'setHelmRegistryIcon', async (tx, audit) => {
       checkIcon(faIcon, 'faIcon');
       const registry = await findVisible(tx, HelmRegistry, id);
       await requireSiteAdmin(tx);

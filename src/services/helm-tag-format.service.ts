@@ -3,9 +3,10 @@ import { compileTagFormat } from '../catalog/tag-format.js';
 import { HelmTagFormat } from '../entities/index.js';
 import { conflict } from '../errors/domain-error.js';
 import { requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class HelmTagFormatFilter {
@@ -13,14 +14,14 @@ export class HelmTagFormatFilter {
 }
 
 export class HelmTagFormatService extends ReadService<HelmTagFormat, HelmTagFormatFilter> {
-  constructor() {
+  constructor(private readonly uow: UnitOfWork) {
     // newest first, as Platz lists them
     super({ entity: HelmTagFormat, order: [{ field: 'createdAt', direction: 'DESC' }], where: (f) => compact({ pattern: f.pattern }) });
   }
 
   /** Site admins; the pattern is stored as written (Rust syntax allowed) and must capture only known groups. */
   create(ctx: ServiceContext, pattern: string): Promise<HelmTagFormat> {
-    return runMutation(ctx, 'createHelmTagFormat', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createHelmTagFormat', async (tx, audit) => {
       compileTagFormat(pattern, 'pattern');
       await requireSiteAdmin(tx);
       if (await tx.em.findOne(HelmTagFormat, { pattern })) throw conflict('This tag format already exists');
@@ -33,6 +34,6 @@ export class HelmTagFormatService extends ReadService<HelmTagFormat, HelmTagForm
 
   /** Site admins; charts keep the fields parsed with it (their tag_format_id is set null by the database). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(ctx, 'deleteHelmTagFormat', HelmTagFormat, id, requireSiteAdmin);
+    return this.uow.deleteVisible(ctx, 'deleteHelmTagFormat', HelmTagFormat, id, requireSiteAdmin);
   }
 }

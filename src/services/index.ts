@@ -29,6 +29,7 @@ import { SingleSignOnService } from './single-sign-on.service.js';
 import { UserTokenService } from './user-token.service.js';
 import { UserService } from './user.service.js';
 import { WebAppService } from './web-app.service.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 /** One instance of every service, built once at boot and shared by GraphQL, REST and WebSocket handlers. */
 export interface ServiceDeps {
@@ -36,38 +37,43 @@ export interface ServiceDeps {
   config: Config;
   /** encrypts secret contents and cluster credentials at rest */
   keyring: Keyring;
-  /** this process's follower of the event log */
+  /** this process's follower of the event log, told of every commit */
   events: EventHub;
 }
 
 export function createServices(deps: ServiceDeps) {
+  const uow = new UnitOfWork(deps.events);
+  const { authenticator, config, keyring } = deps;
+  const auth = new AuthService(uow, authenticator, config.REFRESH_TOKEN_TTL_SECONDS);
+  const groups = new GroupService(uow, authenticator);
   return {
-    auth: new AuthService(deps.authenticator, deps.config.REFRESH_TOKEN_TTL_SECONDS),
+    uow,
+    auth,
     auditRecords: new AuditRecordService(),
     serverInfo: new ServerInfoService(),
-    users: new UserService(deps.authenticator, deps.config.SIGNUP_ENABLED),
-    groups: new GroupService(deps.authenticator),
-    webApps: new WebAppService(),
-    envs: new EnvService(),
-    envUserPermissions: new EnvUserPermissionService(),
-    k8sClusters: new K8sClusterService(deps.keyring),
+    users: new UserService(uow, auth, authenticator, config.SIGNUP_ENABLED),
+    groups,
+    webApps: new WebAppService(uow, groups),
+    envs: new EnvService(uow),
+    envUserPermissions: new EnvUserPermissionService(uow),
+    k8sClusters: new K8sClusterService(uow, keyring),
     k8sNamespaces: new K8sNamespaceService(),
     k8sServiceAccounts: new K8sServiceAccountService(),
-    deploymentKinds: new DeploymentKindService(),
-    helmRegistries: new HelmRegistryService(),
-    helmTagFormats: new HelmTagFormatService(),
-    helmCharts: new HelmChartService(),
-    deployments: new DeploymentService(),
-    deploymentPermissions: new DeploymentPermissionService(),
-    deploymentTasks: new DeploymentTaskService(),
+    deploymentKinds: new DeploymentKindService(uow),
+    helmRegistries: new HelmRegistryService(uow),
+    helmTagFormats: new HelmTagFormatService(uow),
+    helmCharts: new HelmChartService(uow),
+    deployments: new DeploymentService(uow),
+    deploymentPermissions: new DeploymentPermissionService(uow),
+    deploymentTasks: new DeploymentTaskService(uow),
     deploymentResourceTypes: new DeploymentResourceTypeService(),
-    deploymentResources: new DeploymentResourceService(),
+    deploymentResources: new DeploymentResourceService(uow),
     k8sResources: new K8sResourceService(),
-    secrets: new SecretService(deps.keyring),
-    userTokens: new UserTokenService(deps.authenticator),
-    bots: new BotService(deps.authenticator),
-    botTokens: new BotTokenService(deps.authenticator),
-    singleSignOn: new SingleSignOnService(deps.config),
+    secrets: new SecretService(uow, keyring),
+    userTokens: new UserTokenService(uow, authenticator),
+    bots: new BotService(uow, authenticator),
+    botTokens: new BotTokenService(uow, authenticator),
+    singleSignOn: new SingleSignOnService(uow, auth, config),
     events: new EventService(deps.events),
   };
 }

@@ -5,9 +5,10 @@ import { Deployment, Env, K8sCluster } from '../entities/index.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, iEquals, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class K8sClusterFilter {
@@ -92,7 +93,7 @@ export async function assertNoDeployments(tx: ServiceContext, where: FilterQuery
 }
 
 export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter> {
-  constructor(private readonly keyring: Keyring) {
+  constructor(private readonly uow: UnitOfWork, private readonly keyring: Keyring) {
     super({
       entity: K8sCluster,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -109,7 +110,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
 
   /** Site admins: one cluster per chosen context, its cluster and user entries encrypted and bound to the new row. */
   createFromKubeconfig(ctx: ServiceContext, input: CreateClustersFromKubeconfigInput): Promise<K8sCluster[]> {
-    return runMutation(ctx, 'createClustersFromKubeconfig', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createClustersFromKubeconfig', async (tx, audit) => {
       const entries = new Map(readKubeconfig(input.kubeconfig, 'input.kubeconfig').map((e) => [e.context, e]));
       const chosen = [...new Set(input.contexts)];
       if (!chosen.length) throw badInput('input.contexts', 'Choose at least one context');
@@ -146,7 +147,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
 
   /** Site admins; moving a cluster that has deployments to another env is allowed, as in Platz. */
   update(ctx: ServiceContext, id: string, input: UpdateClusterInput): Promise<K8sCluster> {
-    return runMutation(ctx, 'updateCluster', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateCluster', async (tx, audit) => {
       const fields = clusterFields(input);
       const cluster = await findVisible(tx, K8sCluster, id);
       const env = input.envId ? await findVisible(tx, Env, input.envId, 'input.envId') : input.envId;
@@ -166,7 +167,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
 
   /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(
+    return this.uow.deleteVisible(
       ctx,
       'deleteCluster',
       K8sCluster,

@@ -1,6 +1,7 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { K8sNamespace } from '../entities/index.js';
-import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
+import { compact, iEquals, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class K8sNamespaceFilter {

@@ -2,7 +2,7 @@ import type { EntityClass, FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
-import type { OrderSpec } from './loaders.js';
+import type { OrderSpec } from '../request/loaders.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;

@@ -5,9 +5,10 @@ import { deploymentsUsing, describeDeployments } from '../deployments/dependenci
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
-import { compact, iEquals, optionalUuid, ReadService } from './read-service.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { compact, iEquals, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType()
 export class SecretFilter {
@@ -39,7 +40,7 @@ function checkLabel(value: string, field: string): void {
 
 /** Secret metadata only: the contents are write-only and never leave the database decrypted through an API. */
 export class SecretService extends ReadService<Secret, SecretFilter> {
-  constructor(private readonly keyring: Keyring) {
+  constructor(private readonly uow: UnitOfWork, private readonly keyring: Keyring) {
     super({
       entity: Secret,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -54,7 +55,7 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
 
   /** Env Admin. */
   create(ctx: ServiceContext, input: CreateSecretInput): Promise<Secret> {
-    return runMutation(ctx, 'createSecret', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createSecret', async (tx, audit) => {
       checkLabel(input.collection, 'input.collection');
       checkLabel(input.name, 'input.name');
       const env = await findVisible(tx, Env, input.envId, 'input.envId');
@@ -70,7 +71,7 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
 
   /** Env Admin. Reinstalls the enabled deployments that use the secret, as Platz does. */
   update(ctx: ServiceContext, id: string, input: UpdateSecretInput): Promise<Secret> {
-    return runMutation(ctx, 'updateSecret', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateSecret', async (tx, audit) => {
       if (input.name !== undefined && input.name !== null) checkLabel(input.name, 'input.name');
       const secret = await findVisible(tx, Secret, id);
       await requireEnvAdmin(tx, secret.env.id);
@@ -88,7 +89,7 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
 
   /** Env Admin; a CONFLICT while any deployment uses it. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(
+    return this.uow.deleteVisible(
       ctx,
       'deleteSecret',
       Secret,

@@ -1,14 +1,13 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core';
-import { anonymous } from '../auth/identity.js';
 import { hashSecret } from '../auth/opaque-token.js';
 import { OidcClient, type OidcIdentity } from '../auth/oidc.js';
 import type { Config } from '../config/config.js';
 import { OidcLogin, User } from '../entities/index.js';
 import { badInput, forbidden, unauthenticated } from '../errors/domain-error.js';
-import type { AuthTokens } from './auth.service.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot, type Audit } from './mutation.js';
-import { iEquals } from './read-service.js';
+import type { AuthService, AuthTokens } from './auth.service.js';
+import { signingIn, type ServiceContext } from '../request/context.js';
+import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
+import { iEquals } from '../request/where.js';
 import { joinAutoAddEnvs } from './user.service.js';
 
 export interface SingleSignOnStart {
@@ -29,7 +28,11 @@ export class SingleSignOnService {
   /** lower-cased */
   private readonly adminEmails: Set<string>;
 
-  constructor(config: Config) {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly auth: AuthService,
+    config: Config,
+  ) {
     // loadConfig guarantees the client id and redirect URI whenever the issuer is set
     this.oidc = config.OIDC_ISSUER_URL
       ? new OidcClient({
@@ -45,7 +48,7 @@ export class SingleSignOnService {
   async start(ctx: ServiceContext): Promise<SingleSignOnStart> {
     // the provider is asked outside the transaction: the embedded database's only connection is not held during network calls
     const request = await this.client().authorizationRequest();
-    return runMutation(signingIn(ctx), 'startSingleSignOn', async (tx, audit) => {
+    return this.uow.mutation(signingIn(ctx), 'startSingleSignOn', async (tx, audit) => {
       // opportunistic cleanup of logins abandoned at the provider
       await tx.em.nativeDelete(OidcLogin, { expiresAt: { $lte: new Date() } });
       const login = Object.assign(new OidcLogin(), {
@@ -67,13 +70,13 @@ export class SingleSignOnService {
     if (!state.trim()) throw badInput('state', 'state must not be empty');
     const login = await this.consume(ctx, state);
     const identity = requireProfile(await oidc.identify(code, { ...login, state }));
-    return runMutation(signingIn(ctx), 'finishSingleSignOn', async (tx, audit) => {
+    return this.uow.mutation(signingIn(ctx), 'finishSingleSignOn', async (tx, audit) => {
       const existing = await findUser(tx.em, identity);
       const before = existing ? snapshot(existing) : null;
       const user = existing ? link(existing, identity) : await this.createUser(tx.em, audit, identity);
       if (!user.isActive) throw unauthenticated('User is inactive');
       // the caller's own context: the rest of the request (the payload's fields) acts as the new session
-      const tokens = await ctx.services.auth.openSession(ctx, tx.em, user);
+      const tokens = await this.auth.openSession(ctx, tx.em, user);
       audit({ targetType: 'User', targetId: user.id, before, after: snapshot(user) });
       return tokens;
     });
@@ -89,7 +92,7 @@ export class SingleSignOnService {
    * one attempt only, even when that attempt then fails (an authorization code is single-use anyway).
    */
   private async consume(ctx: ServiceContext, state: string): Promise<OidcLogin> {
-    const login = await runMutation(signingIn(ctx), 'finishSingleSignOn', async (tx) => {
+    const login = await this.uow.mutation(signingIn(ctx), 'finishSingleSignOn', async (tx) => {
       // the lock makes concurrent callbacks with the same state take turns: only the first finds the row
       const row = await tx.em.findOne(OidcLogin, { stateHash: hashSecret(state) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (row) tx.em.remove(row);
@@ -114,9 +117,6 @@ export class SingleSignOnService {
     return user;
   }
 }
-
-/** Signing in ignores whatever credential the request carried: a stale token must not block a new login. */
-const signingIn = (ctx: ServiceContext): ServiceContext => ({ ...ctx, identity: anonymous, authError: undefined, grantsMemo: undefined });
 
 function requireProfile(identity: OidcIdentity): SignedInIdentity {
   const { email, name } = identity;

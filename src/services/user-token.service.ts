@@ -5,10 +5,12 @@ import { hashSecret, newOpaqueToken } from '../auth/opaque-token.js';
 import { BotToken, User, UserToken } from '../entities/index.js';
 import { badInput, forbidden } from '../errors/domain-error.js';
 import { findVisible } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { optionalText } from './input-rules.js';
-import { compact, optionalUuid, ReadService } from './read-service.js';
+import { compact, optionalUuid } from '../request/where.js';
+import { ReadService } from './read-service.js';
+import { grantsOf } from '../policy/grants.js';
 
 @InputType()
 export class UserTokenFilter {
@@ -38,22 +40,25 @@ export function newApiToken(): { row: { id: string; secretHash: string }; token:
  * Deletes an API token; it stops working at once on this replica. The token is visible only to
  * those who may revoke it (its owner or a site admin), so anyone else finds nothing.
  */
-export async function revokeApiToken(ctx: ServiceContext, authenticator: Authenticator, entity: EntityClass<UserToken | BotToken>, operation: string, id: string): Promise<string> {
+export async function revokeApiToken(
+  uow: UnitOfWork,
+  ctx: ServiceContext,
+  authenticator: Authenticator, entity: EntityClass<UserToken | BotToken>, operation: string, id: string): Promise<string> {
   // who may see a token may revoke it: its owner, or a site admin (src/policy/visibility.ts)
-  const tokenId = await deleteVisible(ctx, operation, entity, id, async () => {});
+  const tokenId = await uow.deleteVisible(ctx, operation, entity, id, async () => {});
   authenticator.forgetToken(tokenId);
   return tokenId;
 }
 
 export class UserTokenService extends ReadService<UserToken, UserTokenFilter> {
-  constructor(private readonly authenticator: Authenticator) {
+  constructor(private readonly uow: UnitOfWork, private readonly authenticator: Authenticator) {
     super({ entity: UserToken, order: [{ field: 'createdAt', direction: 'ASC' }], where: (f) => compact({ user: optionalUuid(f.userId, 'filter.userId') }) });
   }
 
   create(ctx: ServiceContext, input: CreateUserTokenInput): Promise<{ token: string; userToken: UserToken }> {
-    return runMutation(ctx, 'createUserToken', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createUserToken', async (tx, audit) => {
       const fields = checkTokenInput(input);
-      const g = await tx.grants();
+      const g = await grantsOf(tx);
       if (g.identity.kind !== 'user') throw forbidden('Only users may create user tokens');
       const user = await findVisible(tx, User, input.userId ?? g.identity.user.id, 'input.userId');
       if (user.id !== g.identity.user.id && !g.siteAdmin) throw forbidden('Only site admins may create tokens for other users');
@@ -66,6 +71,6 @@ export class UserTokenService extends ReadService<UserToken, UserTokenFilter> {
   }
 
   revoke(ctx: ServiceContext, id: string): Promise<string> {
-    return revokeApiToken(ctx, this.authenticator, UserToken, 'revokeUserToken', id);
+    return revokeApiToken(this.uow, ctx, this.authenticator, UserToken, 'revokeUserToken', id);
   }
 }

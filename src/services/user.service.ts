@@ -6,13 +6,15 @@ import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
 import { badInput, conflict, forbidden } from '../errors/domain-error.js';
-import type { Grants } from '../policy/grants.js';
+import { grantsOf, type Grants } from '../policy/grants.js';
+import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { AuthTokens } from './auth.service.js';
-import type { ServiceContext } from './context.js';
-import { runMutation, snapshot, type Audit } from './mutation.js';
+import type { ServiceContext } from '../request/context.js';
+import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
-import { compact, iContains, iEquals, ReadService } from './read-service.js';
+import { compact, iContains, iEquals } from '../request/where.js';
+import { ReadService } from './read-service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
 export class UserFilter {
@@ -127,6 +129,8 @@ function recordChange(audit: Audit, user: User, change: (user: User) => void): U
 
 export class UserService extends ReadService<User, UserFilter> {
   constructor(
+    private readonly uow: UnitOfWork,
+    private readonly auth: AuthService,
     private readonly authenticator: Authenticator,
     private readonly signupEnabled: boolean,
   ) {
@@ -147,21 +151,21 @@ export class UserService extends ReadService<User, UserFilter> {
 
   /** Self-service registration; the new user is signed in at once. */
   signUp(ctx: ServiceContext, input: SignUpInput): Promise<AuthTokens> {
-    return runMutation(ctx, 'signUp', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'signUp', async (tx, audit) => {
       if (!this.signupEnabled) throw forbidden('Sign-up is disabled on this server');
       const user = await insertUser(tx, audit, { ...checkNewUser(input, 'input'), isAdmin: false, authLevel: 0 });
       // the original context, not tx: the rest of the request (and the audit actor) is the new user
-      return ctx.services.auth.openSession(ctx, tx.em, user);
+      return this.auth.openSession(ctx, tx.em, user);
     });
   }
 
   create(ctx: ServiceContext, input: CreateUserInput): Promise<User> {
-    return runMutation(ctx, 'createUser', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createUser', async (tx, audit) => {
       const fields = checkNewUser(input, 'input');
       const isAdmin = input.isAdmin ?? false;
       const authLevel = input.authLevel ?? 0;
       if (authLevel < 0) throw badInput('input.authLevel', 'input.authLevel must not be negative');
-      const g = await tx.grants();
+      const g = await grantsOf(tx);
       if (!g.siteAdmin) {
         const level = callerUser(g)?.authLevel ?? 0;
         if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
@@ -184,7 +188,7 @@ export class UserService extends ReadService<User, UserFilter> {
       if (input.firstName !== undefined) names.firstName = optionalText(input.firstName);
       if (input.lastName !== undefined) names.lastName = optionalText(input.lastName);
       const user = await findVisible(tx, User, id);
-      const g = await tx.grants();
+      const g = await grantsOf(tx);
       if (!g.siteAdmin && callerUser(g)?.id !== user.id && !outranks(g, user)) {
         throw forbidden('You may update yourself and users of a lower auth level than yours only');
       }
@@ -197,7 +201,7 @@ export class UserService extends ReadService<User, UserFilter> {
   async changePassword(ctx: ServiceContext, currentPassword: string, newPassword: string): Promise<boolean> {
     await this.mutateUser(ctx, 'changePassword', async (tx, audit) => {
       checkPassword(newPassword, 'newPassword');
-      const { identity } = await tx.grants();
+      const { identity } = await grantsOf(tx);
       if (identity.kind !== 'user') throw forbidden('Only users have passwords');
       const user = await findVisible(tx, User, identity.user.id);
       if (!(await verifyPassword(user.passwordHash, currentPassword))) throw badInput('currentPassword', 'The current password is not correct');
@@ -221,7 +225,7 @@ export class UserService extends ReadService<User, UserFilter> {
     return this.mutateUser(ctx, 'setUserAuthLevel', async (tx, audit) => {
       if (authLevel < 0) throw badInput('authLevel', 'authLevel must not be negative');
       const user = await findVisible(tx, User, id);
-      const g = await tx.grants();
+      const g = await grantsOf(tx);
       if (!g.siteAdmin) {
         if (!outranks(g, user)) throw forbidden('You may change the auth level of users of a lower level than yours only');
         const level = callerUser(g)!.authLevel;
@@ -234,7 +238,7 @@ export class UserService extends ReadService<User, UserFilter> {
   /** Kubportal: the caller asks for a Kubernetes account. */
   requestAccess(ctx: ServiceContext, comments: string | null | undefined): Promise<User> {
     return this.mutateUser(ctx, 'requestAccess', async (tx, audit) => {
-      const { identity } = await tx.grants();
+      const { identity } = await grantsOf(tx);
       if (identity.kind !== 'user') throw forbidden('Only users may request access');
       const user = await findVisible(tx, User, identity.user.id);
       if (user.approvalState !== UserApprovalState.NEW && user.approvalState !== UserApprovalState.ACCESS_REJECTED) {
@@ -290,7 +294,7 @@ export class UserService extends ReadService<User, UserFilter> {
 
   /** A mutation of one user row; afterwards its credentials are read again, so the change applies to its next request. */
   private async mutateUser(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<User>): Promise<User> {
-    const user = await runMutation(ctx, operation, work);
+    const user = await this.uow.mutation(ctx, operation, work);
     this.authenticator.forgetIdentity('user', user.id);
     return user;
   }

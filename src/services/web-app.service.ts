@@ -2,12 +2,15 @@ import { Field, InputType } from 'type-graphql';
 import { GroupWebApp, K8sNamespace, K8sServiceAccount, User, WebApp } from '../entities/index.js';
 import { badInput } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext } from '../request/context.js';
 import { LINK_ORDER, visibleByIds } from './group.service.js';
-import type { OrderSpec } from './loaders.js';
-import { deleteVisible, runMutation, snapshot } from './mutation.js';
+import type { OrderSpec } from '../request/loaders.js';
+import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { optionalText, requiredText } from './input-rules.js';
-import { compact, iContains, ReadService } from './read-service.js';
+import { compact, iContains } from '../request/where.js';
+import { ReadService } from './read-service.js';
+import { grantsOf } from '../policy/grants.js';
+import type { GroupService } from './group.service.js';
 
 @InputType()
 export class WebAppFilter {
@@ -58,7 +61,10 @@ function checkLink(input: { linkName?: string | null; linkUrl?: string | null },
 
 /** Kubportal's web apps: site admins manage them; members of their groups see the shown ones. */
 export class WebAppService extends ReadService<WebApp, WebAppFilter> {
-  constructor() {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly groups: GroupService,
+  ) {
     super({
       entity: WebApp,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -67,7 +73,7 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
   }
 
   create(ctx: ServiceContext, input: CreateWebAppInput): Promise<WebApp> {
-    return runMutation(ctx, 'createWebApp', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'createWebApp', async (tx, audit) => {
       const fields = { name: requiredText(input.name, 'input.name'), ...checkLink(input, 'input'), linkShow: input.linkShow ?? false };
       await requireSiteAdmin(tx);
       const webApp = Object.assign(new WebApp(), fields);
@@ -78,7 +84,7 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
   }
 
   update(ctx: ServiceContext, id: string, input: UpdateWebAppInput): Promise<WebApp> {
-    return runMutation(ctx, 'updateWebApp', async (tx, audit) => {
+    return this.uow.mutation(ctx, 'updateWebApp', async (tx, audit) => {
       const changes = {
         ...compact({ name: input.name != null ? requiredText(input.name, 'input.name') : undefined, linkShow: input.linkShow }),
         ...checkLink(input, 'input'),
@@ -94,16 +100,16 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
 
   /** Its group links go with it (foreign keys cascade). */
   delete(ctx: ServiceContext, id: string): Promise<string> {
-    return deleteVisible(ctx, 'deleteWebApp', WebApp, id, requireSiteAdmin);
+    return this.uow.deleteVisible(ctx, 'deleteWebApp', WebApp, id, requireSiteAdmin);
   }
 
   /** The web apps of the user's groups (automatic ones included); hidden ones only for site admins. */
   async webAppsOf(ctx: ServiceContext, user: User): Promise<WebApp[]> {
-    const groupIds = await ctx.services.groups.groupIdsOf(ctx, user);
+    const groupIds = await this.groups.groupIdsOf(ctx, user);
     const loader = ctx.loaders.children(GroupWebApp, 'group', LINK_ORDER as OrderSpec<GroupWebApp>);
     const links = (await Promise.all(groupIds.map((id) => loader.load(id)))).flat();
     const webApps = await visibleByIds(ctx, WebApp, [...new Set(links.map((l) => l.webApp.id))]);
-    const { siteAdmin } = await ctx.grants();
+    const { siteAdmin } = await grantsOf(ctx);
     return siteAdmin ? webApps : webApps.filter((w) => w.linkShow);
   }
 

@@ -1,5 +1,5 @@
 import type { DatabaseTarget } from '../../db/orm.js';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../logging/logger.js';
 import type { EventBus } from './event-bus.js';
 import { MemoryBus } from './memory-bus.js';
 import { PostgresBus } from './postgres-bus.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../logging/logger.js';
 import { EVENT_CHANNEL, parseCursor, type EventBus } from './event-bus.js';
 
 const RECONNECT_MS = 1000;

@@ -1,5 +1,5 @@
 import { createClient } from 'redis';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../logging/logger.js';
 import { EVENT_CHANNEL, parseCursor, type EventBus } from './event-bus.js';
 
 type RedisClient = ReturnType<typeof createClient>;

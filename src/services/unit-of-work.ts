@@ -6,7 +6,8 @@ import { AuditRecord } from '../entities/index.js';
 import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
 import { takeEventLock, transactionCursor } from '../events/event-log.js';
 import { findVisible } from '../policy/permissions.js';
-import { transactionContext, type ServiceContext } from './context.js';
+import { transactionContext, type ServiceContext } from '../request/context.js';
+import { grantsOf } from '../policy/grants.js';
 
 /** What one mutation did to one object, for the audit trail. Snapshots must already be free of secrets. */
 export interface AuditEntry {
@@ -20,28 +21,51 @@ export interface AuditEntry {
 
 export type Audit = (entry: AuditEntry) => void;
 
+/** Who hears of committed changes: this process's event hub, which tells the other replicas. */
+export interface ChangeAnnouncer {
+  announce(cursor: number): void;
+}
+
 /**
- * Every write goes through here: one database transaction around the work and its audit records,
- * so on any error nothing is written. Constraint violations come back as domain errors (CONFLICT,
- * BAD_USER_INPUT), never as raw database errors. The change events the triggers wrote are announced
- * to every replica once the transaction has committed, never before.
+ * Every write goes through here, a request's or Berth's own (informers, the task worker, under a system identity):
+ * one database transaction around the work, so on any error nothing is written. The event lock is taken first,
+ * constraint violations come back as domain errors (CONFLICT, BAD_USER_INPUT), never as raw database errors, and
+ * the change events the triggers wrote are announced to every replica once the transaction has committed.
  */
-export async function runMutation<T>(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<T>): Promise<T> {
-  // read outside the transaction: the embedded database has a single connection, held by the transaction
-  if (ctx.identity.kind !== 'anonymous' || ctx.authError) await ctx.grants();
-  let eventCursor: number | null = null;
-  let result: T;
-  try {
-    result = await ctx.em.transactional(async (em) => {
-      // before any row lock: taken later (by the event trigger) it could deadlock with a writer holding it
-      await takeEventLock(em);
+export class UnitOfWork {
+  constructor(private readonly events: ChangeAnnouncer) {}
+
+  async run<T>(ctx: ServiceContext, work: (tx: ServiceContext) => Promise<T>): Promise<T> {
+    let eventCursor: number | null = null;
+    let result: T;
+    try {
+      result = await ctx.em.transactional(async (em) => {
+        // before any row lock: taken later (by the event trigger) it could deadlock with a writer holding it
+        await takeEventLock(em);
+        const outcome = await work(transactionContext(ctx, em));
+        await em.flush();
+        eventCursor = await transactionCursor(em);
+        return outcome;
+      });
+    } catch (err) {
+      throw asDomainError(err);
+    }
+    if (eventCursor !== null) this.events.announce(eventCursor);
+    return result;
+  }
+
+  /** A write someone answers for: `run`, with the audit records of `work` written in the same transaction. */
+  async mutation<T>(ctx: ServiceContext, operation: string, work: (tx: ServiceContext, audit: Audit) => Promise<T>): Promise<T> {
+    // read before the transaction, which then holds no lock while they are read (and a bad credential fails first)
+    if (ctx.identity.kind !== 'anonymous' || ctx.authError) await grantsOf(ctx);
+    return this.run(ctx, async (tx) => {
       const entries: AuditEntry[] = [];
-      const outcome = await work(transactionContext(ctx, em), (entry) => entries.push(entry));
+      const outcome = await work(tx, (entry) => entries.push(entry));
       // written in a flush of their own: a failing write above must not be masked by the audit insert
-      await em.flush();
+      await tx.em.flush();
       const actor = actorOf(ctx);
       for (const entry of entries) {
-        em.persist(
+        tx.em.persist(
           Object.assign(new AuditRecord(), {
             ...actor,
             operation,
@@ -54,36 +78,30 @@ export async function runMutation<T>(ctx: ServiceContext, operation: string, wor
           }),
         );
       }
-      await em.flush();
-      eventCursor = await transactionCursor(em);
       return outcome;
     });
-  } catch (err) {
-    throw asDomainError(err);
   }
-  if (eventCursor !== null) ctx.services.events.announce(eventCursor);
-  return result;
-}
 
-/**
- * The common delete: the row as the caller may see it (NOT_FOUND otherwise), `guard` (authorization
- * and any rule that refuses the delete), an audit record of what the row was, then the row goes.
- */
-export function deleteVisible<T extends { id: string }>(
-  ctx: ServiceContext,
-  operation: string,
-  entity: EntityClass<T>,
-  id: string,
-  guard: (tx: ServiceContext, row: T) => Promise<unknown>,
-  envIdOf: (row: T) => string | null | undefined = () => null,
-): Promise<string> {
-  return runMutation(ctx, operation, async (tx, audit) => {
-    const row = await findVisible(tx, entity, id);
-    await guard(tx, row);
-    audit({ targetType: entity.name, targetId: row.id, envId: envIdOf(row), before: snapshot(row) });
-    tx.em.remove(row);
-    return row.id;
-  });
+  /**
+   * The common delete: the row as the caller may see it (NOT_FOUND otherwise), `guard` (authorization
+   * and any rule that refuses the delete), an audit record of what the row was, then the row goes.
+   */
+  deleteVisible<T extends { id: string }>(
+    ctx: ServiceContext,
+    operation: string,
+    entity: EntityClass<T>,
+    id: string,
+    guard: (tx: ServiceContext, row: T) => Promise<unknown>,
+    envIdOf: (row: T) => string | null | undefined = () => null,
+  ): Promise<string> {
+    return this.mutation(ctx, operation, async (tx, audit) => {
+      const row = await findVisible(tx, entity, id);
+      await guard(tx, row);
+      audit({ targetType: entity.name, targetId: row.id, envId: envIdOf(row), before: snapshot(row) });
+      tx.em.remove(row);
+      return row.id;
+    });
+  }
 }
 
 function actorOf(ctx: ServiceContext): { actorKind: string; actorId: string | null } {
@@ -95,6 +113,8 @@ function actorOf(ctx: ServiceContext): { actorKind: string; actorId: string | nu
       return { actorKind: 'bot', actorId: identity.bot.id };
     case 'deployment':
       return { actorKind: 'deployment', actorId: identity.deployment.id };
+    case 'system':
+      return { actorKind: 'system', actorId: null };
     case 'anonymous':
       return { actorKind: 'anonymous', actorId: null };
   }

@@ -5,7 +5,14 @@ export type Identity =
   | { kind: 'anonymous' }
   | { kind: 'user'; user: User; sessionId?: string; tokenId?: string }
   | { kind: 'bot'; bot: Bot; tokenId: string }
-  | { kind: 'deployment'; deployment: Deployment };
+  | { kind: 'deployment'; deployment: Deployment }
+  | SystemIdentity;
+
+/** Berth itself, writing without a request: `k8s-watch` (the cluster informers), `task-worker`. Holds every right. */
+export interface SystemIdentity {
+  kind: 'system';
+  name: string;
+}
 
 export const anonymous: Identity = { kind: 'anonymous' };
 

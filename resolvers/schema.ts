@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
-import { resolvers } from '../../resolvers/index.js';
+import { resolvers } from './index.js';
 
 /**
  * type-graphql requires a PubSub for topic-based subscriptions. Berth has none: every subscription

@@ -1,0 +1,50 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { DomainError } from '../errors/domain-error.js';
+import { unauthenticated } from '../errors/domain-error.js';
+import { anonymous, type Identity, type KnownIdentity, type SystemIdentity } from './identity.js';
+import { Loaders } from './loaders.js';
+
+/**
+ * What every service call receives: a unit of work (em forked per request), the caller, and per-request batch
+ * loaders. GraphQL, REST and WebSocket handlers build one per request; writers without a request (informers, the
+ * task worker) build one with `systemContext`.
+ */
+export interface ServiceContext {
+  em: SqlEntityManager;
+  identity: Identity;
+  /** set when the request carried a credential that failed; reported on first use */
+  authError?: DomainError;
+  loaders: Loaders;
+  requestId: string;
+  /**
+   * What is read once per request (the caller's grants, src/policy/grants.ts), shared with the transaction
+   * contexts made from it and with the shallow copies Apollo hands resolvers.
+   */
+  memo: Map<symbol, Promise<unknown>>;
+}
+
+/** `em` must be a fork of its own: the context owns its identity map and loaders. */
+export function createServiceContext(em: SqlEntityManager, auth: { identity: Identity; authError?: DomainError }, requestId: string): ServiceContext {
+  return { em, identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map() };
+}
+
+/** A writer that no request drives, as `name` (audited as the actor `system`, `name` as the request id's prefix). */
+export function systemContext(em: SqlEntityManager, name: string): ServiceContext {
+  const identity: SystemIdentity = { kind: 'system', name };
+  return createServiceContext(em, { identity }, `${name}:${crypto.randomUUID()}`);
+}
+
+/** The same caller inside a transaction: its own unit of work and loaders, the grants already read. */
+export function transactionContext(ctx: ServiceContext, em: SqlEntityManager): ServiceContext {
+  return { ...ctx, em, loaders: new Loaders(em) };
+}
+
+/** Every API except login, token refresh and server info needs a caller. */
+export function requireIdentity(ctx: Pick<ServiceContext, 'identity' | 'authError'>): KnownIdentity {
+  if (ctx.authError) throw ctx.authError;
+  if (ctx.identity.kind === 'anonymous') throw unauthenticated();
+  return ctx.identity;
+}
+
+/** Signing in ignores whatever credential the request carried: a stale token must not block a new login. */
+export const signingIn = (ctx: ServiceContext): ServiceContext => ({ ...ctx, identity: anonymous, authError: undefined, memo: new Map() });
