@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { DatabaseTarget } from '../src/db/orm.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import type { Logger } from '../src/logging/logger.js';
+import { recordingLogger } from './support/logger.js';
 import { postGraphQL, startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
 
 const folders: string[] = [];
@@ -31,13 +32,6 @@ async function startOn(dataDir: string, env: Record<string, string> = {}, logger
     await stop();
   };
   return server;
-}
-
-/** a logger that keeps every line, so a test can see what start-up did */
-function recordingLogger(): Logger & { lines: { level: string; msg: string; fields: object }[] } {
-  const lines: { level: string; msg: string; fields: object }[] = [];
-  const at = (level: string) => (fields: object, msg: string) => void lines.push({ level, msg, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 /** the ORM's own "[migrator] …" console lines are silenced; the recording logger shows what was applied */
@@ -179,6 +173,7 @@ describe('loadConfig', () => {
     ['PORT', '80.5'],
     ['DATABASE_URL', 'mysql://x'],
     ['BERTH_JWT_SECRET', 'too-short-secret'],
+    ['BERTH_ENCRYPTION_KEYS', 'k1:not-32-bytes'],
     ['BERTH_ADMIN_PASSWORD', 'short'],
     ['BERTH_ADMIN_EMAIL', 'not an email'],
     ['GRAPHQL_INTROSPECTION', 'maybe'],

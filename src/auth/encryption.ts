@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { parseEncryptionKeys } from '../config/encryption-keys.js';
 
 /**
  * AES-256-GCM for data at rest (secret contents, kubeconfig credentials). Each value is bound to
@@ -13,16 +14,7 @@ export class Keyring {
 
   /** "keyId:base64key[,keyId:base64key…]"; the first key encrypts, all of them decrypt. */
   static parse(spec: string): Keyring {
-    const keys = new Map<string, Buffer>();
-    for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const [id, b64] = part.split(':');
-      const key = Buffer.from(b64 ?? '', 'base64');
-      if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || key.length !== 32) {
-        throw new Error('encryption keys: each entry must be "keyId:<base64 of 32 bytes>"');
-      }
-      keys.set(id, key);
-    }
-    if (!keys.size) throw new Error('encryption keys: none given');
+    const keys = parseEncryptionKeys(spec);
     return new Keyring(keys, [...keys.keys()][0]);
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEncryptionKeys } from './encryption-keys.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -24,7 +25,16 @@ const schema = z.object({
    * "keyId:<base64 of 32 bytes>[,…]" for secrets at rest; the first key encrypts, all decrypt (rotation).
    * Generated once and kept in the database when absent, which protects nothing against a database leak.
    */
-  BERTH_ENCRYPTION_KEYS: z.string().optional(),
+  BERTH_ENCRYPTION_KEYS: z
+    .string()
+    .superRefine((spec, ctx) => {
+      try {
+        parseEncryptionKeys(spec);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
   /** lets anyone create an account with signUp */
   SIGNUP_ENABLED: bool.default(false),
   /** single sign-on (OpenID Connect, authorization code with PKCE); enabled when the issuer is set */

@@ -3,7 +3,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 /**
  * One committed change, written by a database trigger in the same transaction as the change
  * (migration Issue4Events), so nothing committed can be missed. The cursor grows in commit order:
- * every write takes the event lock first (src/services/mutation.ts). Not exposed; read by src/events/.
+ * every write takes the event lock first (src/services/unit-of-work.ts). Not exposed; read by src/events/.
  */
 @Entity({ tableName: 'events' })
 @Index({ properties: ['objectId'] })

@@ -1,7 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 /**
- * The lock every event-writing transaction takes before its first write (runMutation) and again in
+ * The lock every event-writing transaction takes before its first write (the unit of work) and again in
  * the event trigger for writes made elsewhere. Held until commit, it makes cursor order commit
  * order: a reader that has seen cursor N has seen every event before it, so `cursor > N` never
  * skips one. The same number is frozen in migration Issue4Events.

@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core';
 import { EnvUserRole, UserDeploymentRole } from '../entities/enums.js';
 import { forbidden, notFound } from '../errors/domain-error.js';
-import type { ServiceContext } from '../request/context.js';
+import { requireIdentity, type ServiceContext } from '../request/context.js';
 import { assertUuid } from '../request/where.js';
 import { kindKey, type Grants, grantsOf } from './grants.js';
 import { keepVisible } from './visibility.js';
@@ -21,6 +21,11 @@ export async function requireSiteAdmin(ctx: ServiceContext): Promise<Grants> {
   const g = await grantsOf(ctx);
   if (!g.siteAdmin) throw forbidden('Only site admins may do this');
   return g;
+}
+
+/** Only Berth itself (a system identity: the cluster watch, the task worker) reports what it observed. */
+export function requireSystem(ctx: ServiceContext): void {
+  if (requireIdentity(ctx).kind !== 'system') throw forbidden('Only Berth itself may do this');
 }
 
 export const isEnvAdmin = (g: Grants, envId: string | null | undefined) => g.siteAdmin || (!!envId && g.envRoles.get(envId) === EnvUserRole.Admin);

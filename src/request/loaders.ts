@@ -71,7 +71,7 @@ export class Loaders {
         ? `select * from "${meta.tableName}" where ${inList} order by ${fk}, ${orderSql}`
         : `select * from (select *, row_number() over (partition by ${fk} order by ${orderSql}) as berth_rank ` +
           `from "${meta.tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
-    // inside a transaction (runMutation), on its connection: the embedded database has only one
+    // inside a transaction (the unit of work), on its connection: the embedded database has only one
     const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit], 'all', this.em.getTransactionContext());
     return rows.map(({ berth_rank: _rank, ...row }) => this.hydrate(entity, row));
   }

@@ -20,7 +20,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
-import { createServices } from '../services/index.js';
+import { createServices, type Services } from '../services/index.js';
 import { contextFactory } from './context.js';
 import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
@@ -53,6 +53,8 @@ export interface Berth {
   orm: MikroORM;
   /** this process's follower of the event log (tests read its engine and position) */
   events: EventHub;
+  /** for Berth's own writers, which call them with a system context (src/request/context.ts) */
+  services: Services;
   stop(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export interface Berth {
 export async function startBerth(config: Config, options: BerthOptions = {}): Promise<Berth> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const database = options.database ?? databaseTarget(config);
-  // every configured value is checked before anything opens: a bad key fails before migrations or a printed password
+  // loadConfig checked every value; the keys are read before anything opens all the same
   const configuredKeys = config.BERTH_ENCRYPTION_KEYS ? Keyring.parse(config.BERTH_ENCRYPTION_KEYS) : undefined;
   const lifecycle = new Lifecycle(logger, STOP_STEP_TIMEOUT_MS);
   try {
@@ -201,6 +203,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       port,
       orm,
       events: hub,
+      services,
       stop: () => lifecycle.close(),
     };
   } catch (err) {

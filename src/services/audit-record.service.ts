@@ -12,7 +12,7 @@ export class AuditRecordFilter {
   @Field({ nullable: true, description: 'exact, e.g. createDeployment' }) operation?: string;
 }
 
-/** The audit trail; records are written by runMutation, in the transaction of the change they describe. */
+/** The audit trail; records are written by the unit of work (UnitOfWork.mutation), in the transaction of the change they describe. */
 export class AuditRecordService extends ReadService<AuditRecord, AuditRecordFilter> {
   constructor() {
     super({

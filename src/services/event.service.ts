@@ -19,7 +19,7 @@ export interface EventsArgs { types?: EventTable[] | null; since?: string | null
 export class EventService {
   constructor(private readonly hub: EventHub) {}
 
-  /** After a commit that wrote events (runMutation). */
+  /** After a commit that wrote events (the unit of work). */
   announce(cursor: number): void {
     this.hub.announce(cursor);
   }

@@ -4,7 +4,7 @@ import type { Keyring } from '../auth/encryption.js';
 import { Deployment, Env, K8sCluster } from '../entities/index.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
-import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
@@ -161,6 +161,23 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       Object.assign(cluster, fields, env === undefined ? {} : { env });
       // a cluster leaving an env stays in that env's trail
       audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id ?? oldEnvId, before, after: snapshot(cluster) });
+      return cluster;
+    });
+  }
+
+  /**
+   * Berth's cluster watch reports how the cluster answers. A change of `isOk` or of its reason is audited, with the
+   * system as the actor (people see it); a cluster seen again, which moves only `lastSeenAt`, is not.
+   */
+  recordHealth(ctx: ServiceContext, id: string, health: { isOk: boolean; notOkReason?: string | null }): Promise<K8sCluster> {
+    return this.uow.mutation(ctx, 'recordClusterHealth', async (tx, audit) => {
+      requireSystem(tx);
+      const cluster = await findVisible(tx, K8sCluster, id);
+      const before = snapshot(cluster);
+      const notOkReason = health.isOk ? null : (health.notOkReason ?? 'unreachable');
+      const changed = cluster.isOk !== health.isOk || (cluster.notOkReason ?? null) !== notOkReason;
+      Object.assign(cluster, { isOk: health.isOk, notOkReason }, health.isOk ? { lastSeenAt: new Date() } : {});
+      if (changed) audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
       return cluster;
     });
   }
