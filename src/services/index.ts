@@ -68,7 +68,7 @@ export function createServices(deps: ServiceDeps) {
     deploymentTasks: new DeploymentTaskService(uow),
     deploymentResourceTypes: new DeploymentResourceTypeService(),
     deploymentResources: new DeploymentResourceService(uow),
-    k8sResources: new K8sResourceService(),
+    k8sResources: new K8sResourceService(uow),
     secrets: new SecretService(uow, keyring),
     userTokens: new UserTokenService(uow, authenticator),
     bots: new BotService(uow, authenticator),
