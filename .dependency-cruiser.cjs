@@ -25,6 +25,7 @@ const ORDER = [
   // adapters
   'src/graphql',
   'resolvers',
+  'src/workers',
   // the composition root, and the commands built on it
   'src/server',
   'src/scripts',

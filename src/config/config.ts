@@ -57,6 +57,16 @@ const schema = z.object({
   SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   /** how often the credentials of open WebSockets are checked again; a revoked or expired one closes its sockets (4403) */
   SUBSCRIPTION_REAUTH_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  /** watch the clusters that are not ignored, and mirror what runs in them (off: this replica leaves it to others) */
+  K8S_WATCH: bool.default(true),
+  /** how often the clusters to watch are read again: a cluster cleared of ignore is watched within this */
+  K8S_WATCH_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
+  /** how long watch events gather before they are written as one transaction */
+  K8S_WATCH_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** the most watch events written in one transaction */
+  K8S_WATCH_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** the longest wait before a failed watch is tried again (exponential backoff with jitter, from 500 ms) */
+  K8S_WATCH_BACKOFF_MAX_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -15,9 +15,9 @@ export type MirroredKind = (typeof MIRRORED_KINDS)[number]['kind'];
 
 /** A Kubernetes object as the watch sees it: only what the mirror reads. */
 export interface KubeObject {
-  metadata?: { uid?: string; name?: string; namespace?: string; managedFields?: unknown; [k: string]: unknown };
-  spec?: Record<string, unknown>;
-  status?: Record<string, unknown>;
+  metadata?: { uid?: string; name?: string; namespace?: string; managedFields?: unknown };
+  spec?: unknown;
+  status?: unknown;
 }
 
 /** One `k8s_resources` row as the cluster describes it. */
@@ -32,13 +32,23 @@ export interface MirroredObject {
   statusColor: Color[];
 }
 
+/** What one flush of a cluster's watch writes. */
+export interface MirrorBatch {
+  /** objects as they are now, with the deployment their namespace names (a missing one is left out) */
+  upserts: (MirroredObject & { deploymentId: string | null })[];
+  /** uids of objects gone */
+  deletes: string[];
+  /** after a (re)list of a kind: the uids it listed, and those seen since; the cluster's other rows of that kind are gone */
+  relisted: { kind: string; ids: string[] }[];
+}
+
 /** The row for an object of `kind` (list items carry no kind or apiVersion: they come from the watched resource). */
 export function mirroredObject(kind: (typeof MIRRORED_KINDS)[number], object: KubeObject): MirroredObject | null {
   const { uid, name, namespace } = object.metadata ?? {};
   // a uid is a UUID on every real API server; anything else could not be a row's id
   if (!uid || !isUuid(uid) || !name || !namespace) return null;
   const { managedFields: _managedFields, ...metadata } = object.metadata!;
-  return { id: uid, kind: kind.kind, apiVersion: kind.apiVersion, name, namespace, metadata, statusColor: statusColor(kind.kind, object) };
+  return { id: uid, kind: kind.kind, apiVersion: kind.apiVersion, name, namespace, metadata: metadata as Record<string, unknown>, statusColor: statusColor(kind.kind, object) };
 }
 
 const count = (value: unknown) => (typeof value === 'number' && value > 0 ? Math.floor(value) : 0);
@@ -50,8 +60,8 @@ const repeat = (color: Color, n: number): Color[] => Array.from({ length: n }, (
  * they have somewhere to send traffic.
  */
 export function statusColor(kind: MirroredKind, object: KubeObject): Color[] {
-  const spec = object.spec ?? {};
-  const status = object.status ?? {};
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  const status = (object.status ?? {}) as Record<string, unknown>;
   switch (kind) {
     case 'Deployment': {
       const available = count(status.availableReplicas);

@@ -29,6 +29,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { CredentialWatch } from './credential-watch.js';
 import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
+import { ClusterWatcher } from '../workers/cluster-watcher.js';
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -100,6 +101,18 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     lifecycle.started('event hub', () => hub.stop());
 
     const services = createServices({ authenticator, config, keyring, events: hub });
+    if (config.K8S_WATCH) {
+      const watcher = new ClusterWatcher(em, services, database, {
+        pollMs: config.K8S_WATCH_POLL_MS,
+        flushMs: config.K8S_WATCH_FLUSH_MS,
+        batchSize: config.K8S_WATCH_BATCH,
+        backoffBaseMs: 500,
+        backoffMaxMs: config.K8S_WATCH_BACKOFF_MAX_MS,
+      }, logger);
+      // not awaited: a cluster that does not answer never holds up the start
+      watcher.start();
+      lifecycle.started('cluster watch', () => watcher.stop());
+    }
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 

@@ -9,7 +9,7 @@ import { deploymentsUsing, describeDeployments } from '../deployments/dependenci
 import { deriveUpdateTasks, installOperation, namespaceOf, type DeploymentState } from '../deployments/derivation.js';
 import { newTask, reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
-import { findVisible, requireDeploymentMaintainer, requireKindRole } from '../policy/permissions.js';
+import { findVisible, requireDeploymentMaintainer, requireKindRole, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iContains, optionalUuid } from '../request/where.js';
@@ -176,6 +176,34 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
       newTask(tx, deployment, { Uninstall: {} });
       audit({ targetType: 'Deployment', targetId: deployment.id, envId, before: old, after: snapshot(deployment) });
       return deployment;
+    });
+  }
+
+  /**
+   * Berth's cluster watch reports the deployments whose namespaces exist in a cluster (after a list, and when one
+   * goes). A deployment being deleted whose namespace is gone is deleted (its tasks and K8s resources with it; its
+   * deployment resources stay, without a deployment); one being uninstalled becomes Uninstalled (platz.md section 6).
+   */
+  settleNamespaces(ctx: ServiceContext, clusterId: string, present: string[]): Promise<number> {
+    return this.uow.mutation(ctx, 'settleNamespaces', async (tx, audit) => {
+      requireSystem(tx);
+      const waiting = await tx.em.find(Deployment, {
+        cluster: clusterId,
+        status: { $in: [DeploymentStatus.Deleting, DeploymentStatus.Uninstalling] },
+        id: { $nin: present },
+      }, { populate: ['cluster'] });
+      for (const deployment of waiting) {
+        const before = snapshot(deployment);
+        const envId = deployment.cluster.env?.id;
+        if (deployment.status === DeploymentStatus.Deleting) {
+          audit({ targetType: 'Deployment', targetId: deployment.id, envId, before });
+          tx.em.remove(deployment);
+        } else {
+          deployment.status = DeploymentStatus.Uninstalled;
+          audit({ targetType: 'Deployment', targetId: deployment.id, envId, before, after: snapshot(deployment) });
+        }
+      }
+      return waiting.length;
     });
   }
 }

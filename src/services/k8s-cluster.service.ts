@@ -8,6 +8,7 @@ import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissi
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
+import type { ClusterCredentials } from '../k8s/kube-config.js';
 import { ReadService } from './read-service.js';
 
 @InputType()
@@ -180,6 +181,21 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       if (changed) audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
       return cluster;
     });
+  }
+
+  /**
+   * The clusters Berth watches (not ignored), with their credentials decrypted: only for Berth's own cluster watch,
+   * in the process that connects. `version` changes when the credentials do.
+   */
+  async watchable(ctx: ServiceContext): Promise<{ id: string; name: string; version: string; credentials: ClusterCredentials }[]> {
+    requireSystem(ctx);
+    const clusters = await ctx.em.find(K8sCluster, { ignore: false, credentialsEncrypted: { $ne: null } }, { orderBy: { createdAt: 'ASC' } });
+    return clusters.map((c) => ({
+      id: c.id,
+      name: c.name,
+      version: c.credentialsEncrypted!,
+      credentials: JSON.parse(this.keyring.decrypt(c.credentialsEncrypted!, `k8s_clusters:${c.id}`)) as ClusterCredentials,
+    }));
   }
 
   /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */

@@ -1,21 +1,11 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { K8sResource } from '../entities/index.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
-import type { MirroredObject } from '../k8s/mirrored-object.js';
+import type { MirrorBatch } from '../k8s/mirrored-object.js';
 import { requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { ReadService } from './read-service.js';
 import type { UnitOfWork } from './unit-of-work.js';
-
-/** What one flush of a cluster's watch writes. */
-export interface MirrorBatch {
-  /** objects as they are now, with the deployment their namespace names (a missing one is left out) */
-  upserts: (MirroredObject & { deploymentId: string | null })[];
-  /** uids of objects gone */
-  deletes: string[];
-  /** after a (re)list of a kind: the uids it listed; the cluster's other rows of that kind are gone */
-  relisted: { kind: string; ids: string[] }[];
-}
 
 @InputType()
 export class K8sResourceFilter {

@@ -35,6 +35,8 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     LOG_LEVEL: 'silent',
     BERTH_ADMIN_EMAIL: 'admin@example.com',
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // no background writer in tests that are not about it: the clusters they make point at hosts that do not exist
+    K8S_WATCH: 'false',
     ...env,
   });
 }

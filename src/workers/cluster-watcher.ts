@@ -1,0 +1,112 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { DatabaseTarget } from '../db/orm.js';
+import { openProcessLocks, type ProcessLocks } from '../db/advisory-locks.js';
+import { ClusterWatch, type ClusterWatchOptions } from '../k8s/cluster-watch.js';
+import { kubeConfigFor } from '../k8s/kube-config.js';
+import type { Logger } from '../logging/logger.js';
+import { systemContext } from '../request/context.js';
+import type { Services } from '../services/index.js';
+
+const ACTOR = 'k8s-watch';
+
+export interface ClusterWatcherOptions extends ClusterWatchOptions {
+  /** how often the clusters to watch are read again (a cluster cleared of `ignore` is watched within this) */
+  pollMs: number;
+}
+
+/**
+ * Watches every cluster that is not ignored, each from exactly one replica: the one holding the cluster's lock
+ * (src/db/advisory-locks.ts). Every `pollMs` it starts what became watchable (or whose holder died), stops what was
+ * ignored, deleted or re-imported, and lets go of everything when its locks are lost. It writes through the services
+ * as the system identity `k8s-watch`. Nothing here blocks start-up or a request: a cluster that does not answer
+ * only shows as `isOk = false`.
+ */
+export class ClusterWatcher {
+  private readonly watching = new Map<string, { watch: ClusterWatch; version: string }>();
+  private locks: ProcessLocks;
+  private timer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly em: SqlEntityManager,
+    private readonly services: Services,
+    private readonly database: DatabaseTarget,
+    private readonly options: ClusterWatcherOptions,
+    private readonly logger: Logger,
+  ) {
+    this.locks = openProcessLocks(database, ACTOR);
+  }
+
+  start(): void {
+    const tick = () => {
+      this.reconciling = this.reconcile()
+        .catch((err: unknown) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'))
+        .finally(() => {
+          this.reconciling = undefined;
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.reconciling;
+    await Promise.all([...this.watching.keys()].map((id) => this.unwatch(id)));
+    await this.locks.close();
+  }
+
+  /** the clusters this replica watches */
+  get clusterIds(): string[] {
+    return [...this.watching.keys()];
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.locks.held) {
+      this.logger.warn({}, 'the cluster watch locks were lost (database connection); stopping every watch until they are taken again');
+      await Promise.all([...this.watching.keys()].map((id) => this.unwatch(id)));
+      await this.locks.close();
+      this.locks = openProcessLocks(this.database, ACTOR);
+    }
+    const wanted = await this.services.k8sClusters.watchable(systemContext(this.em.fork(), ACTOR));
+    const ids = new Set(wanted.map((c) => c.id));
+    for (const id of this.watching.keys()) if (!ids.has(id)) await this.unwatch(id);
+    for (const cluster of wanted) {
+      if (this.stopped) return;
+      const current = this.watching.get(cluster.id);
+      if (current?.version === cluster.version) continue;
+      if (current) await this.unwatch(cluster.id);
+      if (!(await this.locks.tryAcquire(cluster.id))) continue;
+      const watch = new ClusterWatch(kubeConfigFor(cluster.credentials), this.sink(cluster.id, cluster.name), this.options, this.logger);
+      this.watching.set(cluster.id, { watch, version: cluster.version });
+      this.logger.info({ cluster: cluster.name }, 'watching cluster');
+      watch.start();
+    }
+  }
+
+  private async unwatch(id: string): Promise<void> {
+    const current = this.watching.get(id);
+    if (!current) return;
+    this.watching.delete(id);
+    await current.watch.stop();
+    await this.locks.release(id).catch(() => undefined);
+  }
+
+  /** Where one cluster's watch writes, each write a unit of work of its own as `k8s-watch`. */
+  private sink(clusterId: string, name: string) {
+    const ctx = () => systemContext(this.em.fork(), ACTOR);
+    const report = (what: string) => (err: unknown) => this.logger.warn({ err, cluster: name }, `${what} failed`);
+    return {
+      write: (batch: Parameters<Services['k8sResources']['mirror']>[2]) => this.services.k8sResources.mirror(ctx(), clusterId, batch),
+      health: (ok: boolean, reason: string | null) => {
+        this.logger[ok ? 'info' : 'warn']({ cluster: name, reason }, ok ? 'cluster watch healthy' : 'cluster watch failing');
+        void this.services.k8sClusters.recordHealth(ctx(), clusterId, { isOk: ok, notOkReason: reason }).catch(report('recording cluster health'));
+      },
+      namespacesNow: (deploymentIds: string[]) => {
+        void this.services.deployments.settleNamespaces(ctx(), clusterId, deploymentIds).catch(report('settling deployments whose namespace is gone'));
+      },
+    };
+  }
+}
