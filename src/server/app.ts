@@ -56,6 +56,8 @@ export interface Berth {
   events: EventHub;
   /** for Berth's own writers, which call them with a system context (src/request/context.ts) */
   services: Services;
+  /** this replica's cluster watch, unless K8S_WATCH is off */
+  clusterWatch?: ClusterWatcher;
   stop(): Promise<void>;
 }
 
@@ -101,14 +103,15 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     lifecycle.started('event hub', () => hub.stop());
 
     const services = createServices({ authenticator, config, keyring, events: hub });
+    let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
-      const watcher = new ClusterWatcher(em, services, database, {
+      const watcher = (clusterWatch = new ClusterWatcher(em, services, database, {
         pollMs: config.K8S_WATCH_POLL_MS,
         flushMs: config.K8S_WATCH_FLUSH_MS,
         batchSize: config.K8S_WATCH_BATCH,
         backoffBaseMs: 500,
         backoffMaxMs: config.K8S_WATCH_BACKOFF_MAX_MS,
-      }, logger);
+      }, logger));
       // not awaited: a cluster that does not answer never holds up the start
       watcher.start();
       lifecycle.started('cluster watch', () => watcher.stop());
@@ -217,6 +220,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       orm,
       events: hub,
       services,
+      clusterWatch,
       stop: () => lifecycle.close(),
     };
   } catch (err) {

@@ -58,10 +58,13 @@ export class ClusterWatcher {
     await this.locks.close();
   }
 
-  /** the clusters this replica watches */
+  /** the clusters this replica watches (diagnostics, tests) */
   get clusterIds(): string[] {
     return [...this.watching.keys()];
   }
+
+  /** how many times the clusters to watch were read (tests wait on it rather than on the clock) */
+  rounds = 0;
 
   private async reconcile(): Promise<void> {
     if (!this.locks.held) {
@@ -71,6 +74,7 @@ export class ClusterWatcher {
       this.locks = openProcessLocks(this.database, ACTOR);
     }
     const wanted = await this.services.k8sClusters.watchable(systemContext(this.em.fork(), ACTOR));
+    this.rounds++;
     const ids = new Set(wanted.map((c) => c.id));
     for (const id of this.watching.keys()) if (!ids.has(id)) await this.unwatch(id);
     for (const cluster of wanted) {

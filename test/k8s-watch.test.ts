@@ -1,0 +1,215 @@
+import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../src/entities/index.js';
+import { DeploymentStatus, HelmRegistryProvider } from '../src/entities/enums.js';
+import { build, persist } from './support/fixtures.js';
+import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
+import { startBerth } from '../src/server/app.js';
+import { createTestDatabase, engineName } from './support/database.js';
+import { ADMIN_PASSWORD, postGraphQL, startTestServer, testConfig, type TestServer } from './support/server.js';
+import { Feed, waitFor } from './support/subscriptions.js';
+
+/**
+ * Berth's cluster watch through the real client-node, against an API server double that speaks list and watch
+ * (test/support/kube-api/). Each test imports a cluster of its own into one server.
+ */
+let server: TestServer;
+let admin: Record<string, string>;
+const doubles: KubeApiDouble[] = [];
+const feeds: Feed[] = [];
+
+const WATCH = { K8S_WATCH: 'true', K8S_WATCH_POLL_MS: '200', K8S_WATCH_FLUSH_MS: '20', K8S_WATCH_BACKOFF_MAX_MS: '1000' };
+
+beforeAll(async () => {
+  server = await startTestServer(WATCH);
+  admin = await server.adminAuth();
+});
+afterAll(async () => {
+  await Promise.all(feeds.map((f) => f.dispose()));
+  await server?.stop();
+  await Promise.all(doubles.map((d) => d.close()));
+});
+
+async function double(): Promise<KubeApiDouble> {
+  const d = await startKubeApiDouble({ bookmarkIntervalMs: 200 });
+  doubles.push(d);
+  return d;
+}
+
+/** Imports the double's cluster (ignored, as a new cluster is); returns its id. */
+async function importCluster(d: KubeApiDouble, context: string, token?: string): Promise<string> {
+  const res = await server.gql<any, object>(
+    `mutation($input: CreateClustersFromKubeconfigInput!) { createClustersFromKubeconfig(input: $input) { id ignore } }`,
+    { input: { kubeconfig: kubeconfigFor(d, { contexts: [context], ...(token ? { token } : {}) }), contexts: [context] } },
+    admin,
+  );
+  expect(res.errors).toBeUndefined();
+  expect(res.data.createClustersFromKubeconfig[0].ignore).toBe(true);
+  return res.data.createClustersFromKubeconfig[0].id;
+}
+
+async function watchCluster(id: string): Promise<void> {
+  const res = await server.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id }, admin);
+  expect(res.errors).toBeUndefined();
+}
+
+const clusterHealth = async (id: string) =>
+  (await server.gql<any, object>(`query($id: ID!) { k8sCluster(id: $id) { isOk notOkReason } }`, { id }, admin)).data.k8sCluster as { isOk: boolean; notOkReason: string | null };
+
+const namespace = (name: string, annotations: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name, labels: { platz: 'yes' }, annotations },
+});
+const deployment = (ns: string, name: string, replicas: number, available: number) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: ns },
+  spec: { replicas },
+  status: { availableReplicas: available, unavailableReplicas: replicas - available },
+});
+
+function resourceFeed(clusterId: string): Feed {
+  const feed = new Feed(
+    server.berth.wsUrl,
+    admin,
+    `subscription($c: ID) { k8sResourceEvents(cluster: $c) { operation id resource { kind name statusColor } } }`,
+    { c: clusterId },
+  );
+  feeds.push(feed);
+  return feed;
+}
+
+test('clearing ignore starts the watch: a Deployment in a labelled namespace is mirrored, follows its replicas, and goes when deleted', async () => {
+  const d = await double();
+  d.create(namespace('apps'));
+  d.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } });
+  d.create(deployment('apps', 'web', 2, 1));
+  d.create(deployment('other', 'not-ours', 1, 1));
+  const clusterId = await importCluster(d, 'mirror');
+  const feed = resourceFeed(clusterId);
+  await feed.live();
+
+  await watchCluster(clusterId);
+  await feed.until((f) => f.changes.length >= 1, 'the mirrored Deployment');
+  d.apply(deployment('apps', 'web', 2, 2));
+  await feed.until((f) => f.changes.length >= 2, 'its replicas');
+  d.delete({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'apps', name: 'web' } });
+  await feed.until((f) => f.changes.length >= 3, 'its deletion');
+
+  const id = feed.changes[0].id;
+  expect(feed.changes).toEqual([
+    { operation: 'INSERT', id, resource: { kind: 'Deployment', name: 'web', statusColor: ['Success', 'Danger'] } },
+    { operation: 'UPDATE', id, resource: { kind: 'Deployment', name: 'web', statusColor: ['Success', 'Success'] } },
+    { operation: 'DELETE', id, resource: null },
+  ]);
+  await waitFor(async () => (await clusterHealth(clusterId)).isOk, 'the cluster healthy');
+  expect(await server.sql('select name from k8s_resources where cluster_id = ?', [clusterId])).toEqual([]);
+});
+
+test('a dropped watch resumes from where it was, without a storm of requests, and later changes arrive', async () => {
+  const d = await double();
+  d.create(namespace('apps'));
+  const clusterId = await importCluster(d, 'drops');
+  await watchCluster(clusterId);
+  await waitFor(async () => (await clusterHealth(clusterId)).isOk, 'the cluster healthy');
+  const feed = resourceFeed(clusterId);
+  await feed.live();
+
+  const watchesBefore = d.countRequests({ verb: 'watch' });
+  d.dropWatches();
+  d.create(deployment('apps', 'after-drop', 1, 1));
+  await feed.until((f) => f.changes.length >= 1, 'a change made after the drop');
+  expect(feed.changes.map((m) => [m.operation, (m.resource as { name: string }).name])).toEqual([['INSERT', 'after-drop']]);
+  // seven watches (namespaces and six kinds), each reopened after a backoff: not hundreds
+  expect(d.countRequests({ verb: 'watch' }) - watchesBefore).toBeLessThanOrEqual(7 * 3);
+});
+
+test('a resume refused with 410 Gone relists, and an object deleted meanwhile disappears', async () => {
+  const d = await double();
+  d.create(namespace('apps'));
+  d.create(deployment('apps', 'stays', 1, 1));
+  d.create(deployment('apps', 'goes', 1, 1));
+  const clusterId = await importCluster(d, 'relist');
+  await watchCluster(clusterId);
+  await waitFor(async () => (await server.sql('select 1 from k8s_resources where cluster_id = ?', [clusterId])).length === 2, 'both mirrored');
+
+  d.failAll(500);
+  d.dropWatches();
+  d.delete({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace: 'apps', name: 'goes' } });
+  d.compact();
+  d.recover();
+  await waitFor(async () => (await server.sql('select 1 from k8s_resources where cluster_id = ?', [clusterId])).length === 1, 'the deleted one gone');
+  expect(await server.sql('select name from k8s_resources where cluster_id = ?', [clusterId])).toEqual([{ name: 'stays' }]);
+});
+
+test('a bad credential: the cluster is not OK, with the reason', async () => {
+  const d = await double();
+  const clusterId = await importCluster(d, 'bad-token', 'not-the-token');
+  await watchCluster(clusterId);
+  await waitFor(async () => (await clusterHealth(clusterId)).notOkReason !== null, 'a reason');
+  expect(await clusterHealth(clusterId)).toEqual({ isOk: false, notOkReason: expect.stringMatching(/401/) });
+});
+
+test('a namespace gone completes a Deleting deployment (its rows go) and an Uninstalling one (Uninstalled)', async () => {
+  const d = await double();
+  const clusterId = await importCluster(d, 'namespaces');
+  const kind = build(DeploymentKind, { name: `Ns${Date.now()}` });
+  const registry = build(HelmRegistry, { domainName: 'r.example.com', repoName: `ns-${Date.now()}`, kind, provider: HelmRegistryProvider.Oci });
+  const chart = build(HelmChart, { helmRegistry: registry, imageDigest: 'sha256:ns', imageTag: '1.0.0' });
+  const cluster = server.em.fork().getReference(K8sCluster, clusterId);
+  const deleting = build(Deployment, { kind, cluster, helmChart: chart, name: 'deleting', status: DeploymentStatus.Deleting });
+  const uninstalling = build(Deployment, { kind, cluster, helmChart: chart, name: 'uninstalling', status: DeploymentStatus.Uninstalling });
+  await persist(server, kind, registry, chart, deleting, uninstalling);
+  d.create(namespace('ns-deleting', { platz_deployment_id: deleting.id }));
+  d.create(namespace('ns-uninstalling', { platz_deployment_id: uninstalling.id }));
+  d.create(deployment('ns-deleting', 'app', 1, 1));
+  await watchCluster(clusterId);
+  await waitFor(async () => (await server.sql('select 1 from k8s_resources where deployment_id = ?', [deleting.id])).length === 1, 'the deployment mirrored');
+
+  d.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-deleting' } });
+  d.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-uninstalling' } });
+  d.finishTermination('ns-deleting');
+  d.finishTermination('ns-uninstalling');
+  await waitFor(async () => (await server.sql('select 1 from deployments where id = ?', [deleting.id])).length === 0, 'the Deleting deployment gone');
+  await waitFor(async () => (await server.sql<{ status: string }>('select status from deployments where id = ?', [uninstalling.id]))[0].status === 'Uninstalled', 'Uninstalled');
+  expect(await server.sql('select 1 from k8s_resources where deployment_id = ?', [deleting.id])).toEqual([]);
+});
+
+const onPostgres = engineName() === 'postgres' ? test : test.skip;
+
+onPostgres('two replicas on one database: exactly one watches a cluster; stop it, and the other takes over', async () => {
+  const d = await double();
+  d.create(namespace('apps'));
+  const db = await createTestDatabase();
+  const replicas = await Promise.all([1, 2].map(() => startBerth(testConfig(WATCH), { database: db.target, print: () => {} })));
+  try {
+    const login = await postGraphQL<any>(replicas[0].url, `mutation($p: String!) { login(usernameOrEmail: "admin", password: $p) { accessToken } }`, { p: ADMIN_PASSWORD });
+    const auth = { authorization: `Bearer ${login.data.login.accessToken}` };
+    const imported = await postGraphQL<any>(
+      replicas[0].url,
+      `mutation($input: CreateClustersFromKubeconfigInput!) { createClustersFromKubeconfig(input: $input) { id } }`,
+      { input: { kubeconfig: kubeconfigFor(d, { contexts: ['replicas'] }), contexts: ['replicas'] } },
+      auth,
+    );
+    const clusterId = imported.data.createClustersFromKubeconfig[0].id as string;
+    await postGraphQL(replicas[1].url, `mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id: clusterId }, auth);
+
+    const watching = () => replicas.filter((r) => r.clusterWatch!.clusterIds.includes(clusterId));
+    await waitFor(() => watching().length === 1, 'one replica watching');
+    // three more reads of the clusters by each replica: still one, with one set of watches
+    const rounds = replicas.map((r) => r.clusterWatch!.rounds);
+    await waitFor(() => replicas.every((r, i) => r.clusterWatch!.rounds >= rounds[i] + 3), 'three more rounds of each');
+    expect(watching()).toHaveLength(1);
+    expect(d.openWatches()).toBe(7);
+
+    const [holder] = watching();
+    const other = replicas.find((r) => r !== holder)!;
+    await holder.stop();
+    await waitFor(() => other.clusterWatch!.clusterIds.includes(clusterId), 'the other replica taking over');
+    d.create(deployment('apps', 'after-takeover', 1, 1));
+    const sql = other.orm.em.getConnection();
+    await waitFor(async () => (await sql.execute('select 1 from k8s_resources where name = ?', ['after-takeover'])).length === 1, 'mirrored after the takeover');
+  } finally {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await db.drop();
+  }
+});
