@@ -116,10 +116,11 @@ describe('createClustersFromKubeconfig', () => {
       apiServerUrl: 'https://prod-c.example.com:6443',
       kubeconfigContext: 'prod-c',
       regionName: 'local',
-      ignore: false,
+      // watched only once an admin clears it
+      ignore: true,
       env: { id: env.id },
     });
-    expect(dev).toMatchObject({ name: 'dev-c', providerId: 'kubeconfig:dev-c@https://dev-c.example.com', ignore: false });
+    expect(dev).toMatchObject({ name: 'dev-c', providerId: 'kubeconfig:dev-c@https://dev-c.example.com', ignore: true });
 
     const rows = await server.sql<{ id: string; credentials_encrypted: string }>(`select id, credentials_encrypted from k8s_clusters where id in (?, ?) order by name desc`, [prod.id, dev.id]);
     const raw = rows.map((r) => r.credentials_encrypted).join('\n');
@@ -139,7 +140,7 @@ describe('createClustersFromKubeconfig', () => {
     expect(JSON.stringify(audits)).not.toMatch(/credentials|sekret/i);
   });
 
-  test('without an env the clusters are created ignored', async () => {
+  test('without an env too, the clusters are created ignored', async () => {
     const res = await call(IMPORT, { input: { kubeconfig: kubeconfig('d'), contexts: ['dev-d'] } }, admin);
     expect(res.data.createClustersFromKubeconfig).toEqual([expect.objectContaining({ ignore: true, env: null })]);
   });

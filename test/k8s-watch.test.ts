@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../src/entities/index.js';
 import { DeploymentStatus, HelmRegistryProvider } from '../src/entities/enums.js';
 import { build, persist } from './support/fixtures.js';
@@ -212,4 +215,35 @@ onPostgres('two replicas on one database: exactly one watches a cluster; stop it
     await Promise.all(replicas.map((r) => r.stop()));
     await db.drop();
   }
+});
+
+test('BERTH_KUBECONFIG: each context becomes a cluster local:<context>, ignored until cleared, then watched with its credentials', async () => {
+  const d = await double();
+  d.create(namespace('apps'));
+  d.create(deployment('apps', 'from-file', 1, 1));
+  const folder = mkdtempSync(join(tmpdir(), 'berth-kubeconfig-'));
+  const file = join(folder, 'config');
+  writeFileSync(file, kubeconfigFor(d, { contexts: ['one', { name: 'two', token: 'wrong' }] }));
+  const local = await startTestServer({ ...WATCH, BERTH_KUBECONFIG: file });
+  try {
+    const auth = await local.adminAuth();
+    const clusters = async () =>
+      (await local.gql<any, object>(`{ k8sClusters(filter: {}) { edges { node { id providerId regionName ignore isOk apiServerUrl } } } }`, {}, auth)).data.k8sClusters.edges.map(
+        (e: { node: unknown }) => e.node,
+      );
+    expect(await clusters()).toEqual([
+      { id: expect.any(String), providerId: 'local:one', regionName: 'local', ignore: true, isOk: false, apiServerUrl: d.url },
+      { id: expect.any(String), providerId: 'local:two', regionName: 'local', ignore: true, isOk: false, apiServerUrl: d.url },
+    ]);
+    const [one] = await clusters();
+    await local.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id: one.id }, auth);
+    await waitFor(async () => (await local.sql('select 1 from k8s_resources where name = ?', ['from-file'])).length === 1, 'mirrored with the file\'s credentials');
+  } finally {
+    await local.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('BERTH_KUBECONFIG that cannot be read stops the start with a message naming it', async () => {
+  await expect(startTestServer({ BERTH_KUBECONFIG: '/nonexistent/kubeconfig' })).rejects.toThrow(/^BERTH_KUBECONFIG: cannot read \/nonexistent\/kubeconfig/);
 });

@@ -57,6 +57,8 @@ const schema = z.object({
   SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(10).max(1_000_000).default(1000),
   /** how often the credentials of open WebSockets are checked again; a revoked or expired one closes its sockets (4403) */
   SUBSCRIPTION_REAUTH_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  /** a kubeconfig file whose contexts are registered as clusters at start (`local:<context>`, ignored until an admin clears them) */
+  BERTH_KUBECONFIG: z.string().optional(),
   /** watch the clusters that are not ignored, and mirror what runs in them (off: this replica leaves it to others) */
   K8S_WATCH: bool.default(true),
   /** how often the clusters to watch are read again: a cluster cleared of ignore is watched within this */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -30,6 +31,7 @@ import { CredentialWatch } from './credential-watch.js';
 import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
 import { ClusterWatcher } from '../workers/cluster-watcher.js';
+import { systemContext } from '../request/context.js';
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -103,6 +105,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     lifecycle.started('event hub', () => hub.stop());
 
     const services = createServices({ authenticator, config, keyring, events: hub });
+    if (config.BERTH_KUBECONFIG) await registerLocalClusters(em, services, config.BERTH_KUBECONFIG, logger);
     let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
       const watcher = (clusterWatch = new ClusterWatcher(em, services, database, {
@@ -226,5 +229,21 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
   } catch (err) {
     await lifecycle.close();
     throw err;
+  }
+}
+
+/** The contexts of BERTH_KUBECONFIG, registered as clusters; a file that cannot be read or parsed stops the start, naming the variable. */
+async function registerLocalClusters(em: SqlEntityManager, services: Services, path: string, logger: Logger): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`BERTH_KUBECONFIG: cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const clusters = await services.k8sClusters.registerLocal(systemContext(em.fork(), 'k8s-watch'), text);
+    logger.info({ clusters: clusters.map((c) => c.providerId) }, 'registered the clusters of BERTH_KUBECONFIG');
+  } catch (err) {
+    throw new Error(`BERTH_KUBECONFIG: ${(err as Error).message}`);
   }
 }

@@ -130,7 +130,8 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
           apiServerUrl: entry.server,
           kubeconfigContext: context,
           regionName: 'local',
-          ignore: !env,
+          // nothing is contacted until an admin clears it
+          ignore: true,
         });
       });
       const taken = await tx.em.find(K8sCluster, { providerId: { $in: clusters.map((c) => c.providerId) } });
@@ -180,6 +181,31 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       Object.assign(cluster, { isOk: health.isOk, notOkReason }, health.isOk ? { lastSeenAt: new Date() } : {});
       if (changed) audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
       return cluster;
+    });
+  }
+
+  /**
+   * The clusters of the kubeconfig Berth was started with (BERTH_KUBECONFIG), as Platz's agent registers them: one
+   * per context, provider id `local:<context>`, region `local`. A new one starts ignored; one registered before keeps
+   * its settings and gets the file's current server and credentials. Audited as the system.
+   */
+  registerLocal(ctx: ServiceContext, kubeconfig: string): Promise<K8sCluster[]> {
+    return this.uow.mutation(ctx, 'registerLocalClusters', async (tx, audit) => {
+      requireSystem(tx);
+      const entries = readKubeconfig(kubeconfig, 'BERTH_KUBECONFIG');
+      const known = new Map((await tx.em.find(K8sCluster, { providerId: { $in: entries.map((e) => `local:${e.context}`) } })).map((c) => [c.providerId, c]));
+      return entries.map((entry) => {
+        const providerId = `local:${entry.context}`;
+        const existing = known.get(providerId);
+        const before = existing ? snapshot(existing) : undefined;
+        const cluster = existing ?? Object.assign(new K8sCluster(), { providerId, name: entry.context, regionName: 'local', ignore: true });
+        Object.assign(cluster, { apiServerUrl: entry.server, kubeconfigContext: entry.context });
+        const credentials = JSON.stringify({ cluster: entry.clusterConfig, user: entry.userConfig });
+        cluster.credentialsEncrypted = this.keyring.encrypt(credentials, `k8s_clusters:${cluster.id}`);
+        tx.em.persist(cluster);
+        audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
+        return cluster;
+      });
     });
   }
 

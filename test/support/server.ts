@@ -60,7 +60,10 @@ export async function postGraphQL<R, V = unknown>(
 export async function startTestServer(env: Record<string, string> = {}, options: BerthOptions = {}): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = testConfig(env);
-  const berth = await startBerth(config, { database: db.target, print: () => {}, ...options });
+  const berth = await startBerth(config, { database: db.target, print: () => {}, ...options }).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
   const em = berth.orm.em as SqlEntityManager;
 
   const gql: TestServer['gql'] = (document, variables, headers) => postGraphQL(berth.url, document, variables, headers);
