@@ -27,13 +27,12 @@
  * comparing versions of Berth, and a lower bound on what the server alone would do.
  */
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { BerthProcess, type CleanupStep, createDatabase, errorMessage, freePort, gql, loginAdmin, percentile, positiveNumber, refuse, REQUEST_TIMEOUT_MS, round, run, withCleanup } from './support.js';
+import { BerthProcess, type CleanupStep, createStorage, errorMessage, freePort, gql, loginAdmin, percentile, positiveNumber, refuse, REQUEST_TIMEOUT_MS, round, run, withCleanup } from './support.js';
 
 /** an embedded database runs its migrations before /readyz answers, which takes a while */
 const READY_TIMEOUT_MS = 60_000;
@@ -89,22 +88,6 @@ async function checkFileLimit(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // the server
-
-interface Storage {
-  env: Record<string, string>;
-  label: string;
-  remove(): Promise<void>;
-}
-
-/** A fresh PostgreSQL database from the admin connection, or an embedded one in a temporary directory. */
-async function createStorage(adminUrl: string | undefined): Promise<Storage> {
-  if (adminUrl) {
-    const db = await createDatabase(adminUrl);
-    return { env: { DATABASE_URL: db.url }, label: `PostgreSQL database ${db.name}`, remove: db.drop };
-  }
-  const dir = await mkdtemp(join(os.tmpdir(), 'berth-subscriptions-bench-'));
-  return { env: { BERTH_DATA_DIR: dir }, label: `embedded database in ${dir}`, remove: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /** Berth with its inspector open (127.0.0.1 only), and what it uses of memory and CPU. */
 class Server extends BerthProcess {
@@ -476,7 +459,7 @@ const mb = (kb: number) => (kb / 1024).toFixed(0);
 
 async function main(): Promise<boolean> {
   await checkFileLimit();
-  const storage = await createStorage(settings.adminUrl);
+  const storage = await createStorage(settings.adminUrl, 'subscriptions');
   console.log(`created ${storage.label}`);
   let server: Server | undefined;
   const warmUp: Subscriber[] = [];

@@ -5,8 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -135,6 +137,24 @@ export async function createDatabase(adminUrl: string): Promise<BenchDatabase> {
 // child processes
 
 /** A port free right now (the child binds it a moment later; good enough on a bench machine). */
+/** Where a benchmarked server keeps its data, and how to remove it. */
+export interface Storage {
+  /** the server's environment that points it there */
+  env: Record<string, string>;
+  label: string;
+  remove(): Promise<void>;
+}
+
+/** A fresh PostgreSQL database from the admin connection, or an embedded one in a temporary directory. */
+export async function createStorage(adminUrl: string | undefined, bench: string): Promise<Storage> {
+  if (adminUrl) {
+    const db = await createDatabase(adminUrl);
+    return { env: { DATABASE_URL: db.url }, label: `PostgreSQL database ${db.name}`, remove: db.drop };
+  }
+  const dir = await mkdtemp(join(os.tmpdir(), `berth-${bench}-bench-`));
+  return { env: { BERTH_DATA_DIR: dir }, label: `embedded database in ${dir}`, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 export async function freePort(): Promise<number> {
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
