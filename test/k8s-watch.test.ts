@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../src/entities/index.js';
 import { DeploymentStatus, HelmRegistryProvider } from '../src/entities/enums.js';
 import { build, persist } from './support/fixtures.js';
 import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
+import { Keyring } from '../src/auth/encryption.js';
 import { startBerth } from '../src/server/app.js';
 import { createTestDatabase, engineName } from './support/database.js';
 import { ADMIN_PASSWORD, postGraphQL, startTestServer, testConfig, type TestServer } from './support/server.js';
@@ -52,6 +53,14 @@ async function importCluster(d: KubeApiDouble, context: string, token?: string):
 async function watchCluster(id: string): Promise<void> {
   const res = await server.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id }, admin);
   expect(res.errors).toBeUndefined();
+}
+
+/** Imports the double's cluster, clears ignore, and waits until it is healthy. */
+async function healthyCluster(d: KubeApiDouble, context: string): Promise<string> {
+  const id = await importCluster(d, context);
+  await watchCluster(id);
+  await waitFor(async () => (await clusterHealth(id)).isOk, 'the cluster healthy');
+  return id;
 }
 
 const clusterHealth = async (id: string) =>
@@ -111,9 +120,7 @@ test('clearing ignore starts the watch: a Deployment in a labelled namespace is 
 test('a dropped watch resumes from where it was, without a storm of requests, and later changes arrive', async () => {
   const d = await double();
   d.create(namespace('apps'));
-  const clusterId = await importCluster(d, 'drops');
-  await watchCluster(clusterId);
-  await waitFor(async () => (await clusterHealth(clusterId)).isOk, 'the cluster healthy');
+  const clusterId = await healthyCluster(d, 'drops');
   const feed = resourceFeed(clusterId);
   await feed.live();
 
@@ -175,6 +182,22 @@ test('a namespace gone completes a Deleting deployment (its rows go) and an Unin
   await waitFor(async () => (await server.sql('select 1 from deployments where id = ?', [deleting.id])).length === 0, 'the Deleting deployment gone');
   await waitFor(async () => (await server.sql<{ status: string }>('select status from deployments where id = ?', [uninstalling.id]))[0].status === 'Uninstalled', 'Uninstalled');
   expect(await server.sql('select 1 from k8s_resources where deployment_id = ?', [deleting.id])).toEqual([]);
+});
+
+test('a burst of a thousand watch events is written in a few transactions, not one each', async () => {
+  const d = await double();
+  d.create(namespace('burst'));
+  const clusterId = await healthyCluster(d, 'burst');
+  for (let i = 0; i < 1000; i++) d.create(deployment('burst', `d-${i}`, 1, 1));
+  const mirrored = async () => Number((await server.sql<{ n: string }>('select count(*) as n from k8s_resources where cluster_id = ?', [clusterId]))[0].n);
+  await waitFor(async () => (await mirrored()) === 1000, 'all mirrored');
+  // now() is the transaction's start: one value per transaction that inserted them
+  const [{ transactions }] = await server.sql<{ transactions: string }>(
+    `select count(distinct e.created_at) as transactions from events e join k8s_resources r on r.id = e.object_id
+     where e.table_name = 'k8s_resources' and e.operation = 'INSERT' and r.cluster_id = ?`,
+    [clusterId],
+  );
+  expect(Number(transactions)).toBeLessThanOrEqual(50);
 });
 
 const onPostgres = engineName() === 'postgres' ? test : test.skip;
@@ -241,6 +264,37 @@ test('BERTH_KUBECONFIG: each context becomes a cluster local:<context>, ignored 
   } finally {
     await local.stop();
     rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test('in a pod (KUBERNETES_SERVICE_HOST and a service account token), the cluster it runs in is registered as local:in-cluster, ignored', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'berth-in-cluster-'));
+  const mount = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(mount, { recursive: true });
+  writeFileSync(join(mount, 'token'), 'pod-token');
+  writeFileSync(join(mount, 'ca.crt'), 'not a real CA');
+  // this file's own copy of the environment (jest gives each test file one)
+  Object.assign(process.env, { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' });
+  const keys = Keyring.generateSpec();
+  const pod = await startTestServer({ BERTH_IN_CLUSTER_ROOT: root, BERTH_ENCRYPTION_KEYS: keys });
+  try {
+    const rows = await pod.sql<{ id: string; provider_id: string; api_server_url: string; ignore: boolean; credentials_encrypted: string }>(
+      `select id, provider_id, api_server_url, ignore, credentials_encrypted from k8s_clusters`,
+    );
+    expect(rows.map(({ provider_id, api_server_url, ignore }) => ({ provider_id, api_server_url, ignore }))).toEqual([
+      { provider_id: 'local:in-cluster', api_server_url: 'https://10.0.0.1:443', ignore: true },
+    ]);
+    // the token file is named, not copied: Kubernetes rotates it, and client-node reads it again
+    const credentials = JSON.parse(Keyring.parse(keys).decrypt(rows[0].credentials_encrypted, `k8s_clusters:${rows[0].id}`));
+    expect(credentials).toEqual({
+      cluster: expect.objectContaining({ server: 'https://10.0.0.1:443', 'certificate-authority': join(mount, 'ca.crt') }),
+      user: { 'auth-provider': { name: 'tokenFile', config: { tokenFile: join(mount, 'token') } } },
+    });
+  } finally {
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    delete process.env.KUBERNETES_SERVICE_PORT;
+    await pod.stop();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

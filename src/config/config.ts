@@ -59,6 +59,8 @@ const schema = z.object({
   SUBSCRIPTION_REAUTH_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   /** a kubeconfig file whose contexts are registered as clusters at start (`local:<context>`, ignored until an admin clears them) */
   BERTH_KUBECONFIG: z.string().optional(),
+  /** a folder put before the service account's mount path, /var/run/secrets/kubernetes.io/serviceaccount (a mount elsewhere) */
+  BERTH_IN_CLUSTER_ROOT: z.string().default(''),
   /** watch the clusters that are not ignored, and mirror what runs in them (off: this replica leaves it to others) */
   K8S_WATCH: bool.default(true),
   /** how often the clusters to watch are read again: a cluster cleared of ignore is watched within this */

@@ -32,6 +32,7 @@ import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
 import { ClusterWatcher } from '../workers/cluster-watcher.js';
 import { systemContext } from '../request/context.js';
+import { inClusterKubeconfig } from '../k8s/local-clusters.js';
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -105,7 +106,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     lifecycle.started('event hub', () => hub.stop());
 
     const services = createServices({ authenticator, config, keyring, events: hub });
-    if (config.BERTH_KUBECONFIG) await registerLocalClusters(em, services, config.BERTH_KUBECONFIG, logger);
+    await registerLocalClusters(em, services, config, logger);
     let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
       const watcher = (clusterWatch = new ClusterWatcher(em, services, database, {
@@ -232,18 +233,28 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
   }
 }
 
-/** The contexts of BERTH_KUBECONFIG, registered as clusters; a file that cannot be read or parsed stops the start, naming the variable. */
-async function registerLocalClusters(em: SqlEntityManager, services: Services, path: string, logger: Logger): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`BERTH_KUBECONFIG: cannot read ${path}: ${(err as Error).message}`);
+/**
+ * The clusters Berth is given by where it runs: the contexts of BERTH_KUBECONFIG, and the cluster of the pod it runs
+ * in. A BERTH_KUBECONFIG that cannot be read or parsed stops the start, naming the variable.
+ */
+async function registerLocalClusters(em: SqlEntityManager, services: Services, config: Config, logger: Logger): Promise<void> {
+  const register = async (source: string, kubeconfig: string) => {
+    try {
+      const clusters = await services.k8sClusters.registerLocal(systemContext(em.fork(), 'k8s-watch'), kubeconfig);
+      logger.info({ clusters: clusters.map((c) => c.providerId) }, `registered the clusters of ${source}`);
+    } catch (err) {
+      throw new Error(`${source}: ${(err as Error).message}`);
+    }
+  };
+  if (config.BERTH_KUBECONFIG) {
+    let text: string;
+    try {
+      text = await readFile(config.BERTH_KUBECONFIG, 'utf8');
+    } catch (err) {
+      throw new Error(`BERTH_KUBECONFIG: cannot read ${config.BERTH_KUBECONFIG}: ${(err as Error).message}`);
+    }
+    await register('BERTH_KUBECONFIG', text);
   }
-  try {
-    const clusters = await services.k8sClusters.registerLocal(systemContext(em.fork(), 'k8s-watch'), text);
-    logger.info({ clusters: clusters.map((c) => c.providerId) }, 'registered the clusters of BERTH_KUBECONFIG');
-  } catch (err) {
-    throw new Error(`BERTH_KUBECONFIG: ${(err as Error).message}`);
-  }
+  const inCluster = inClusterKubeconfig(config.BERTH_IN_CLUSTER_ROOT);
+  if (inCluster) await register('the service account of this pod', inCluster);
 }
