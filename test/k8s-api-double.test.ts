@@ -1,4 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
+import { createHook, type AsyncHook } from 'node:async_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseKubeconfig } from '../src/k8s/kubeconfig.js';
 import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble, type KubeApiDoubleOptions, type KubeObject } from './support/kube-api/index.js';
 
@@ -10,7 +12,9 @@ const RELEASES = '/apis/helm.toolkit.fluxcd.io/v2/namespaces/apps/helmreleases';
 
 let double: KubeApiDouble;
 let kc: k8s.KubeConfig;
+const informers: k8s.Informer<k8s.KubernetesObject>[] = [];
 const watches: AbortController[] = [];
+const hooks: AsyncHook[] = [];
 
 async function startDouble(options: KubeApiDoubleOptions = {}): Promise<void> {
   double = await startKubeApiDouble({ namespaces: ['default', 'apps'], ...options });
@@ -18,7 +22,9 @@ async function startDouble(options: KubeApiDoubleOptions = {}): Promise<void> {
 }
 
 afterEach(async () => {
+  await Promise.all(informers.splice(0).map((informer) => informer.stop()));
   watches.splice(0).forEach((controller) => controller.abort());
+  hooks.splice(0).forEach((hook) => hook.disable());
   await double.close();
 });
 
@@ -85,6 +91,24 @@ function describeError(err: unknown): string {
   return `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
 }
 
+/** An informer whose adds, updates, deletes and errors are recorded as `verb:description`. */
+function inform<T extends k8s.KubernetesObject>(
+  path: string,
+  list: () => Promise<k8s.KubernetesListObject<T>>,
+  options: { describe?: (object: T) => string; labelSelector?: string } = {},
+) {
+  const informer = k8s.makeInformer<T>(kc, path, list, options.labelSelector);
+  const log = new Recorder();
+  const describe = options.describe ?? ((o: T) => o.metadata?.name ?? '');
+  for (const verb of ['add', 'update', 'delete'] as const) informer.on(verb, (object) => log.add(`${verb}:${describe(object)}`));
+  informer.on('error', (err) => {
+    // client-node 2.0.1 reports informer.stop() to the error handlers as an AbortError: not a failure
+    if ((err as Error)?.name !== 'AbortError') log.fail(err);
+  });
+  informers.push(informer as unknown as k8s.Informer<k8s.KubernetesObject>);
+  return { informer, log };
+}
+
 /** A raw client-node Watch whose events are recorded as `TYPE name resourceVersion` (or `describe`). */
 async function watch(path: string, params: Record<string, string | number | boolean>, describe?: (type: string, object: KubeObject) => string): Promise<Recorder> {
   const log = new Recorder();
@@ -110,6 +134,10 @@ async function refusal(call: Promise<unknown>): Promise<{ code: number; reason?:
   }
   throw new Error('the call succeeded');
 }
+
+/** Requests on one path, as `verb resourceVersion status`. */
+const requestsOn = (path: string) =>
+  double.requests.filter((r) => r.path === path).map((r) => `${r.verb} ${r.query.resourceVersion ?? '-'} ${r.status}`);
 
 describe('objects', () => {
   beforeEach(() => startDouble());
@@ -342,3 +370,277 @@ describe('objects', () => {
     }
   });
 });
+
+describe('watches', () => {
+  test('an informer lists, then watches from the list’s resourceVersion: adds, updates and deletes in order', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create(pod('a'));
+    const listed = double.resourceVersion;
+    const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }), { describe: (p: k8s.V1Pod) => `${p.metadata?.name}:${p.status?.phase ?? '-'}` });
+    await informer.start();
+    await log.until((l) => l.events.length === 1);
+
+    double.create(pod('b'));
+    double.apply({ ...ref('Pod', 'b'), status: { phase: 'Running' } });
+    double.delete(ref('Pod', 'a'));
+    double.create(pod('marker'));
+    await log.until((l) => l.events.includes('add:marker:-'));
+
+    expect(log.events).toEqual(['add:a:-', 'add:b:-', 'update:b:Running', 'delete:a:-', 'add:marker:-']);
+    expect(informer.list().map((p) => p.metadata?.name)).toEqual(['b', 'marker']);
+    expect(requestsOn(PODS)).toEqual(['list - 200', `watch ${listed} 200`]);
+    expect(log.errors).toEqual([]);
+  });
+
+  test('a watch with a label selector sees an object enter its selection as added and leave it as deleted', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create(pod('web-1', { app: 'web' }));
+    double.create(pod('db', { app: 'db' }));
+    const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps', labelSelector: 'app=web' }), { labelSelector: 'app=web' });
+    await informer.start();
+    await log.until((l) => l.events.length === 1);
+    // the informer takes a MODIFIED for an object it does not have as an add: the raw events tell them apart
+    const raw = await watch(PODS, { labelSelector: 'app=web', resourceVersion: double.resourceVersion }, (type, o) => `${type} ${o.metadata?.name}`);
+
+    double.apply({ ...ref('Pod', 'db'), metadata: { ...ref('Pod', 'db').metadata, labels: { app: 'web' } } });
+    double.update(pod('web-1', { app: 'api' }));
+    double.apply({ ...ref('Pod', 'db'), metadata: { ...ref('Pod', 'db').metadata, labels: { tier: 'back' } } });
+    double.create(pod('api', { app: 'api' }));
+    double.create(pod('marker', { app: 'web' }));
+    await log.until((l) => l.events.includes('add:marker'));
+    await raw.until((r) => r.events.includes('ADDED marker'));
+
+    expect(raw.events).toEqual(['ADDED db', 'DELETED web-1', 'MODIFIED db', 'ADDED marker']);
+    expect(log.events).toEqual(['add:web-1', 'add:db', 'delete:web-1', 'update:db', 'add:marker']);
+    expect(double.requests.filter((r) => r.verb === 'watch').map((r) => r.query.labelSelector)).toEqual(['app=web', 'app=web']);
+  });
+
+  test('after dropWatches the informer reports the reset and stops; restarted, it resumes from its last resourceVersion without relisting', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create(pod('a'));
+    const listed = double.resourceVersion;
+    const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }), { describe: (p: k8s.V1Pod) => `${p.metadata?.name}:${p.status?.phase ?? '-'}` });
+    await informer.start();
+    double.create(pod('b'));
+    await log.until((l) => l.events.length === 2);
+    const lastSeen = double.resourceVersion;
+    await double.until(() => double.openWatches(PODS) === 1);
+
+    double.dropWatches();
+    await log.until((l) => l.errors.length === 1);
+    expect(log.errors).toEqual(['terminated (ECONNRESET)']);
+    // what happens while nobody watches
+    double.apply({ ...ref('Pod', 'b'), status: { phase: 'Running' } });
+    double.delete(ref('Pod', 'a'));
+    double.create(pod('c'));
+    await informer.start();
+    await log.until((l) => l.events.length === 5);
+
+    expect(log.events).toEqual(['add:a:-', 'add:b:-', 'update:b:Running', 'delete:a:-', 'add:c:-']);
+    expect(requestsOn(PODS)).toEqual(['list - 200', `watch ${listed} 200`, `watch ${lastSeen} 200`]);
+    expect(log.errors).toHaveLength(1);
+  });
+
+  test.each(['event', 'status'] as const)(
+    'a resume from a compacted resourceVersion (refused as an %s) relists at once, reporting what was deleted meanwhile, with no error',
+    async (expiredWatch) => {
+      await startDouble({ expiredWatch });
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      double.create(pod('a'));
+      double.create(pod('b'));
+      const listed = double.resourceVersion;
+      const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }));
+      await informer.start();
+      await log.until((l) => l.events.length === 2);
+      await double.until(() => double.openWatches(PODS) === 1);
+      double.dropWatches();
+      await log.until((l) => l.errors.length === 1);
+
+      double.delete(ref('Pod', 'a'));
+      double.create(pod('c'));
+      double.compact();
+      const relisted = double.resourceVersion;
+      await informer.start();
+      await log.until((l) => l.events.length === 4);
+      await double.until(() => double.openWatches(PODS) === 1);
+
+      expect(log.events).toEqual(['add:a', 'add:b', 'delete:a', 'add:c']);
+      expect(log.errors).toEqual(['terminated (ECONNRESET)']);
+      // the real server's way is the event: the watch opens (200), says 410 Expired, and ends
+      expect(requestsOn(PODS)).toEqual([
+        'list - 200',
+        `watch ${listed} 200`,
+        `watch ${listed} ${expiredWatch === 'event' ? 200 : 410}`,
+        'list - 200',
+        `watch ${relisted} 200`,
+      ]);
+    },
+  );
+
+  test('the expired watch itself: an ERROR event carrying a 410 Expired Status, then the end', async () => {
+    await startDouble();
+    const before = double.resourceVersion;
+    double.create(pod('a'));
+    double.compact();
+    const events = await watch(PODS, { resourceVersion: before }, (type, o) => `${type} ${JSON.stringify(o)}`);
+    await events.until((e) => e.ended !== undefined);
+    const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${before} (${double.resourceVersion})`, reason: 'Expired', code: 410 };
+    expect(events.events).toEqual([`ERROR ${JSON.stringify(status)}`]);
+    expect(events.ended).toBeNull();
+  });
+
+  test('a watch the server ends cleanly is reopened by the informer itself, from where it was', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create(pod('a'));
+    const listed = double.resourceVersion;
+    const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }));
+    await informer.start();
+    await double.until(() => double.openWatches(PODS) === 1);
+
+    double.endWatches();
+    await double.until(() => double.countRequests({ verb: 'watch', path: PODS }) === 2 && double.openWatches(PODS) === 1);
+    double.create(pod('b'));
+    await log.until((l) => l.events.length === 2);
+
+    expect(log.events).toEqual(['add:a', 'add:b']);
+    expect(requestsOn(PODS)).toEqual(['list - 200', `watch ${listed} 200`, `watch ${listed} 200`]);
+    expect(log.errors).toEqual([]);
+  });
+
+  test('injected failures: every request answers 500 until recover(), and the counts show each attempt', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.failNext(2, 503);
+    expect(await refusal(core.listNamespace())).toEqual({ code: 503, reason: 'ServiceUnavailable' });
+    expect(await refusal(core.readNamespace({ name: 'apps' }))).toEqual({ code: 503, reason: 'ServiceUnavailable' });
+    expect((await core.readNamespace({ name: 'apps' })).metadata?.name).toBe('apps');
+
+    double.failAll();
+    const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }));
+    await informer.start();
+    await log.until((l) => l.errors.length === 1);
+    expect(log.errors).toEqual(['HTTP 500']);
+    double.recover();
+    await informer.start();
+    await double.until(() => double.openWatches(PODS) === 1);
+
+    expect(requestsOn(PODS)).toEqual(['list - 500', 'list - 200', `watch ${double.resourceVersion} 200`]);
+    expect(double.countRequests({ verb: 'list', path: PODS })).toBe(2);
+    expect(double.countRequests({ status: 503 })).toBe(2);
+  });
+
+  test('bookmarks come to a watch that allows them, with the latest resourceVersion, and to no other', async () => {
+    await startDouble({ bookmarkIntervalMs: 20 });
+    const plain = await watch(PODS, {});
+    const bookmarked = await watch(PODS, { allowWatchBookmarks: true });
+    await bookmarked.until((b) => b.events.length >= 2);
+    const before = double.resourceVersion;
+    const added = double.create(pod('a')).metadata.resourceVersion;
+    await bookmarked.until((b) => b.events.at(-1) === `BOOKMARK ${added}`);
+    await plain.until((p) => p.events.length === 1);
+
+    // how many bookmarks come between two changes is a matter of time: each run of them counts as one
+    const runs = bookmarked.events.filter((event, i, all) => event !== all[i - 1]);
+    expect(runs).toEqual([`BOOKMARK ${before}`, `ADDED a ${added}`, `BOOKMARK ${added}`]);
+    // the plain watch opened first: had it bookmarks at the same interval, one would have come before the change
+    expect(plain.events).toEqual([`ADDED a ${added}`]);
+  });
+
+  test('timeoutSeconds: the server ends the watch cleanly when its time is up', async () => {
+    await startDouble();
+    const timed = await watch(PODS, { timeoutSeconds: 1 });
+    await timed.until((t) => t.ended !== undefined);
+    expect([timed.ended, timed.events, double.openWatches()]).toEqual([null, [], 0]);
+  });
+
+  test('a deleted namespace is Terminating until finishTermination(); then it goes, with what was in it', async () => {
+    await startDouble({ namespaceTerminationMs: Infinity });
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    double.create(pod('p', {}, 'doomed'));
+    double.create({ ...ref('Deployment', 'd', 'doomed'), spec: { replicas: 1 } });
+    double.create(pod('survivor'));
+    const since = double.resourceVersion;
+    const namespaces = await watch('/api/v1/namespaces', { resourceVersion: since }, (type, o) => `${type} ${o.metadata?.name} ${(o.status as { phase: string }).phase}`);
+    const pods = await watch('/api/v1/pods', { resourceVersion: since }, (type, o) => `${type} ${o.metadata?.namespace}/${o.metadata?.name}`);
+
+    const deleted = await core.deleteNamespace({ name: 'doomed' });
+    expect(deleted).toMatchObject({ kind: 'Namespace', status: { phase: 'Terminating' } });
+    const terminating = await core.readNamespaceStatus({ name: 'doomed' });
+    expect([terminating.status?.phase, terminating.metadata?.deletionTimestamp instanceof Date]).toEqual(['Terminating', true]);
+    expect(await refusal(core.createNamespacedPod({ namespace: 'doomed', body: pod('late', {}, 'doomed') as k8s.V1Pod }))).toEqual({ code: 403, reason: 'Forbidden' });
+    expect((await core.listNamespacedPod({ namespace: 'doomed' })).items.map((p) => p.metadata?.name)).toEqual(['p']);
+
+    double.finishTermination('doomed');
+    await namespaces.until((n) => n.events.length === 2);
+    await pods.until((p) => p.events.length === 1);
+    expect(namespaces.events).toEqual(['MODIFIED doomed Terminating', 'DELETED doomed Terminating']);
+    expect(pods.events).toEqual(['DELETED doomed/p']);
+    expect(await refusal(core.readNamespace({ name: 'doomed' }))).toEqual({ code: 404, reason: 'NotFound' });
+    expect(double.get(ref('Deployment', 'd', 'doomed'))).toBeUndefined();
+    expect((await core.listPodForAllNamespaces()).items.map((p) => p.metadata?.name)).toEqual(['survivor']);
+  });
+
+  test('by default a deleted namespace goes by itself once it has been seen Terminating', async () => {
+    await startDouble();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    double.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'brief' } });
+    const namespaces = await watch('/api/v1/namespaces', { resourceVersion: double.resourceVersion }, (type, o) => `${type} ${o.metadata?.name} ${(o.status as { phase: string }).phase}`);
+    await core.deleteNamespace({ name: 'brief' });
+    await namespaces.until((n) => n.events.length === 2);
+    expect(namespaces.events).toEqual(['MODIFIED brief Terminating', 'DELETED brief Terminating']);
+  });
+});
+
+test('close() ends every connection and timer of the double: nothing is left to keep the process alive', async () => {
+  const alive = trackResources();
+  await startDouble({ bookmarkIntervalMs: 10, namespaceTerminationMs: 3_600_000 });
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }));
+  await informer.start();
+  const bookmarked = await watch('/api/v1/namespaces', { allowWatchBookmarks: true, timeoutSeconds: 3600 });
+  await core.deleteNamespace({ name: 'apps' });
+  await double.until(() => double.openWatches() === 2);
+  expect(alive()).toEqual(expect.arrayContaining(['TCPSERVERWRAP', 'TCPWRAP', 'Timeout']));
+
+  await double.close();
+  await log.until((l) => l.errors.length === 1);
+  await bookmarked.until((b) => b.ended !== undefined);
+  expect([log.errors, bookmarked.ended]).toEqual([['terminated (ECONNRESET)'], 'terminated (ECONNRESET)']);
+  // the client's sockets close as the resets reach them: a few turns of the event loop
+  for (let turn = 0; turn < 100 && alive().length; turn++) await new Promise((resolve) => setImmediate(resolve));
+  expect(alive()).toEqual([]);
+});
+
+/**
+ * Follows the sockets, servers and timers created from now on, except jest's own (its reporter
+ * runs in this process too): returns those still open that keep the event loop alive (an unref'd
+ * client timer does not), by type.
+ */
+function trackResources(): () => string[] {
+  const tracked = new Map<number, { type: string; resource: { hasRef?: () => boolean } }>();
+  const hook = createHook({
+    init: (id, type, _trigger, resource) => {
+      if (['TCPWRAP', 'TCPSERVERWRAP', 'Timeout'].includes(type) && !/node_modules\/(@jest|jest-)/.test(creatingFrame())) tracked.set(id, { type, resource });
+    },
+    destroy: (id) => tracked.delete(id),
+  }).enable();
+  hooks.push(hook);
+  return () => [...tracked.values()].filter(({ resource }) => resource.hasRef?.() ?? true).map(({ type }) => type).sort();
+}
+
+/**
+ * The first frame of the stack outside Node's internals and this file (the hook): the code that
+ * creates a resource. This file makes none itself; the double and client-node make them.
+ */
+const creatingFrame = () =>
+  (new Error().stack ?? '')
+    .split('\n')
+    .slice(1)
+    .find((frame) => !frame.includes('node:') && !frame.includes(THIS_FILE)) ?? '';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
