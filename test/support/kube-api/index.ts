@@ -1,0 +1,5 @@
+export { KubeApiDouble, startKubeApiDouble, type KubeApiDoubleOptions, type ObjectRef, type RequestRecord, type RequestVerb } from './double.js';
+export { kubeconfigFor, type KubeconfigContext, type KubeconfigOptions } from './kubeconfig.js';
+export { BUILT_IN_RESOURCES, type ResourceType } from './resources.js';
+export type { Status } from './status.js';
+export type { KubeObject, StoredObject } from './store.js';
