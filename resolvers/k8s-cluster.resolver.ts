@@ -4,7 +4,7 @@ import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadMany, loadOne } from '../src/graphql/relations.js';
 import {
-  CreateClustersFromKubeconfigInput, K8sClusterFilter, KubeconfigContext, UpdateClusterInput,
+  ClusterStatistics, CreateClustersFromKubeconfigInput, K8sClusterFilter, KubeconfigContext, UpdateClusterInput,
 } from '../src/services/k8s-cluster.service.js';
 
 @Resolver(() => K8sCluster)
@@ -40,6 +40,14 @@ export class K8sClusterResolver extends ReadResolver({
   @Mutation(() => ID, { description: 'Site admins, once the cluster has no deployments' })
   deleteCluster(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
     return ctx.services.k8sClusters.delete(ctx, id);
+  }
+
+  @FieldResolver(() => ClusterStatistics, {
+    nullable: true,
+    description: "Kubportal's statistics, asked of the cluster (reused for a few seconds); CLUSTER_UNAVAILABLE when it cannot answer in time",
+  })
+  statistics(@Root() cluster: K8sCluster, @Ctx() ctx: GraphQLContext): Promise<ClusterStatistics> {
+    return ctx.services.k8sClusters.statistics(ctx, cluster.id);
   }
 
   @FieldResolver(() => Env, { nullable: true })

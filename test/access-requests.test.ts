@@ -67,22 +67,13 @@ test('request, approve with an existing service account: the user joins the auto
   expect(audits.map((a) => a.operation)).toEqual(['requestAccess', 'approveAccessRequest']);
 });
 
-test('approve with a new namespace: a sanitized namespace record and its default service account', async () => {
+test('approve with a new namespace: a name Berth already knows in that cluster is a CONFLICT, a cluster without credentials CLUSTER_UNAVAILABLE; nothing written', async () => {
+  // provisioning in a cluster that answers: test/kubportal-cluster.test.ts
   const user = await createUser(server);
   await request(user);
-  const res = await approve(user.id, { newNamespace: { clusterId: cluster.id, name: 'Team_Blue-42!' } });
-  expect(res.data!.approveAccessRequest).toMatchObject({ approvalState: 'ACCESS_APPROVED', serviceAccount: { name: 'default' } });
-  const [ns] = await server.sql<{ id: string; uid: string | null; cluster_id: string }>(`select * from k8s_namespaces where name = 'teamblue42'`);
-  expect(ns).toMatchObject({ uid: null, cluster_id: cluster.id });
-  const [sa] = await server.sql<{ id: string }>('select id from k8s_service_accounts where namespace_id = ?', [ns.id]);
-  expect((await row(user.id)).service_account_id).toBe(sa.id);
-  const created = await server.sql<{ target_type: string }>(`select target_type from audit_records where operation = 'approveAccessRequest' and target_id in (?, ?)`, [ns.id, sa.id]);
-  expect(created.map((a) => a.target_type).sort()).toEqual(['K8sNamespace', 'K8sServiceAccount']);
-
-  // the same name again in this cluster is taken
-  const second = await createUser(server);
-  await request(second);
-  await refused(() => approve(second.id, { newNamespace: { clusterId: cluster.id, name: 'teamBLUE42' } }), { code: 'CONFLICT' });
+  await refused(() => approve(user.id, { newNamespace: { clusterId: cluster.id, name: 'SHARED' } }), { code: 'CONFLICT' });
+  await refused(() => approve(user.id, { newNamespace: { clusterId: cluster.id, name: 'Team_Blue-42!' } }), { code: 'CLUSTER_UNAVAILABLE' });
+  expect((await row(user.id)).approval_state).toBe('ACCESS_REQUESTED');
 });
 
 test('reject clears the service account; the user may ask again, with a new approval id', async () => {

@@ -71,6 +71,10 @@ const schema = z.object({
   K8S_WATCH_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
   /** the longest wait before a failed watch is tried again (exponential backoff with jitter, from 500 ms) */
   K8S_WATCH_BACKOFF_MAX_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** the longest a request waits for one call to a cluster's API server (statistics, provisioning) */
+  K8S_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** how long a cluster's statistics are reused before the cluster is asked again */
+  K8S_STATISTICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -67,6 +67,13 @@ export class User extends BaseEntity {
   @ManyToOne(() => K8sServiceAccount, { nullable: true, deleteRule: 'set null' })
   serviceAccount?: K8sServiceAccount | null;
 
+  /**
+   * The token of the service account provisioned for the user (TokenRequest), AES-256-GCM encrypted and bound to the
+   * row. Never exposed but as Kubportal's `k8s_token`, to the user itself.
+   */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  k8sTokenEncrypted?: string | null;
+
   /** Kubportal's approval request id, renewed by each access request */
   @Property({ type: 'uuid', nullable: true, hidden: true })
   approvalId?: string | null;

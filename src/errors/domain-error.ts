@@ -10,6 +10,8 @@ export enum ErrorCode {
   CONFLICT = 'CONFLICT',
   /** a subscription resumed from a cursor older than the event log keeps: start again from a snapshot */
   CURSOR_EXPIRED = 'CURSOR_EXPIRED',
+  /** a cluster's API server is unreachable, did not answer in time, refused Berth's credentials or failed */
+  CLUSTER_UNAVAILABLE = 'CLUSTER_UNAVAILABLE',
   INTERNAL = 'INTERNAL',
 }
 

@@ -20,6 +20,8 @@ export function graphqlCode(code: ErrorCode): string {
       return 'CONFLICT';
     case ErrorCode.CURSOR_EXPIRED:
       return 'CURSOR_EXPIRED';
+    case ErrorCode.CLUSTER_UNAVAILABLE:
+      return 'CLUSTER_UNAVAILABLE';
     case ErrorCode.INTERNAL:
       return 'INTERNAL_SERVER_ERROR';
     default:

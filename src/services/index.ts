@@ -46,17 +46,23 @@ export function createServices(deps: ServiceDeps) {
   const { authenticator, config, keyring } = deps;
   const auth = new AuthService(uow, authenticator, config.REFRESH_TOKEN_TTL_SECONDS);
   const groups = new GroupService(uow, authenticator);
+  const serverInfo = new ServerInfoService();
+  const k8sClusters = new K8sClusterService(uow, keyring, {
+    timeoutMs: config.K8S_REQUEST_TIMEOUT_MS,
+    statisticsCacheMs: config.K8S_STATISTICS_CACHE_SECONDS * 1000,
+    portalVersion: serverInfo.info().version,
+  });
   return {
     uow,
     auth,
     auditRecords: new AuditRecordService(),
-    serverInfo: new ServerInfoService(),
-    users: new UserService(uow, auth, authenticator, config.SIGNUP_ENABLED),
+    serverInfo,
+    users: new UserService(uow, auth, authenticator, k8sClusters, keyring, config.SIGNUP_ENABLED),
     groups,
     webApps: new WebAppService(uow, groups),
     envs: new EnvService(uow),
     envUserPermissions: new EnvUserPermissionService(uow),
-    k8sClusters: new K8sClusterService(uow, keyring),
+    k8sClusters,
     k8sNamespaces: new K8sNamespaceService(),
     k8sServiceAccounts: new K8sServiceAccountService(),
     deploymentKinds: new DeploymentKindService(uow),

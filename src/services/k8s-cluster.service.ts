@@ -1,14 +1,15 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { Keyring } from '../auth/encryption.js';
-import { Deployment, Env, K8sCluster } from '../entities/index.js';
+import { Deployment, Env, K8sCluster, User } from '../entities/index.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
-import type { ClusterCredentials } from '../k8s/kube-config.js';
+import { kubeConfigFor, type ClusterCredentials } from '../k8s/kube-config.js';
+import { deleteNamespace, provisionAccount, readClusterFigures, unavailable, type ClusterCall, type ClusterFigures, type ProvisionedAccount } from '../k8s/cluster-api.js';
 import { ReadService } from './read-service.js';
 
 @InputType()
@@ -44,6 +45,28 @@ export class UpdateClusterInput {
   @Field(() => String, { nullable: true }) ingressTlsSecretName?: string | null;
   @Field(() => String, { nullable: true, description: 'an http(s) URL' }) grafanaUrl?: string | null;
   @Field(() => String, { nullable: true }) grafanaDatasourceName?: string | null;
+}
+
+@ObjectType({ description: "Kubportal's cluster statistics, read from the cluster through Berth's credentials (reused for a few seconds)" })
+export class ClusterStatistics {
+  @Field(() => String, { nullable: true, description: "the tag of kube-system's kube-proxy image, else the API server's gitVersion" })
+  k8sVersion!: string | null;
+  @Field(() => Int) nodeCount!: number;
+  @Field(() => Int, { description: "the nodes' CPU capacity, summed per node in whole cores" }) cpuCount!: number;
+  @Field(() => Float, { description: "the nodes' memory capacity in Kubportal's unit: KiB / 10^6 (close to GB)" }) memory!: number;
+  @Field(() => Int, { description: 'pods in all namespaces' }) podCount!: number;
+  @Field(() => Int, { description: 'PersistentVolumes' }) volumeCount!: number;
+  @Field(() => String, { nullable: true, description: "the API server's URL, as imported" }) apiServerUrl!: string | null;
+  @Field({ description: "the cluster's alias, else its name" }) clusterName!: string;
+  @Field(() => Int, { description: 'users of this Berth' }) portalUserCount!: number;
+  @Field({ description: "this Berth's version" }) portalVersion!: string;
+}
+
+/** How a service reaches clusters: the bounds of each call and of the statistics cache. */
+export interface ClusterAccessOptions {
+  timeoutMs: number;
+  statisticsCacheMs: number;
+  portalVersion: string;
 }
 
 type ClusterFields = Partial<Pick<K8sCluster, 'ignore' | 'alias' | 'ingressDomain' | 'ingressClass' | 'ingressTlsSecretName' | 'grafanaUrl' | 'grafanaDatasourceName'>>;
@@ -94,7 +117,14 @@ export async function assertNoDeployments(tx: ServiceContext, where: FilterQuery
 }
 
 export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter> {
-  constructor(private readonly uow: UnitOfWork, private readonly keyring: Keyring) {
+  /** per cluster id: the figures being read or read last (a failed read is dropped at once, never reused) */
+  private readonly figures = new Map<string, { at: number; figures: Promise<ClusterFigures> }>();
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly keyring: Keyring,
+    private readonly access: ClusterAccessOptions,
+  ) {
     super({
       entity: K8sCluster,
       order: [{ field: 'createdAt', direction: 'ASC' }],
@@ -222,6 +252,56 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       version: c.credentialsEncrypted!,
       credentials: JSON.parse(this.keyring.decrypt(c.credentialsEncrypted!, `k8s_clusters:${c.id}`)) as ClusterCredentials,
     }));
+  }
+
+  /**
+   * Kubportal's statistics of a cluster, for whoever may see it (NOT_FOUND otherwise). What the cluster says is
+   * reused for `statisticsCacheMs` in this process, so the GraphQL field and Kubportal's `/cluster/{slug}/` route
+   * (one value per request) do not ask the cluster each time; concurrent reads share one round of calls.
+   */
+  async statistics(ctx: ServiceContext, id: string): Promise<ClusterStatistics> {
+    const cluster = await findVisible(ctx, K8sCluster, id);
+    const [figures, portalUserCount] = await Promise.all([this.cachedFigures(cluster), ctx.em.count(User, {})]);
+    return {
+      ...figures,
+      apiServerUrl: cluster.apiServerUrl ?? null,
+      clusterName: cluster.alias ?? cluster.name,
+      portalUserCount,
+      portalVersion: this.access.portalVersion,
+    };
+  }
+
+  private cachedFigures(cluster: K8sCluster): Promise<ClusterFigures> {
+    const now = Date.now();
+    const cached = this.figures.get(cluster.id);
+    if (cached && now - cached.at < this.access.statisticsCacheMs) return cached.figures;
+    const figures = readClusterFigures(this.call(cluster));
+    const entry = { at: now, figures };
+    this.figures.set(cluster.id, entry);
+    figures.catch(() => {
+      if (this.figures.get(cluster.id) === entry) this.figures.delete(cluster.id);
+    });
+    return figures;
+  }
+
+  /**
+   * Kubportal's "create a namespace" approval, in the cluster: the namespace, a service account and its token.
+   * Called outside any transaction (the caller writes its records afterwards); `cluster` is one the caller may see.
+   */
+  provisionAccount(cluster: K8sCluster, names: { namespace: string; serviceAccount: string }): Promise<ProvisionedAccount> {
+    return provisionAccount(this.call(cluster), names);
+  }
+
+  /** Undoes provisionAccount when the records of the account could not be written. */
+  deleteNamespace(cluster: K8sCluster, name: string): Promise<void> {
+    return deleteNamespace(this.call(cluster), name);
+  }
+
+  /** The cluster's credentials are decrypted here only, for one call, and go nowhere but into client-node. */
+  private call(cluster: K8sCluster): ClusterCall {
+    if (!cluster.credentialsEncrypted) throw unavailable(`Berth has no credentials for cluster "${cluster.name}"`);
+    const credentials = JSON.parse(this.keyring.decrypt(cluster.credentialsEncrypted, `k8s_clusters:${cluster.id}`)) as ClusterCredentials;
+    return { kc: kubeConfigFor(credentials), name: cluster.name, timeoutMs: this.access.timeoutMs };
   }
 
   /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Keyring } from '../auth/encryption.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
-import { badInput, conflict, forbidden } from '../errors/domain-error.js';
+import { badInput, conflict, DomainError, forbidden } from '../errors/domain-error.js';
+import type { ProvisionedAccount } from '../k8s/cluster-api.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { AuthTokens } from './auth.service.js';
-import type { ServiceContext } from '../request/context.js';
+import { transactionContext, type ServiceContext } from '../request/context.js';
+import type { K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals } from '../request/where.js';
@@ -55,9 +58,9 @@ export class UpdateUserInput {
   @Field(() => [String], { nullable: true }) alternativeEmails?: string[] | null;
 }
 
-@InputType({ description: 'A namespace record to create for the user, with its default service account' })
+@InputType({ description: "A namespace to create for the user in the cluster, with a service account named after the user and that account's token" })
 export class NewNamespaceInput {
-  @Field(() => ID) clusterId!: string;
+  @Field(() => ID, { description: 'a cluster Berth has credentials for' }) clusterId!: string;
   @Field({ description: 'lowercased, every character but letters and digits removed (as Kubportal does)' }) name!: string;
 }
 
@@ -85,6 +88,11 @@ function namespaceName(raw: string, field: string): string {
   if (!name) throw badInput(field, `${field} must contain letters or digits`);
   if (name.length > 63) throw badInput(field, `${field} must be at most 63 characters once sanitized`);
   return name;
+}
+
+/** A DNS-1123 label made from a username (letters, digits, dots, underscores, dashes): the user's service account. */
+function serviceAccountName(username: string): string {
+  return username.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^-+|-+$/g, '') || 'user';
 }
 
 interface NewUser {
@@ -132,6 +140,9 @@ export class UserService extends ReadService<User, UserFilter> {
     private readonly uow: UnitOfWork,
     private readonly auth: AuthService,
     private readonly authenticator: Authenticator,
+    private readonly clusters: K8sClusterService,
+    /** encrypts the Kubernetes tokens of users at rest */
+    private readonly keyring: Keyring,
     private readonly signupEnabled: boolean,
   ) {
     super({
@@ -255,22 +266,60 @@ export class UserService extends ReadService<User, UserFilter> {
     });
   }
 
-  /** Links the user to an existing service account, or to the default one of a namespace made for it. */
+  /**
+   * Links the user to an existing service account, or provisions an account for it: a new namespace in the chosen
+   * cluster, a service account there and its token (see approveWithNewNamespace).
+   */
   approveAccess(ctx: ServiceContext, userId: string, input: ApproveAccessInput): Promise<User> {
+    const { serviceAccountId, newNamespace } = input;
+    if ((serviceAccountId == null) === (newNamespace == null)) {
+      throw badInput('input', 'Give exactly one of input.serviceAccountId and input.newNamespace');
+    }
+    if (newNamespace) return this.approveWithNewNamespace(ctx, userId, newNamespace);
     return this.mutateUser(ctx, 'approveAccessRequest', async (tx, audit) => {
-      const { serviceAccountId, newNamespace } = input;
-      if ((serviceAccountId == null) === (newNamespace == null)) {
-        throw badInput('input', 'Give exactly one of input.serviceAccountId and input.newNamespace');
-      }
-      const name = newNamespace ? namespaceName(newNamespace.name, 'input.newNamespace.name') : '';
       const user = await findVisible(tx, User, userId, 'userId');
-      const existing = serviceAccountId ? await findVisible(tx, K8sServiceAccount, serviceAccountId, 'input.serviceAccountId') : null;
-      const cluster = newNamespace ? await findVisible(tx, K8sCluster, newNamespace.clusterId, 'input.newNamespace.clusterId') : null;
+      const serviceAccount = await findVisible(tx, K8sServiceAccount, serviceAccountId!, 'input.serviceAccountId');
       const g = await requireSiteAdmin(tx);
       assertRequested(user, 'approved');
-      const serviceAccount = existing ?? (await createNamespace(tx, audit, cluster!, name));
       return answer(tx, audit, g, user, { approvalState: UserApprovalState.ACCESS_APPROVED, serviceAccount });
     });
+  }
+
+  /**
+   * The cluster is asked first, outside any transaction (no database lock waits on it): the checks run on their own,
+   * then the namespace, service account and token are made, then the records are written in the unit of work, the
+   * checks made again there. If the cluster fails, nothing is written (CLUSTER_UNAVAILABLE, or CONFLICT for a
+   * namespace the cluster already has); if the write fails, the namespace is deleted again. The token is kept
+   * encrypted on the user row, for Kubportal's `k8s_token`, which only the user itself reads.
+   */
+  private async approveWithNewNamespace(ctx: ServiceContext, userId: string, input: NewNamespaceInput): Promise<User> {
+    const namespace = namespaceName(input.name, 'input.newNamespace.name');
+    const checks = async (tx: ServiceContext) => {
+      const user = await findVisible(tx, User, userId, 'userId');
+      const cluster = await findVisible(tx, K8sCluster, input.clusterId, 'input.newNamespace.clusterId');
+      const g = await requireSiteAdmin(tx);
+      assertRequested(user, 'approved');
+      if (await tx.em.count(K8sNamespace, { cluster: cluster.id, name: namespace })) throw conflict(`The namespace ${namespace} already exists in this cluster`);
+      return { user, cluster, g };
+    };
+    // a fork of its own, so the transaction below reads the rows again rather than these
+    const { user, cluster } = await checks(transactionContext(ctx, ctx.em.fork()));
+    const names = { namespace, serviceAccount: serviceAccountName(user.username) };
+    const account = await this.clusters.provisionAccount(cluster, names);
+    try {
+      return await this.mutateUser(ctx, 'approveAccessRequest', async (tx, audit) => {
+        const { user, cluster, g } = await checks(tx);
+        const serviceAccount = await createNamespace(tx, audit, cluster, names, account);
+        const k8sTokenEncrypted = this.keyring.encrypt(account.token, `users:${user.id}`);
+        return answer(tx, audit, g, user, { approvalState: UserApprovalState.ACCESS_APPROVED, serviceAccount, k8sTokenEncrypted });
+      });
+    } catch (err) {
+      const left = await this.clusters.deleteNamespace(cluster, namespace).then(
+        () => '',
+        () => `; the namespace ${namespace} made for it is left in cluster "${cluster.name}"`,
+      );
+      throw err instanceof DomainError && left ? new DomainError(err.code, err.message + left, err.field) : err;
+    }
   }
 
   rejectAccess(ctx: ServiceContext, userId: string, comments: string | null | undefined): Promise<User> {
@@ -333,11 +382,16 @@ function answer(tx: ServiceContext, audit: Audit, g: Grants, user: User, change:
   return recordChange(audit, user, (u) => Object.assign(u, change, { approvalAnsweredBy: by }));
 }
 
-/** Kubportal's "new namespace" approval: the namespace record (not yet in Kubernetes) and its default service account. */
-async function createNamespace(tx: ServiceContext, audit: Audit, cluster: K8sCluster, name: string): Promise<K8sServiceAccount> {
-  if (await tx.em.count(K8sNamespace, { cluster: cluster.id, name })) throw conflict(`The namespace ${name} already exists in this cluster`);
-  const namespace = Object.assign(new K8sNamespace(), { cluster, name, uid: null });
-  const account = Object.assign(new K8sServiceAccount(), { name: 'default', namespace });
+/** Kubportal's "new namespace" approval: the records of the namespace and service account provisioned in the cluster. */
+async function createNamespace(
+  tx: ServiceContext,
+  audit: Audit,
+  cluster: K8sCluster,
+  names: { namespace: string; serviceAccount: string },
+  provisioned: ProvisionedAccount,
+): Promise<K8sServiceAccount> {
+  const namespace = Object.assign(new K8sNamespace(), { cluster, name: names.namespace, uid: provisioned.namespaceUid });
+  const account = Object.assign(new K8sServiceAccount(), { name: names.serviceAccount, uid: provisioned.serviceAccountUid, namespace });
   tx.em.persist([namespace, account]);
   await tx.em.flush();
   const envId = cluster.env?.id ?? null;

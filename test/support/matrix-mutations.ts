@@ -141,9 +141,10 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       allowed: SITE_ADMIN,
       prepare: async () => {
         const user = await freshUser({ approvalState: UserApprovalState.ACCESS_REQUESTED });
-        return doc(`mutation ($id: ID!, $cluster: ID!) { approveAccessRequest(userId: $id, input: { newNamespace: { clusterId: $cluster, name: "${user.username}" } }) { id } }`, {
+        // a new namespace would be provisioned in the cluster, which the matrix has not (test/kubportal-cluster.test.ts)
+        return doc(`mutation ($id: ID!, $sa: ID!) { approveAccessRequest(userId: $id, input: { serviceAccountId: $sa }) { id } }`, {
           id: user.id,
-          cluster: a.cluster.id,
+          sa: a.serviceAccount.id,
         });
       },
     },

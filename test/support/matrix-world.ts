@@ -45,6 +45,7 @@ export interface Seeded {
 export interface EnvSlice {
   env: Env;
   cluster: K8sCluster;
+  serviceAccount: K8sServiceAccount;
   deployment: Deployment;
   secret: Secret;
   kind: DeploymentKind;
@@ -107,7 +108,7 @@ export async function seedWorld(server: TestServer): Promise<World> {
       add(type, id, visibleTo);
     }
     add('AuditRecord', audit.id, name === 'a' ? ADMINS_OF_A : []);
-    return { env, cluster, deployment, secret, kind, chart };
+    return { env, cluster, serviceAccount, deployment, secret, kind, chart };
   };
   const a = await slice('a', IN_ENV_A);
   const b = await slice('b', IN_ENV_B);

@@ -3,6 +3,7 @@ import { Migration20261122101952_Initial } from './Migration20261122101952_Initi
 import { Migration20261122105133_Issue3Writes } from './Migration20261122105133_Issue3Writes.js';
 import { Migration20261122122948_Issue4Events } from './Migration20261122122948_Issue4Events.js';
 import { Migration20261205050000_Issue9Scope } from './Migration20261205050000_Issue9Scope.js';
+import { Migration20261210090000_KubportalProvisioning } from './Migration20261210090000_KubportalProvisioning.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122105133_Issue3Writes', class: Migration20261122105133_Issue3Writes },
   { name: 'Migration20261122122948_Issue4Events', class: Migration20261122122948_Issue4Events },
   { name: 'Migration20261205050000_Issue9Scope', class: Migration20261205050000_Issue9Scope },
+  { name: 'Migration20261210090000_KubportalProvisioning', class: Migration20261210090000_KubportalProvisioning },
 ];
