@@ -20,7 +20,7 @@ let admin: Record<string, string>;
 const doubles: KubeApiDouble[] = [];
 const feeds: Feed[] = [];
 
-const WATCH = { K8S_WATCH: 'true', K8S_WATCH_POLL_MS: '200', K8S_WATCH_FLUSH_MS: '20', K8S_WATCH_BACKOFF_MAX_MS: '1000' };
+const WATCH = { K8S_WATCH: 'true', K8S_WATCH_POLL_MS: '200', K8S_WATCH_BACKOFF_MAX_MS: '1000' };
 
 beforeAll(async () => {
   server = await startTestServer(WATCH);

@@ -65,8 +65,8 @@ const schema = z.object({
   K8S_WATCH: bool.default(true),
   /** how often the clusters to watch are read again: a cluster cleared of ignore is watched within this */
   K8S_WATCH_POLL_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
-  /** how long watch events gather before they are written as one transaction */
-  K8S_WATCH_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** how long watch events gather before a write (0: as soon as the previous write is done; what comes meanwhile goes together) */
+  K8S_WATCH_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(0),
   /** the most watch events written in one transaction */
   K8S_WATCH_BATCH: z.coerce.number().int().min(1).max(100_000).default(2000),
   /** the longest wait before a failed watch is tried again (exponential backoff with jitter, from 500 ms) */

@@ -13,7 +13,7 @@ export const DEPLOYMENT_ANNOTATION = 'platz_deployment_id';
 export interface ClusterWatchOptions {
   backoffBaseMs: number;
   backoffMaxMs: number;
-  /** how long changes gather before they are written */
+  /** how long changes gather before they are written (0: only while the previous batch is being written) */
   flushMs: number;
   /** a batch this large is written at once */
   batchSize: number;
