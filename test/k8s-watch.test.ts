@@ -117,6 +117,41 @@ test('clearing ignore starts the watch: a Deployment in a labelled namespace is 
   expect(await server.sql('select name from k8s_resources where cluster_id = ?', [clusterId])).toEqual([]);
 });
 
+test('every mirrored kind, with its colours; ignoring the cluster again stops its watches', async () => {
+  const d = await double();
+  d.create(namespace('kinds'));
+  const ns = 'kinds';
+  d.create({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: ns }, spec: { replicas: 3 }, status: { readyReplicas: 2 } });
+  d.create({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', namespace: ns }, status: { active: 1, succeeded: 2, failed: 1 } });
+  d.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ready', namespace: ns }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+  d.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'starting', namespace: ns }, status: { phase: 'Pending' } });
+  d.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'crashed', namespace: ns }, status: { phase: 'Failed' } });
+  d.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns } });
+  d.create({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'pending', namespace: ns } });
+  d.create({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'served', namespace: ns }, status: { loadBalancer: { ingress: [{ ip: '10.0.0.9' }] } } });
+  const clusterId = await healthyCluster(d, 'kinds');
+  const rows = () => server.sql<{ kind: string; api_version: string; name: string; status_color: string[] }>(
+    'select kind, api_version, name, status_color from k8s_resources where cluster_id = ? order by kind, name',
+    [clusterId],
+  );
+  await waitFor(async () => (await rows()).length === 8, 'all eight mirrored');
+  expect(await rows()).toEqual([
+    { kind: 'Ingress', api_version: 'networking.k8s.io/v1', name: 'pending', status_color: ['Warning'] },
+    { kind: 'Ingress', api_version: 'networking.k8s.io/v1', name: 'served', status_color: ['Success'] },
+    { kind: 'Job', api_version: 'batch/v1', name: 'migrate', status_color: ['Primary', 'Success', 'Success', 'Danger'] },
+    { kind: 'Pod', api_version: 'v1', name: 'crashed', status_color: ['Danger'] },
+    { kind: 'Pod', api_version: 'v1', name: 'ready', status_color: ['Success'] },
+    { kind: 'Pod', api_version: 'v1', name: 'starting', status_color: ['Warning'] },
+    { kind: 'Service', api_version: 'v1', name: 'web', status_color: ['Success'] },
+    { kind: 'StatefulSet', api_version: 'apps/v1', name: 'db', status_color: ['Success', 'Success', 'Danger'] },
+  ]);
+  // the namespaces and the six kinds, each watched once the list is in
+  await waitFor(() => d.openWatches() === 7, 'seven watches open');
+
+  await server.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: true }) { id } }`, { id: clusterId }, admin);
+  await waitFor(() => d.openWatches() === 0, 'every watch of the ignored cluster closed');
+});
+
 test('a dropped watch resumes from where it was, without a storm of requests, and later changes arrive', async () => {
   const d = await double();
   d.create(namespace('apps'));
