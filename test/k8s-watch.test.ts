@@ -237,7 +237,7 @@ test('a burst of a thousand watch events is written in a few transactions, not o
 
 const onPostgres = engineName() === 'postgres' ? test : test.skip;
 
-onPostgres('two replicas on one database: exactly one watches a cluster; stop it, and the other takes over', async () => {
+onPostgres('two replicas on one database: exactly one watches a cluster; it lets go when it loses its lock connection, and when it stops the other takes over', async () => {
   const d = await double();
   d.create(namespace('apps'));
   const db = await createTestDatabase();
@@ -262,13 +262,29 @@ onPostgres('two replicas on one database: exactly one watches a cluster; stop it
     expect(watching()).toHaveLength(1);
     expect(d.openWatches()).toBe(7);
 
+    const sql = replicas[0].orm.em.getConnection();
+    const mirrored = (name: string) => waitFor(async () => (await sql.execute('select 1 from k8s_resources where name = ?', [name])).length === 1, `${name} mirrored`);
+
+    // the holder loses its lock connection (as when it loses the database): it stops, and one replica watches again
+    const terminated = await sql.execute(
+      `select pg_terminate_backend(l.pid) as terminated from pg_locks l
+       where l.locktype = 'advisory' and l.granted and l.objsubid = 2 and l.database = (select oid from pg_database where datname = current_database())
+         and l.classid::bigint = (hashtext('k8s-watch')::bigint & 4294967295) and l.objid::bigint = (hashtext(?)::bigint & 4294967295)`,
+      [clusterId],
+    );
+    expect(terminated).toEqual([{ terminated: true }]);
+    await waitFor(() => watching().length === 1 && d.openWatches() === 7, 'one replica watching again, with one set of watches');
+    d.create(deployment('apps', 'after-lost-lock', 1, 1));
+    await mirrored('after-lost-lock');
+
+    // the holder stops: the other takes over
     const [holder] = watching();
     const other = replicas.find((r) => r !== holder)!;
     await holder.stop();
     await waitFor(() => other.clusterWatch!.clusterIds.includes(clusterId), 'the other replica taking over');
     d.create(deployment('apps', 'after-takeover', 1, 1));
-    const sql = other.orm.em.getConnection();
-    await waitFor(async () => (await sql.execute('select 1 from k8s_resources where name = ?', ['after-takeover'])).length === 1, 'mirrored after the takeover');
+    const otherSql = other.orm.em.getConnection();
+    await waitFor(async () => (await otherSql.execute('select 1 from k8s_resources where name = ?', ['after-takeover'])).length === 1, 'mirrored after the takeover');
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await db.drop();
