@@ -194,7 +194,7 @@ test('a bad credential: the cluster is not OK, with the reason', async () => {
   expect(await clusterHealth(clusterId)).toEqual({ isOk: false, notOkReason: expect.stringMatching(/401/) });
 });
 
-test('a namespace gone completes a Deleting deployment (its rows go) and an Uninstalling one (Uninstalled)', async () => {
+test('a namespace gone completes a Deleting deployment (its rows go) and an Uninstalling one (Uninstalled), also one gone while nobody watched', async () => {
   const d = await double();
   const clusterId = await importCluster(d, 'namespaces');
   const kind = build(DeploymentKind, { name: `Ns${Date.now()}` });
@@ -203,12 +203,20 @@ test('a namespace gone completes a Deleting deployment (its rows go) and an Unin
   const cluster = server.em.fork().getReference(K8sCluster, clusterId);
   const deleting = build(Deployment, { kind, cluster, helmChart: chart, name: 'deleting', status: DeploymentStatus.Deleting });
   const uninstalling = build(Deployment, { kind, cluster, helmChart: chart, name: 'uninstalling', status: DeploymentStatus.Uninstalling });
-  await persist(server, kind, registry, chart, deleting, uninstalling);
+  // its namespace went before the watch started: settled when the namespaces are first listed
+  const goneBefore = build(Deployment, { kind, cluster, helmChart: chart, name: 'gone-before', status: DeploymentStatus.Deleting });
+  await persist(server, kind, registry, chart, deleting, uninstalling, goneBefore);
   d.create(namespace('ns-deleting', { platz_deployment_id: deleting.id }));
   d.create(namespace('ns-uninstalling', { platz_deployment_id: uninstalling.id }));
   d.create(deployment('ns-deleting', 'app', 1, 1));
   await watchCluster(clusterId);
   await waitFor(async () => (await server.sql('select 1 from k8s_resources where deployment_id = ?', [deleting.id])).length === 1, 'the deployment mirrored');
+  await waitFor(async () => (await server.sql('select 1 from deployments where id = ?', [goneBefore.id])).length === 0, 'the one gone before settled');
+  // those whose namespaces are there stay as they are
+  expect(await server.sql<{ name: string; status: string }>('select name, status from deployments where id in (?, ?) order by name', [deleting.id, uninstalling.id])).toEqual([
+    { name: 'deleting', status: 'Deleting' },
+    { name: 'uninstalling', status: 'Uninstalling' },
+  ]);
 
   d.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-deleting' } });
   d.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-uninstalling' } });
