@@ -309,10 +309,11 @@ test('BERTH_KUBECONFIG: each context becomes a cluster local:<context>, ignored 
   const local = await startTestServer({ ...WATCH, BERTH_KUBECONFIG: file });
   try {
     const auth = await local.adminAuth();
+    // made in one transaction, so in no particular order: sorted here
     const clusters = async () =>
-      (await local.gql<any, object>(`{ k8sClusters(filter: {}) { edges { node { id providerId regionName ignore isOk apiServerUrl } } } }`, {}, auth)).data.k8sClusters.edges.map(
-        (e: { node: unknown }) => e.node,
-      );
+      (await local.gql<any, object>(`{ k8sClusters(filter: {}) { edges { node { id providerId regionName ignore isOk apiServerUrl } } } }`, {}, auth)).data.k8sClusters.edges
+        .map((e: { node: { providerId: string } }) => e.node)
+        .sort((a: { providerId: string }, b: { providerId: string }) => a.providerId.localeCompare(b.providerId));
     expect(await clusters()).toEqual([
       { id: expect.any(String), providerId: 'local:one', regionName: 'local', ignore: true, isOk: false, apiServerUrl: d.url },
       { id: expect.any(String), providerId: 'local:two', regionName: 'local', ignore: true, isOk: false, apiServerUrl: d.url },
