@@ -168,8 +168,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       if (taken.length) throw conflict(`Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
       for (const cluster of clusters) {
         const entry = entries.get(cluster.kubeconfigContext!)!;
-        const credentials = JSON.stringify({ cluster: entry.clusterConfig, user: entry.userConfig });
-        cluster.credentialsEncrypted = this.keyring.encrypt(credentials, `k8s_clusters:${cluster.id}`);
+        this.sealCredentials(cluster, entry);
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: env?.id, after: snapshot(cluster) });
       }
@@ -230,8 +229,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
         const before = existing ? snapshot(existing) : undefined;
         const cluster = existing ?? Object.assign(new K8sCluster(), { providerId, name: entry.context, regionName: 'local', ignore: true });
         Object.assign(cluster, { apiServerUrl: entry.server, kubeconfigContext: entry.context });
-        const credentials = JSON.stringify({ cluster: entry.clusterConfig, user: entry.userConfig });
-        cluster.credentialsEncrypted = this.keyring.encrypt(credentials, `k8s_clusters:${cluster.id}`);
+        this.sealCredentials(cluster, entry);
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
         return cluster;
@@ -240,17 +238,18 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
   }
 
   /**
-   * The clusters Berth watches (not ignored), with their credentials decrypted: only for Berth's own cluster watch,
-   * in the process that connects. `version` changes when the credentials do.
+   * The clusters Berth watches (not ignored), their credentials decrypted on demand: only for Berth's own cluster
+   * watch, in the process that connects, and only for a cluster it starts watching (it reads this list every poll).
+   * `version` changes when the credentials do.
    */
-  async watchable(ctx: ServiceContext): Promise<{ id: string; name: string; version: string; credentials: ClusterCredentials }[]> {
+  async watchable(ctx: ServiceContext): Promise<{ id: string; name: string; version: string; credentials(): ClusterCredentials }[]> {
     requireSystem(ctx);
     const clusters = await ctx.em.find(K8sCluster, { ignore: false, credentialsEncrypted: { $ne: null } }, { orderBy: { createdAt: 'ASC' } });
     return clusters.map((c) => ({
       id: c.id,
       name: c.name,
       version: c.credentialsEncrypted!,
-      credentials: JSON.parse(this.keyring.decrypt(c.credentialsEncrypted!, `k8s_clusters:${c.id}`)) as ClusterCredentials,
+      credentials: () => this.openCredentials(c),
     }));
   }
 
@@ -300,8 +299,18 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
   /** The cluster's credentials are decrypted here only, for one call, and go nowhere but into client-node. */
   private call(cluster: K8sCluster): ClusterCall {
     if (!cluster.credentialsEncrypted) throw unavailable(`Berth has no credentials for cluster "${cluster.name}"`);
-    const credentials = JSON.parse(this.keyring.decrypt(cluster.credentialsEncrypted, `k8s_clusters:${cluster.id}`)) as ClusterCredentials;
-    return { kc: kubeConfigFor(credentials), name: cluster.name, timeoutMs: this.access.timeoutMs };
+    return { kc: kubeConfigFor(this.openCredentials(cluster)), name: cluster.name, timeoutMs: this.access.timeoutMs };
+  }
+
+  /** A kubeconfig entry's cluster and user maps, encrypted and bound to the cluster's row. */
+  private sealCredentials(cluster: K8sCluster, entry: KubeconfigEntry): void {
+    const credentials: ClusterCredentials = { cluster: entry.clusterConfig, user: entry.userConfig };
+    cluster.credentialsEncrypted = this.keyring.encrypt(JSON.stringify(credentials), `k8s_clusters:${cluster.id}`);
+  }
+
+  /** The credentials sealCredentials stored (the cluster must have some). */
+  private openCredentials(cluster: K8sCluster): ClusterCredentials {
+    return JSON.parse(this.keyring.decrypt(cluster.credentialsEncrypted!, `k8s_clusters:${cluster.id}`)) as ClusterCredentials;
   }
 
   /** Site admins, once the cluster has no deployments; its namespaces and resources go with it. */

@@ -1,7 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { DatabaseTarget } from '../db/orm.js';
 import { openProcessLocks, type ProcessLocks } from '../db/advisory-locks.js';
-import { ClusterWatch, type ClusterWatchOptions } from '../k8s/cluster-watch.js';
+import { ClusterWatch, type ClusterWatchOptions, type ClusterWatchSink } from '../k8s/cluster-watch.js';
 import { kubeConfigFor } from '../k8s/kube-config.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
@@ -83,7 +83,7 @@ export class ClusterWatcher {
       if (current?.version === cluster.version) continue;
       if (current) await this.unwatch(cluster.id);
       if (!(await this.locks.tryAcquire(cluster.id))) continue;
-      const watch = new ClusterWatch(kubeConfigFor(cluster.credentials), this.sink(cluster.id, cluster.name), this.options, this.logger);
+      const watch = new ClusterWatch(kubeConfigFor(cluster.credentials()), this.sink(cluster.id, cluster.name), this.options, this.logger);
       this.watching.set(cluster.id, { watch, version: cluster.version });
       this.logger.info({ cluster: cluster.name }, 'watching cluster');
       watch.start();
@@ -99,16 +99,16 @@ export class ClusterWatcher {
   }
 
   /** Where one cluster's watch writes, each write a unit of work of its own as `k8s-watch`. */
-  private sink(clusterId: string, name: string) {
+  private sink(clusterId: string, name: string): ClusterWatchSink {
     const ctx = () => systemContext(this.em.fork(), ACTOR);
     const report = (what: string) => (err: unknown) => this.logger.warn({ err, cluster: name }, `${what} failed`);
     return {
-      write: (batch: Parameters<Services['k8sResources']['mirror']>[2]) => this.services.k8sResources.mirror(ctx(), clusterId, batch),
-      health: (ok: boolean, reason: string | null) => {
+      write: (batch) => this.services.k8sResources.mirror(ctx(), clusterId, batch),
+      health: (ok, reason) => {
         this.logger[ok ? 'info' : 'warn']({ cluster: name, reason }, ok ? 'cluster watch healthy' : 'cluster watch failing');
         void this.services.k8sClusters.recordHealth(ctx(), clusterId, { isOk: ok, notOkReason: reason }).catch(report('recording cluster health'));
       },
-      namespacesNow: (deploymentIds: string[]) => {
+      namespacesNow: (deploymentIds) => {
         void this.services.deployments.settleNamespaces(ctx(), clusterId, deploymentIds).catch(report('settling deployments whose namespace is gone'));
       },
     };
