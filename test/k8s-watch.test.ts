@@ -23,7 +23,8 @@ const feeds: Feed[] = [];
 const WATCH = { K8S_WATCH: 'true', K8S_WATCH_POLL_MS: '200', K8S_WATCH_BACKOFF_MAX_MS: '1000' };
 
 beforeAll(async () => {
-  server = await startTestServer(WATCH);
+  // the clusters are read again on every change to one: no test here waits for a poll
+  server = await startTestServer({ ...WATCH, K8S_WATCH_POLL_MS: '600000' });
   admin = await server.adminAuth();
 });
 afterAll(async () => {
@@ -152,6 +153,21 @@ test('every mirrored kind, with its colours; ignoring the cluster again stops it
   await waitFor(() => d.openWatches() === 0, 'every watch of the ignored cluster closed');
 });
 
+test('deleting a watched cluster closes its watches and takes its mirrored rows', async () => {
+  const d = await double();
+  d.create(namespace('deleted'));
+  d.create(deployment('deleted', 'web', 1, 1));
+  const clusterId = await healthyCluster(d, 'deleted');
+  await waitFor(() => d.openWatches() === 7, 'seven watches open');
+  expect(await server.sql('select name from k8s_resources where cluster_id = ?', [clusterId])).toEqual([{ name: 'web' }]);
+
+  const res = await server.gql<any, object>(`mutation($id: ID!) { deleteCluster(id: $id) }`, { id: clusterId }, admin);
+  expect(res.errors).toBeUndefined();
+  await waitFor(() => d.openWatches() === 0, 'every watch of the deleted cluster closed');
+  // a change the stopping watch still saw is not written for a cluster that is gone
+  expect(await server.sql('select 1 from k8s_resources where cluster_id = ?', [clusterId])).toEqual([]);
+});
+
 test('a dropped watch resumes from where it was, without a storm of requests, and later changes arrive', async () => {
   const d = await double();
   d.create(namespace('apps'));
@@ -166,6 +182,8 @@ test('a dropped watch resumes from where it was, without a storm of requests, an
   expect(feed.changes.map((m) => [m.operation, (m.resource as { name: string }).name])).toEqual([['INSERT', 'after-drop']]);
   // seven watches (namespaces and six kinds), each reopened after a backoff: not hundreds
   expect(d.countRequests({ verb: 'watch' }) - watchesBefore).toBeLessThanOrEqual(7 * 3);
+  // resumed without a list, and reported healthy again
+  await waitFor(async () => (await clusterHealth(clusterId)).isOk, 'the cluster healthy again');
 });
 
 test('a resume refused with 410 Gone relists, and an object deleted meanwhile disappears', async () => {

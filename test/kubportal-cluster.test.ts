@@ -7,6 +7,7 @@ import { build, persist, unique } from './support/fixtures.js';
 import { createUser, grantEnvRole } from './support/identities.js';
 import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { waitFor } from './support/subscriptions.js';
 
 /**
  * Kubportal's cluster statistics and its "create a namespace" approval, through GraphQL over HTTP and the real
@@ -131,7 +132,7 @@ test('the cluster answers only those who may see it: an env User of its env read
   expect(d.countRequests({ path: '/api/v1/nodes' })).toBe(1);
 });
 
-test('an unreachable cluster, refused credentials, a failing or silent API server: CLUSTER_UNAVAILABLE on the field, not cached', async () => {
+test('an unreachable cluster, refused or forbidden credentials, a failing or silent API server: CLUSTER_UNAVAILABLE on the field, not cached', async () => {
   const closed = await double();
   const closedId = await importCluster(kubeconfigFor(closed, { contexts: ['closed'] }), 'closed');
   await closed.close();
@@ -152,6 +153,12 @@ test('an unreachable cluster, refused credentials, a failing or silent API serve
   d.recover();
   // the failure was not kept: the next read asks again and succeeds
   expect((await statistics(failingId)).data.k8sCluster.statistics.nodeCount).toBe(0);
+
+  // credentials the cluster accepts, whose RBAC does not reach the cluster-scoped nodes
+  const forbiddenId = await importCluster(kubeconfigFor(d, { contexts: ['forbidden'] }), 'forbidden');
+  d.failAll(403, { path: '/api/v1/nodes' });
+  expect(failure(await statistics(forbiddenId))).toMatchObject({ code: 'CLUSTER_UNAVAILABLE', message: expect.stringContaining("Berth's credentials may not do this (403)") });
+  d.recover();
 
   // accepts connections and never answers: the request timeout ends the call
   const hung = createServer((socket) => sockets.push(socket));
@@ -228,7 +235,37 @@ test('a cluster error refuses the approval with its reason and writes nothing; a
   expect(failure(taken)).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('taken') });
   expect(changedTables(before, await databaseDigest(server))).toEqual([]);
   expect(d.get({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'taken' } })?.metadata.uid).toBe(theirs.metadata.uid);
+  // neither refusal undid anything: there was nothing of Berth's to delete
+  expect(d.countRequests({ verb: 'delete' })).toBe(0);
 
   // the cluster back: the same approval goes through
   expect((await approve(user.id, clusterId, 'bo')).data.approveAccessRequest.approvalState).toBe('ACCESS_APPROVED');
+});
+
+const namespaceRef = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+test.each([
+  ['creating the service account', 'no-account', 'create the service account', (ns: string) => `/api/v1/namespaces/${ns}/serviceaccounts`],
+  ['the TokenRequest', 'no-token', 'issue a token for', (ns: string, sa: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`],
+])('the cluster failing at %s, after the namespace was made: the approval is refused, nothing is written, the namespace is deleted again', async (_step, context, action, path) => {
+  const d = await double();
+  const clusterId = await importCluster(kubeconfigFor(d, { contexts: [context] }), context);
+  // a username that is its own service account name
+  const sa = `cy${unique()}`;
+  const user = await requestedUser(sa);
+
+  const before = await databaseDigest(server);
+  d.failNext(1, 500, { method: 'POST', path: path('undone', sa) });
+  const failed = await approve(user.id, clusterId, 'undone');
+  expect(failure(failed)).toMatchObject({ code: 'CLUSTER_UNAVAILABLE', message: expect.stringContaining(`could not ${action} ${sa}: HTTP 500`) });
+  expect(failed.errors![0].message).not.toContain('could not be deleted');
+  expect(changedTables(before, await databaseDigest(server))).toEqual([]);
+  expect(await server.sql('select approval_state from users where id = ?', [user.id])).toEqual([{ approval_state: 'ACCESS_REQUESTED' }]);
+  expect(d.countRequests({ method: 'DELETE', path: '/api/v1/namespaces/undone' })).toBe(1);
+  // Terminating until the double's next tick, then gone with the service account in it
+  await waitFor(() => d.get(namespaceRef('undone')) === undefined, 'the namespace gone');
+  expect(d.get({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { namespace: 'undone', name: sa } })).toBeUndefined();
+
+  // nothing left behind: the same approval, tried again, goes through
+  expect((await approve(user.id, clusterId, 'undone')).data.approveAccessRequest.approvalState).toBe('ACCESS_APPROVED');
 });

@@ -31,6 +31,8 @@ class PostgresLocks implements ProcessLocks {
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private lost = false;
+  /** pg wants one query at a time on a client: the watches of several clusters stop together */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
@@ -44,13 +46,20 @@ class PostgresLocks implements ProcessLocks {
   async tryAcquire(name: string): Promise<boolean> {
     const client = await this.connect();
     // two keys: the scope and the name, apart from the single-key migration lock
-    const { rows } = await client.query('select pg_try_advisory_lock(hashtext($1), hashtext($2)) as ok', [this.scope, name]);
+    const { rows } = await this.serially(() => client.query('select pg_try_advisory_lock(hashtext($1), hashtext($2)) as ok', [this.scope, name]));
     return rows[0].ok === true;
   }
 
   async release(name: string): Promise<void> {
-    if (!this.client || this.lost) return;
-    await this.client.query('select pg_advisory_unlock(hashtext($1), hashtext($2))', [this.scope, name]);
+    const client = this.client;
+    if (!client || this.lost) return;
+    await this.serially(() => client.query('select pg_advisory_unlock(hashtext($1), hashtext($2))', [this.scope, name]));
+  }
+
+  private serially<T>(query: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(query);
+    this.queue = result.catch(() => undefined);
+    return result;
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,7 @@ export class EventHub {
   private pumping: Promise<void> | null = null;
   private again = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly watchers = new Set<{ tables: ReadonlySet<string>; changed: (event: ChangeEvent) => void }>();
 
   constructor(
     private readonly em: SqlEntityManager,
@@ -104,6 +105,16 @@ export class EventHub {
     };
   }
 
+  /**
+   * Berth's own workers, told of every change to some tables as this replica reads it from the log, whoever
+   * wrote it and whatever it may see (a cluster's `ignore` cleared, a task created): a wake-up, not a stream.
+   */
+  onChange(tables: readonly EventTable[], changed: (event: ChangeEvent) => void): () => void {
+    const watcher = { tables: new Set<string>(tables), changed };
+    this.watchers.add(watcher);
+    return () => void this.watchers.delete(watcher);
+  }
+
   private wake(cursor?: number): void {
     if (cursor !== undefined && cursor <= this.cursor) return;
     if (this.pumping) {
@@ -137,6 +148,7 @@ export class EventHub {
     const interested = events.map((event) => this.interestedIn(event));
     const nodes = await loadNodes(this.em.fork(), events.map((event, i) => (interested[i].length && event.operation !== 'DELETE' ? event : null)));
     for (const [i, event] of events.entries()) {
+      for (const watcher of this.watchers) if (watcher.tables.has(event.table)) watcher.changed(event);
       const regranted = event.regrants ? await this.regrant(event) : null;
       if (!interested[i].length) continue;
       // every subscribed identity cached: nothing to look for

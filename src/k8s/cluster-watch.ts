@@ -223,10 +223,12 @@ export class ClusterWatch {
 
 /** Why a watch failed, in words a person can act on; client-node's errors carry the API server's status, never the request's credentials. */
 function reasonOf(err: unknown): string {
-  const e = err as { code?: number | string; statusCode?: number; message?: string; body?: unknown } | undefined;
+  const e = err as { code?: number | string; statusCode?: number; message?: string; cause?: { message?: string; code?: string } } | undefined;
   const status = e?.code ?? e?.statusCode;
   if (status === 401) return 'the credentials were refused (401 Unauthorized)';
   if (status === 403) return 'not allowed to list and watch (403 Forbidden): check the RBAC of Berth\'s service account';
-  const message = (e?.message ?? String(err)).split('\n')[0].slice(0, 300);
+  // fetch says only "fetch failed"; why (a certificate, a refused connection) is its cause
+  const cause = e?.cause?.message ? `: ${e.cause.message}${e.cause.code ? ` (${e.cause.code})` : ''}` : '';
+  const message = `${e?.message ?? String(err)}${cause}`.split('\n')[0].slice(0, 300);
   return typeof status === 'number' ? `HTTP ${status}: ${message}` : message;
 }

@@ -7,7 +7,7 @@ export interface ResourceWatchHandlers<T extends KubernetesObject> {
   removed(object: T): void;
   /** a (re)list: every object there is now (those not in it are gone) */
   listed(objects: T[]): void;
-  /** the watch works (true, after a list) or has failed (false, with the error) */
+  /** the watch works (true, after a list or once a watch is open) or has failed (false, with the error) */
   health(ok: boolean, error?: unknown): void;
 }
 
@@ -39,7 +39,15 @@ export class ResourceWatch<T extends KubernetesObject> {
     this.backoff = new Backoff(options.backoffBaseMs, options.backoffMaxMs);
     const watch = new Watch(kc);
     const guarded = {
-      watch: (...args: Parameters<Watch['watch']>) => (this.stopped ? Promise.resolve(new AbortController()) : watch.watch(...args)),
+      watch: async (path: string, query: Parameters<Watch['watch']>[1], event: Parameters<Watch['watch']>[2], done: (err: unknown) => void) => {
+        if (this.stopped) return new AbortController();
+        // client-node reports a refused watch only through `done`, before watch() returns
+        let refused = false;
+        const controller = await watch.watch(path, query, event, (err: unknown) => ((refused ||= !!err), done(err)));
+        // a watch resumed without a list is working again too
+        if (!refused && !this.stopped) this.working();
+        return controller;
+      },
     } as Watch;
     this.informer = new ListWatch<T>(path, guarded, () => this.listed(list), false, options.labelSelector);
     this.informer.on('add', (o) => handlers.changed(o));
@@ -66,10 +74,14 @@ export class ResourceWatch<T extends KubernetesObject> {
 
   private async listed(list: () => Promise<KubernetesListObject<T>>): Promise<KubernetesListObject<T>> {
     const result = await list();
-    this.backoff.reset();
     this.handlers.listed(result.items);
-    this.handlers.health(true);
+    this.working();
     return result;
+  }
+
+  private working(): void {
+    this.backoff.reset();
+    this.handlers.health(true);
   }
 
   private failed(err: unknown): void {

@@ -109,7 +109,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     await registerLocalClusters(em, services, config, logger);
     let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
-      const watcher = (clusterWatch = new ClusterWatcher(em, services, database, {
+      const watcher = (clusterWatch = new ClusterWatcher(em, services, database, hub, {
         pollMs: config.K8S_WATCH_POLL_MS,
         flushMs: config.K8S_WATCH_FLUSH_MS,
         batchSize: config.K8S_WATCH_BATCH,

@@ -51,8 +51,10 @@ export class K8sResourceService extends ReadService<K8sResource, K8sResourceFilt
         }));
         await sql(
           `insert into k8s_resources (id, cluster_id, deployment_id, kind, api_version, name, status_color, metadata, last_updated_at)
-           select r.id, ?, d.id, r.kind, r.api_version, r.name, r.status_color, r.metadata, now()
+           select r.id, c.id, d.id, r.kind, r.api_version, r.name, r.status_color, r.metadata, now()
            from jsonb_to_recordset(?::jsonb) as r(id uuid, deployment_id uuid, kind text, api_version text, name text, status_color text[], metadata jsonb)
+           -- a cluster deleted while its watch was stopping takes nothing more
+           join k8s_clusters c on c.id = ?
            left join deployments d on d.id = r.deployment_id
            on conflict (id) do update set
              deployment_id = excluded.deployment_id, kind = excluded.kind, api_version = excluded.api_version, name = excluded.name,
@@ -61,7 +63,7 @@ export class K8sResourceService extends ReadService<K8sResource, K8sResourceFilt
            where k8s_resources.cluster_id = excluded.cluster_id
              and (k8s_resources.deployment_id, k8s_resources.name, k8s_resources.status_color, k8s_resources.metadata)
                is distinct from (excluded.deployment_id, excluded.name, excluded.status_color, excluded.metadata)`,
-          [clusterId, JSON.stringify(rows)],
+          [JSON.stringify(rows), clusterId],
         );
       }
       if (batch.deletes.length) {

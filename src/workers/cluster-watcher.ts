@@ -1,6 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { DatabaseTarget } from '../db/orm.js';
 import { openProcessLocks, type ProcessLocks } from '../db/advisory-locks.js';
+import type { EventHub } from '../events/event-hub.js';
 import { ClusterWatch, type ClusterWatchOptions, type ClusterWatchSink } from '../k8s/cluster-watch.js';
 import { kubeConfigFor } from '../k8s/kube-config.js';
 import type { Logger } from '../logging/logger.js';
@@ -10,14 +11,14 @@ import type { Services } from '../services/index.js';
 const ACTOR = 'k8s-watch';
 
 export interface ClusterWatcherOptions extends ClusterWatchOptions {
-  /** how often the clusters to watch are read again (a cluster cleared of `ignore` is watched within this) */
+  /** how often the clusters to watch are read again besides on every change to a cluster (a holder that died, a lost change) */
   pollMs: number;
 }
 
 /**
  * Watches every cluster that is not ignored, each from exactly one replica: the one holding the cluster's lock
- * (src/db/advisory-locks.ts). Every `pollMs` it starts what became watchable (or whose holder died), stops what was
- * ignored, deleted or re-imported, and lets go of everything when its locks are lost. It writes through the services
+ * (src/db/advisory-locks.ts). On every change to a cluster, and every `pollMs`, it starts what became watchable (or
+ * whose holder died), stops what was ignored, deleted or re-imported, and lets go of everything when its locks are lost. It writes through the services
  * as the system identity `k8s-watch`. Nothing here blocks start-up or a request: a cluster that does not answer
  * only shows as `isOk = false`.
  */
@@ -26,12 +27,15 @@ export class ClusterWatcher {
   private locks: ProcessLocks;
   private timer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  private again = false;
   private stopped = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly em: SqlEntityManager,
     private readonly services: Services,
     private readonly database: DatabaseTarget,
+    private readonly hub: EventHub,
     private readonly options: ClusterWatcherOptions,
     private readonly logger: Logger,
   ) {
@@ -39,19 +43,31 @@ export class ClusterWatcher {
   }
 
   start(): void {
-    const tick = () => {
-      this.reconciling = this.reconcile()
-        .catch((err: unknown) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'))
-        .finally(() => {
-          this.reconciling = undefined;
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs);
-        });
-    };
-    tick();
+    this.unsubscribe = this.hub.onChange(['k8s_clusters'], () => this.tick());
+    this.tick();
+  }
+
+  /** Reads the clusters to watch now, or once more when a reading is under way. */
+  private tick(): void {
+    if (this.stopped) return;
+    if (this.reconciling) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.again = false;
+    this.reconciling = this.reconcile()
+      .catch((err: unknown) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'))
+      .finally(() => {
+        this.reconciling = undefined;
+        if (this.again) this.tick();
+        else if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.pollMs);
+      });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     clearTimeout(this.timer);
     await this.reconciling;
     await Promise.all([...this.watching.keys()].map((id) => this.unwatch(id)));
@@ -102,11 +118,13 @@ export class ClusterWatcher {
   private sink(clusterId: string, name: string): ClusterWatchSink {
     const ctx = () => systemContext(this.em.fork(), ACTOR);
     const report = (what: string) => (err: unknown) => this.logger.warn({ err, cluster: name }, `${what} failed`);
+    // one health write at a time, so the last one reported is the one that stays
+    let health = Promise.resolve();
     return {
       write: (batch) => this.services.k8sResources.mirror(ctx(), clusterId, batch),
       health: (ok, reason) => {
         this.logger[ok ? 'info' : 'warn']({ cluster: name, reason }, ok ? 'cluster watch healthy' : 'cluster watch failing');
-        void this.services.k8sClusters.recordHealth(ctx(), clusterId, { isOk: ok, notOkReason: reason }).catch(report('recording cluster health'));
+        health = health.then(() => this.services.k8sClusters.recordHealth(ctx(), clusterId, { isOk: ok, notOkReason: reason })).then(() => undefined, report('recording cluster health'));
       },
       namespacesNow: (deploymentIds) => {
         void this.services.deployments.settleNamespaces(ctx(), clusterId, deploymentIds).catch(report('settling deployments whose namespace is gone'));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { decodeSegment, parseBody, readBody, readJson, send } from './http.js';
@@ -31,6 +32,8 @@ export interface KubeApiDoubleOptions {
   gitVersion?: string;
   /** the time of creationTimestamps, deletionTimestamps and token expiry */
   clock?: () => Date;
+  /** serves HTTPS with this key and certificate (PEM) instead of plain HTTP: for clients that verify the server */
+  tls?: { key: string; cert: string };
 }
 
 export type RequestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'discovery';
@@ -45,6 +48,9 @@ export interface RequestRecord {
   /** the response's status code, once sent (200 for a watch that opened) */
   status?: number;
 }
+
+/** Requests that match every given field. */
+export type RequestFilter = Partial<Pick<RequestRecord, 'method' | 'path' | 'verb' | 'status'>>;
 
 /** Enough of an object for the test helpers to find it. */
 export interface ObjectRef {
@@ -64,7 +70,7 @@ const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const WATCH = new Set(['true', '1']);
 
 /**
- * A Kubernetes API server double: a generic object store served over plain HTTP on 127.0.0.1, with
+ * A Kubernetes API server double: a generic object store served over plain HTTP (or HTTPS) on 127.0.0.1, with
  * lists, watches, writes, patches, server-side apply, discovery, TokenRequest and namespace
  * termination as client-node expects them, and controls for tests (direct writes as another actor
  * would make them, dropped watches, failures, compaction, request counts).
@@ -79,8 +85,9 @@ export class KubeApiDouble {
   private readonly server: Server;
   private readonly clock: () => Date;
   private readonly gitVersion: string;
+  private readonly scheme: 'http' | 'https';
   private readonly waiters = new Set<() => void>();
-  private failures: { remaining: number; code: number } | undefined;
+  private failures: { remaining: number; code: number; only: RequestFilter } | undefined;
   private closed = false;
 
   private constructor(options: KubeApiDoubleOptions) {
@@ -99,7 +106,9 @@ export class KubeApiDouble {
       { bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000, expiredAs: options.expiredWatch ?? 'event' },
       () => this.changed(),
     );
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.scheme = options.tls ? 'https' : 'http';
+    this.server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
     for (const name of options.namespaces ?? ['default', 'kube-system']) this.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
 
@@ -114,8 +123,13 @@ export class KubeApiDouble {
     return this.tokens.admin;
   }
 
+  /** From now on the double accepts this token instead of its own, as when a rotated token replaced one that expired. */
+  rotateToken(token: string): void {
+    this.tokens.admin = token;
+  }
+
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.scheme}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** The last write's resourceVersion. */
@@ -188,14 +202,14 @@ export class KubeApiDouble {
     return this.watches.count(path);
   }
 
-  /** The next `count` requests, whatever they are, are answered with a Status of that code. */
-  failNext(count: number, code = 500): void {
-    this.failures = { remaining: count, code };
+  /** The next `count` requests matching `only` (any, by default: `only` fails one step of a sequence) are answered with a Status of that code. */
+  failNext(count: number, code = 500, only: Omit<RequestFilter, 'status'> = {}): void {
+    this.failures = { remaining: count, code, only };
   }
 
-  /** Every request is answered with a Status of that code until recover(). */
-  failAll(code = 500): void {
-    this.failNext(Infinity, code);
+  /** Every request (matching `only`) is answered with a Status of that code until recover(). */
+  failAll(code = 500, only: Omit<RequestFilter, 'status'> = {}): void {
+    this.failNext(Infinity, code, only);
   }
 
   recover(): void {
@@ -203,9 +217,8 @@ export class KubeApiDouble {
   }
 
   /** Requests received so far that match every given field. */
-  countRequests(filter: Partial<Pick<RequestRecord, 'method' | 'path' | 'verb' | 'status'>>): number {
-    const entries = Object.entries(filter);
-    return this.requests.filter((r) => entries.every(([k, v]) => r[k as keyof RequestRecord] === v)).length;
+  countRequests(filter: RequestFilter): number {
+    return this.requests.filter((r) => matches(r, filter)).length;
   }
 
   /**
@@ -253,7 +266,7 @@ export class KubeApiDouble {
     this.requests.push(record);
     this.changed();
     try {
-      if (this.failures && this.failures.remaining > 0) {
+      if (this.failures && this.failures.remaining > 0 && matches(record, this.failures.only)) {
         this.failures.remaining--;
         throw failure(this.failures.code, `failure injected by the test (${this.failures.code})`);
       }
@@ -408,6 +421,9 @@ function unknownPath(method: string): Route {
     },
   };
 }
+
+const matches = (record: RequestRecord, filter: RequestFilter): boolean =>
+  Object.entries(filter).every(([k, v]) => record[k as keyof RequestRecord] === v);
 
 /** What a client would send or receive: JSON, sharing nothing with the caller's object or the store's. */
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;

@@ -22,8 +22,9 @@ export interface KubeconfigOptions {
 
 /**
  * A kubeconfig (YAML) for the double, as Berth's createClustersFromKubeconfig and client-node's
- * KubeConfig.loadFromString read it. Its clusters are plain http://, which client-node refuses
- * unless insecure-skip-tls-verify is true.
+ * KubeConfig.loadFromString read it. Its clusters skip TLS verification (insecure-skip-tls-verify):
+ * client-node refuses plain http:// without it, and the certificate of a double serving HTTPS is the
+ * test's own.
  */
 export function kubeconfigFor(double: KubeApiDouble, options: KubeconfigOptions = {}): string {
   const contexts = (options.contexts ?? ['kube-api-double']).map((c) => (typeof c === 'string' ? { name: c } : c));

@@ -13,7 +13,8 @@ export class Tokens {
   private readonly issued = new Map<string, Date>();
 
   constructor(
-    readonly admin: string,
+    /** replaced by the double's rotateToken */
+    public admin: string,
     private readonly clock: () => Date,
   ) {}
 

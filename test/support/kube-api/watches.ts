@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import type { Selector } from './selectors.js';
 import { ApiError, badRequest } from './status.js';
@@ -97,7 +98,9 @@ export class WatchHub {
   drop(): void {
     for (const watch of [...this.open]) {
       watch.detach();
-      watch.response.socket?.resetAndDestroy();
+      // only a TCP socket can be reset: over HTTPS, the one under the TLS socket (its _parent)
+      const socket = watch.response.socket as (Socket & { _parent?: Socket | null }) | null;
+      (socket?._parent ?? socket)?.resetAndDestroy();
     }
   }
 
