@@ -39,6 +39,8 @@ export class K8sResourceService extends ReadService<K8sResource, K8sResourceFilt
     return this.uow.run(ctx, async (tx) => {
       requireSystem(tx);
       const sql = (query: string, params: unknown[]) => tx.em.getConnection().execute(query, params, 'run', tx.em.getTransactionContext());
+      // a mirror batch lost in a crash is listed again when the watch restarts: its commit need not wait for the disk
+      await sql('set local synchronous_commit = off', []);
       if (batch.upserts.length) {
         const rows = batch.upserts.map((o) => ({
           id: o.id,
