@@ -20,6 +20,7 @@ const ORDER = [
   'src/deployments',
   'src/events',
   'src/k8s',
+  'src/registries',
   // services
   'src/services',
   // adapters

@@ -271,6 +271,14 @@ describe('registerHelmChart', () => {
     });
   });
 
+  test('a tag already registered in the registry is a CONFLICT, even with another digest', async () => {
+    const input = { helmRegistryId: registry.id, imageDigest: 'sha256:first', imageTag: `v5.0.0-${unique()}` };
+    expect((await call(REGISTER, { input }, admin)).errors).toBeUndefined();
+    await expectUnchanged(server, CATALOG_TABLES, async () => {
+      expectError(await call(REGISTER, { input: { ...input, imageDigest: 'sha256:second' } }, admin), 'CONFLICT');
+    });
+  });
+
   test('env Admins are FORBIDDEN; a missing registry is NOT_FOUND', async () => {
     await expectUnchanged(server, CATALOG_TABLES, async () => {
       expectError(await call(REGISTER, { input: { helmRegistryId: registry.id, imageDigest: 'sha256:x', imageTag: 'v1.0.0' } }, envAdmin.headers), 'FORBIDDEN');

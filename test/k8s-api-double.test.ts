@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { createHook, type AsyncHook } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseKubeconfig } from '../src/k8s/kubeconfig.js';
+import { startEndpoints } from './support/endpoints.js';
 import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble, type KubeApiDoubleOptions, type KubeObject } from './support/kube-api/index.js';
 
 // The Kubernetes API server double, proved through the real @kubernetes/client-node: what a test of
@@ -25,7 +26,8 @@ afterEach(async () => {
   await Promise.all(informers.splice(0).map((informer) => informer.stop()));
   watches.splice(0).forEach((controller) => controller.abort());
   hooks.splice(0).forEach((hook) => hook.disable());
-  await double.close();
+  // none in a test that started none
+  await double?.close();
 });
 
 function configFor(kubeconfig: string): k8s.KubeConfig {
@@ -268,7 +270,7 @@ describe('objects', () => {
       /^Failed to fetch resource metadata for example.com\/v1\/Widget: HTTP-Code: 404/,
     );
     const groups = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
-    expect(groups.groups.map((g) => g.preferredVersion?.groupVersion)).toEqual(['apps/v1', 'batch/v1', 'networking.k8s.io/v1', 'helm.toolkit.fluxcd.io/v2']);
+    expect(groups.groups.map((g) => g.preferredVersion?.groupVersion)).toEqual(['apps/v1', 'batch/v1', 'networking.k8s.io/v1', 'helm.toolkit.fluxcd.io/v2', 'source.toolkit.fluxcd.io/v1']);
     expect((await kc.makeApiClient(k8s.CoreApi).getAPIVersions()).versions).toEqual(['v1']);
     expect((await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion).toBe('v1.31.0');
   });
@@ -596,10 +598,221 @@ describe('watches', () => {
   });
 });
 
+describe('Flux', () => {
+  const HELM_RELEASES = '/apis/helm.toolkit.fluxcd.io/v2/helmreleases';
+
+  const ociRepository = (namespace: string, tag: string): KubeObject => ({
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'OCIRepository',
+    metadata: { name: namespace, namespace },
+    spec: { interval: '10m', url: 'oci://registry.example.com/charts/web', ref: { tag } },
+  });
+  /** as Berth makes them: named after their namespace, their chart from the OCIRepository of that name */
+  const helmRelease = (namespace: string, values: object = {}): KubeObject => ({
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name: namespace, namespace },
+    spec: { interval: '10m', chartRef: { kind: 'OCIRepository', name: namespace }, values },
+  });
+  const releaseRef = (namespace: string) => ({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: namespace, namespace } });
+  const namespace = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+  /**
+   * Server-side apply through one KubernetesObjectApi, as Berth's task worker does it (each instance
+   * has a discovery cache of its own).
+   */
+  const applier = () => {
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    return (object: KubeObject) =>
+      objects.patch(object as k8s.KubernetesObject, undefined, undefined, 'berth', true, k8s.PatchStrategy.ServerSideApply) as Promise<KubeObject & k8s.KubernetesObject>;
+  };
+
+  type ReleaseStatus = { observedGeneration?: number; lastAttemptedRevision?: string; conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+  const statusOf = (o: KubeObject) => (o.status ?? {}) as ReleaseStatus;
+  const ready = (o: KubeObject) => statusOf(o).conditions?.find((c) => c.type === 'Ready');
+  /** `generation/observedGeneration Ready-status reason` */
+  const readiness = (o: KubeObject) => {
+    const condition = ready(o);
+    return `${o.metadata?.generation}/${statusOf(o).observedGeneration ?? '-'} ${condition ? `${condition.status} ${condition.reason}` : '-'}`;
+  };
+  /** Until the controller has settled the release at that generation, one way or the other. */
+  const whenReady = (name: string, generation: number) =>
+    double.until(() => {
+      const release = double.get(releaseRef(name));
+      return release !== undefined && statusOf(release).observedGeneration === generation && ready(release)?.status !== 'Unknown';
+    });
+
+  test('an applied HelmRelease goes Progressing, then Ready at its generation with its workload; a changed spec is upgraded', async () => {
+    await startDouble({ helmController: { delayMs: 20 } });
+    const apply = applier();
+    const events = await watch(HELM_RELEASES, { resourceVersion: double.resourceVersion }, (type, o) => `${type} ${readiness(o)}`);
+    await apply(namespace('web'));
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-config', namespace: 'web' }, type: 'Opaque', data: { token: 'c2VjcmV0' } });
+    await apply(ociRepository('web', '1.2.0'));
+    const created = await apply(helmRelease('web', { replicaCount: 2 }));
+    expect([created.metadata?.generation, created.status]).toEqual([1, undefined]);
+    await whenReady('web', 1);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const workload = await apps.readNamespacedDeployment({ name: 'web', namespace: 'web' });
+    expect([workload.metadata?.labels?.['app.kubernetes.io/instance'], workload.spec?.replicas, workload.status?.availableReplicas]).toEqual(['web', 2, 2]);
+
+    // CustomObjectsApi sends a JSON patch unless told otherwise; its body is JSON, which is YAML too
+    const upgraded = await kc.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObject(
+      { group: 'helm.toolkit.fluxcd.io', version: 'v2', namespace: 'web', plural: 'helmreleases', name: 'web', body: helmRelease('web', { replicaCount: 3 }), fieldManager: 'berth', force: true },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+    );
+    // what the controller wrote stays: the apply carries no status
+    expect(readiness(upgraded)).toBe('2/1 True InstallSucceeded');
+    await whenReady('web', 2);
+    await events.until((e) => e.events.length === 6);
+
+    expect(events.events).toEqual([
+      'ADDED 1/- -',
+      'MODIFIED 1/- Unknown Progressing',
+      'MODIFIED 1/1 True InstallSucceeded',
+      'MODIFIED 2/1 True InstallSucceeded',
+      'MODIFIED 2/1 Unknown Progressing',
+      'MODIFIED 2/2 True UpgradeSucceeded',
+    ]);
+    const release = double.get(releaseRef('web'))!;
+    expect(release.spec).toMatchObject({ values: { replicaCount: 3 } });
+    expect(release.status).toMatchObject({
+      observedGeneration: 2,
+      lastAttemptedRevision: '1.2.0',
+      lastAttemptedReleaseAction: 'upgrade',
+      conditions: [{ type: 'Ready', status: 'True', reason: 'UpgradeSucceeded', message: 'Helm upgrade succeeded for release web/web.v2 with chart web@1.2.0', observedGeneration: 2 }],
+    });
+    expect(double.helmController.history('web', 'web').map((r) => [r.version, r.generation, r.action, r.chartVersion, r.values, r.status])).toEqual([
+      [1, 1, 'install', '1.2.0', { replicaCount: 2 }, 'deployed'],
+      [2, 2, 'upgrade', '1.2.0', { replicaCount: 3 }, 'deployed'],
+    ]);
+    expect((await apps.readNamespacedDeployment({ name: 'web', namespace: 'web' })).status?.availableReplicas).toBe(3);
+    // KubernetesObjectApi asked discovery once per apiVersion for the plural, and whether the kind is namespaced
+    expect(double.requests.filter((r) => r.verb === 'discovery').map((r) => r.path)).toEqual(['/api/v1', '/apis/source.toolkit.fluxcd.io/v1', '/apis/helm.toolkit.fluxcd.io/v2']);
+  });
+
+  test('fail() fails the release with its message and no workload; hold() keeps it Progressing; a missing source fails it until the source comes', async () => {
+    await startDouble({
+      helmController: { delayMs: 5, fail: (release) => (release.metadata.name === 'broken' ? 'Helm install failed: image pull back-off' : null), hold: (release) => release.metadata.name === 'stuck' },
+    });
+    const apply = applier();
+    for (const name of ['broken', 'stuck', 'early']) {
+      await apply(namespace(name));
+      if (name !== 'early') await apply(ociRepository(name, '1.0.0'));
+      await apply(helmRelease(name));
+    }
+    await whenReady('broken', 1);
+    await double.until(() => ready(double.get(releaseRef('early'))!)?.reason === 'ArtifactFailed');
+    // the others were reconciled meanwhile: stuck's install is as done as it will get
+    expect(['broken', 'stuck', 'early'].map((name) => readiness(double.get(releaseRef(name))!))).toEqual(['1/1 False InstallFailed', '1/- Unknown Progressing', '1/- False ArtifactFailed']);
+    expect([ready(double.get(releaseRef('broken'))!)?.message, ready(double.get(releaseRef('early'))!)?.message]).toEqual([
+      'Helm install failed: image pull back-off',
+      'could not get Source object: OCIRepository.source.toolkit.fluxcd.io "early" not found',
+    ]);
+    expect(double.get(ref('Deployment', 'broken', 'broken'))).toBeUndefined();
+    expect(double.helmController.history('broken', 'broken').map((r) => r.status)).toEqual(['failed']);
+
+    await apply(ociRepository('early', '1.0.0'));
+    await whenReady('early', 1);
+    expect(readiness(double.get(releaseRef('early'))!)).toBe('1/1 True InstallSucceeded');
+    expect(readiness(double.get(releaseRef('stuck'))!)).toBe('1/- Unknown Progressing');
+    expect(double.get(ref('Deployment', 'stuck', 'stuck'))).toBeUndefined();
+  });
+
+  test('a new tag in the OCIRepository upgrades the release that uses it, at the same generation', async () => {
+    await startDouble({ helmController: { delayMs: 5 } });
+    const apply = applier();
+    await apply(namespace('web'));
+    await apply(ociRepository('web', '1.0.0'));
+    await apply(helmRelease('web'));
+    await whenReady('web', 1);
+    await apply(ociRepository('web', '1.1.0'));
+    await double.until(() => double.helmController.history('web', 'web').length === 2);
+    const release = double.get(releaseRef('web'))!;
+    expect([readiness(release), statusOf(release).lastAttemptedRevision]).toEqual(['1/1 True UpgradeSucceeded', '1.1.0']);
+    expect(double.get(ref('Deployment', 'web', 'web'))?.metadata.labels?.['helm.sh/chart']).toBe('web-1.1.0');
+  });
+
+  test('a deleted release takes its workload along; a deleted namespace takes everything in it', async () => {
+    await startDouble({ helmController: { delayMs: 5 } });
+    const apply = applier();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    for (const name of ['web', 'api']) {
+      await apply(namespace(name));
+      await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config', namespace: name }, type: 'Opaque', data: {} });
+      await apply(ociRepository(name, '1.0.0'));
+      await apply(helmRelease(name));
+      await whenReady(name, 1);
+    }
+    const workloads = await watch('/apis/apps/v1/deployments', { resourceVersion: double.resourceVersion }, (type, o) => `${type} ${o.metadata?.namespace}/${o.metadata?.name}`);
+
+    await k8s.KubernetesObjectApi.makeApiClient(kc).delete(releaseRef('api'));
+    await workloads.until((w) => w.events.length === 1);
+    expect(double.helmController.history('api', 'api')).toEqual([]);
+
+    await core.deleteNamespace({ name: 'web' });
+    await double.until(() => !double.get({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } }));
+    await workloads.until((w) => w.events.length === 2);
+    expect(workloads.events).toEqual(['DELETED api/api', 'DELETED web/web']);
+    const secret = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config', namespace: name } });
+    const source = (name: string) => ({ apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'OCIRepository', metadata: { name, namespace: name } });
+    expect([releaseRef('web'), source('web'), secret('web'), releaseRef('api'), source('api'), secret('api')].map((r) => double.get(r)?.metadata.namespace ?? null)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      'api',
+      'api',
+    ]);
+  });
+});
+
+describe('endpoints', () => {
+  test('records each request and answers as told: the latest matching response, redirects and delays; 404 otherwise', async () => {
+    const endpoints = await startEndpoints();
+    try {
+      endpoints.respond('/status', { body: { ready: true } });
+      endpoints.respond((r) => r.query.fail === '1', { status: 503 });
+      endpoints.respond('POST /actions/restart', (r) => ({ status: 202, body: `restarting ${JSON.parse(r.body).name}` }));
+      endpoints.respond(/^GET \/old\//, { redirectTo: '/status' });
+      endpoints.respond('/slow', { delayMs: 60_000 });
+
+      const status = await fetch(`${endpoints.url}/status`);
+      const restart = await fetch(`${endpoints.url}/actions/restart`, { method: 'POST', headers: { authorization: 'Bearer t' }, body: JSON.stringify({ name: 'web' }) });
+      const moved = await fetch(`${endpoints.url}/old/status`);
+      const slow = await fetch(`${endpoints.url}/slow`, { signal: AbortSignal.timeout(20) }).catch((err: Error) => err.name);
+      expect([await status.json(), restart.status, await restart.text(), moved.redirected, await moved.json(), slow]).toEqual([
+        { ready: true },
+        202,
+        'restarting web',
+        true,
+        { ready: true },
+        'TimeoutError',
+      ]);
+      expect([(await fetch(`${endpoints.url}/status?fail=1`)).status, (await fetch(`${endpoints.url}/status`, { method: 'DELETE' })).status, (await fetch(`${endpoints.url}/other`)).status]).toEqual([503, 200, 404]);
+      expect(endpoints.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /status',
+        'POST /actions/restart',
+        'GET /old/status',
+        'GET /status',
+        'GET /slow',
+        'GET /status',
+        'DELETE /status',
+        'GET /other',
+      ]);
+      expect([endpoints.requests[1].headers.authorization, endpoints.requests[1].body, endpoints.requests[5].query]).toEqual(['Bearer t', '{"name":"web"}', { fail: '1' }]);
+    } finally {
+      await endpoints.close();
+    }
+  });
+});
+
 test('close() ends every connection and timer of the double: nothing is left to keep the process alive', async () => {
   const alive = trackResources();
-  await startDouble({ bookmarkIntervalMs: 10, namespaceTerminationMs: 3_600_000 });
+  await startDouble({ bookmarkIntervalMs: 10, namespaceTerminationMs: 3_600_000, helmController: { delayMs: 3_600_000 } });
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  // an install the helm-controller is in the middle of
+  double.create({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'web', namespace: 'apps' }, spec: {} });
   const { informer, log } = inform(PODS, () => core.listNamespacedPod({ namespace: 'apps' }));
   await informer.start();
   const bookmarked = await watch('/api/v1/namespaces', { allowWatchBookmarks: true, timeoutSeconds: 3600 });

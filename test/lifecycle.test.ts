@@ -65,11 +65,12 @@ test('a start that fails after the database opened (its port taken) closes what 
   const port = (blocker.address() as net.AddressInfo).port;
   const logger = recordingLogger();
   await expect(
-    startBerth(testConfig({ PORT: String(port), LOG_LEVEL: 'debug', K8S_WATCH: 'true' }), { database: target, logger, print: () => {}, ormOverrides: { logger: () => {} } }),
+    startBerth(testConfig({ PORT: String(port), LOG_LEVEL: 'debug', K8S_WATCH: 'true', CHART_DISCOVERY: 'true' }), { database: target, logger, print: () => {}, ormOverrides: { logger: () => {} } }),
   ).rejects.toMatchObject({ code: 'EADDRINUSE' });
 
   expect(logger.lines.filter((l) => / closed$| close(d)? in time| failed to close/.test(l.msg)).map((l) => l.msg)).toEqual([
     'HTTP and WebSockets closed',
+    'chart discovery closed',
     'cluster watch closed',
     'event hub closed',
     'event bus closed',

@@ -1,10 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { ensureBuilt, ROOT } from './support/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_PASSWORD, postGraphQL } from './support/server.js';
 import { Feed } from './support/subscriptions.js';
@@ -14,15 +13,13 @@ import { Feed } from './support/subscriptions.js';
  * The build runs first, so the process runs the code under test, not an older dist/.
  */
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
 let db: TestDatabase | undefined;
 let dataDir: string | undefined;
 let child: ChildProcess | undefined;
 let feed: Feed | undefined;
 
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  await ensureBuilt();
   // empty, as a first start finds it: the process migrates it
   if (process.env.TEST_DATABASE_URL) db = await createTestDatabase('empty');
   else dataDir = mkdtempSync(join(tmpdir(), 'berth-process-test-'));

@@ -75,6 +75,51 @@ const schema = z.object({
   K8S_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** how long a cluster's statistics are reused before the cluster is asked again */
   K8S_STATISTICS_CACHE_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+  /** carry out deployment tasks in this process (off: a server that leaves them to `berth worker` processes or other replicas) */
+  TASK_WORKER: bool.default(true),
+  /** tasks one worker runs at once (one deployment's tasks always run one at a time) */
+  TASK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(8),
+  /** how long a running task's claim holds without its worker's heartbeat; then another worker takes it over */
+  TASK_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  /** how often due tasks are looked for besides on events (leases that ran out) */
+  TASK_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
+  /** how long a Helm release may take to become Ready before its task fails */
+  TASK_RELEASE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(600),
+  /** keep a token acting as each enabled deployment in its namespace (Secret platz-creds), from one replica */
+  DEPLOYMENT_CREDENTIALS: bool.default(true),
+  /** how often every deployment's platz-creds is written anew; keep it well below ACCESS_TOKEN_TTL_SECONDS, the token's lifetime */
+  DEPLOYMENT_CREDENTIALS_REFRESH_SECONDS: z.coerce.number().min(1).max(86_400).default(1200),
+  /** how Berth is reached from the deployments it installs (their `platz.own_url`); default, its own address */
+  BERTH_PUBLIC_URL: z.string().url().optional(),
+  /**
+   * how Berth reaches a deployment (chart actions, reported status, resource lifecycle): a URL template, `{host}` its
+   * ingress host, `{namespace}` its namespace; the call's path is appended
+   */
+  DEPLOYMENT_ENDPOINT_URL: z
+    .string()
+    .default('https://{host}')
+    .refine((template) => /^https?:\/\/[^/]/.test(template) && URL.canParse(template.replaceAll('{host}', 'host.example').replaceAll('{namespace}', 'namespace')), 'must be an http(s) URL once {host} and {namespace} are put in'),
+  /** the longest one call to a deployment may take, its answer included */
+  DEPLOYMENT_CALL_TIMEOUT_SECONDS: z.coerce.number().min(0.05).max(300).default(10),
+  /** poll the status endpoint of deployments whose chart has the `status` feature into their reported status (off: this replica leaves it to others) */
+  REPORTED_STATUS: bool.default(true),
+  /** the shortest time between two polls of one deployment, whatever its chart asks; also how often the deployments to poll are read again */
+  REPORTED_STATUS_MIN_INTERVAL_SECONDS: z.coerce.number().min(0.05).max(3600).default(15),
+  /** call deployments for the lifecycle (create, update, delete) of their resources (off: this replica leaves it to others) */
+  RESOURCE_SYNC: bool.default(true),
+  /** how often resources waiting for a sync are looked for besides on changes to them (one missed, a replica that died mid-call) */
+  RESOURCE_SYNC_POLL_MS: z.coerce.number().int().min(50).max(3_600_000).default(30_000),
+  /** poll the available OCI Helm registries for new chart tags (off: this replica leaves it to others) */
+  CHART_DISCOVERY: bool.default(true),
+  /** how often every registry's tags are listed again */
+  CHART_DISCOVERY_POLL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  /** the longest one call to a registry may take, its body included */
+  CHART_DISCOVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /** registry domains (host[:port], space- or comma-separated) called over http rather than https, as helm's --plain-http */
+  CHART_DISCOVERY_PLAIN_HTTP: z
+    .string()
+    .default('')
+    .transform((list) => new Set(list.split(/[\s,]+/).filter(Boolean).map((domain) => domain.toLowerCase()))),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

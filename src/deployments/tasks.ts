@@ -44,6 +44,14 @@ export function isTaskActor(task: DeploymentTask, identity: KnownIdentity): bool
   }
 }
 
+let lastCreatedAt = 0;
+
+/** Tasks run in creation order: two made by one request (Recreate, then Upgrade) must not share a millisecond. */
+function nextCreatedAt(): Date {
+  lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1);
+  return new Date(lastCreatedAt);
+}
+
 /** A Pending task on a deployment, acting for the caller, persisted in the caller's transaction. */
 export function newTask(
   tx: ServiceContext,
@@ -54,6 +62,7 @@ export function newTask(
   const identity = tx.identity;
   if (identity.kind === 'anonymous') throw new Error('tasks are created by authenticated callers only');
   const task = Object.assign(new DeploymentTask(), {
+    createdAt: nextCreatedAt(),
     deployment,
     cluster: deployment.cluster,
     operation,

@@ -74,4 +74,11 @@ export class DeploymentTask extends BaseEntity {
   @Field(() => String, { nullable: true })
   @Property({ type: 'text', nullable: true })
   reason?: string | null;
+
+  /** the task worker running it (Started), and until when its lease holds before another worker may take it over */
+  @Property({ type: 'text', nullable: true })
+  claimedBy?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  leaseExpiresAt?: Date | null;
 }

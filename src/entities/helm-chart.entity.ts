@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { BaseEntity } from './base.entity.js';
@@ -9,6 +9,8 @@ import { HelmTagFormat } from './helm-tag-format.entity.js';
 @ObjectType()
 @Entity({ tableName: 'helm_charts' })
 @Index({ properties: ['helmRegistry', 'createdAt'] })
+// one chart per tag: what chart discovery relies on when replicas find the same tag at once
+@Unique({ properties: ['helmRegistry', 'imageTag'] })
 export class HelmChart extends BaseEntity {
   @ManyToOne(() => HelmRegistry, { deleteRule: 'cascade' })
   helmRegistry!: HelmRegistry;

@@ -1,5 +1,6 @@
 import {
-  ApiException, CoreV1Api, Observable, VersionApi, type ConfigurationOptions, type KubeConfig, type ObservableMiddleware, type V1Pod,
+  ApiException, CoreV1Api, createConfiguration, KubernetesObjectApi, Observable, ServerConfiguration, VersionApi, type ConfigurationOptions, type KubeConfig,
+  type ObservableMiddleware, type V1Pod,
 } from '@kubernetes/client-node';
 import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
 
@@ -15,17 +16,28 @@ export interface ClusterCall {
   timeoutMs: number;
 }
 
-/** Aborts each request of a call after the timeout (client-node passes the signal to fetch). */
+/** Aborts each request after the timeout (client-node passes the signal to fetch). */
+const timeoutAfter = (timeoutMs: number): ObservableMiddleware => ({
+  pre: (ctx) => {
+    ctx.setSignal(AbortSignal.timeout(timeoutMs));
+    return new Observable(Promise.resolve(ctx));
+  },
+  post: (res) => new Observable(Promise.resolve(res)),
+});
+
+/** For a call through a typed API: appended, so the authentication client-node set up stays. */
 function bounded(timeoutMs: number): ConfigurationOptions {
-  const timeout: ObservableMiddleware = {
-    pre: (ctx) => {
-      ctx.setSignal(AbortSignal.timeout(timeoutMs));
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (res) => new Observable(Promise.resolve(res)),
-  };
-  // appended: the authentication client-node set up stays
-  return { middleware: [timeout], middlewareMergeStrategy: 'append' };
+  return { middleware: [timeoutAfter(timeoutMs)], middlewareMergeStrategy: 'append' };
+}
+
+/** The generic object API (any kind, server-side apply), each request bounded as the typed calls are. */
+export function objectApi(call: ClusterCall): KubernetesObjectApi {
+  const cluster = call.kc.getCurrentCluster();
+  if (!cluster) throw unavailable(`Cluster "${call.name}" has no current context`);
+  // every object Berth writes names its namespace: the default one is never used
+  return new KubernetesObjectApi(
+    createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: call.kc }, middleware: [timeoutAfter(call.timeoutMs)] }),
+  );
 }
 
 /**
@@ -60,7 +72,8 @@ function statusMessage(body: string): string | undefined {
   }
 }
 
-async function attempt<T>(call: ClusterCall, action: string, work: () => Promise<T>): Promise<T> {
+/** A call's failure as CLUSTER_UNAVAILABLE (or CONFLICT), saying what it was doing. */
+export async function attempt<T>(call: ClusterCall, action: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {

@@ -31,6 +31,13 @@ import { CredentialWatch } from './credential-watch.js';
 import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
 import { ClusterWatcher } from '../workers/cluster-watcher.js';
+import { ClusterTaskExecutor } from '../workers/task-executor.js';
+import { TaskWorker } from '../workers/task-worker.js';
+import { DeploymentCredentials } from '../workers/deployment-credentials.js';
+import { ChartDiscovery } from '../workers/chart-discovery.js';
+import { ReportedStatusPoller } from '../workers/reported-status.js';
+import { ResourceSync } from '../workers/resource-sync.js';
+import { DeploymentEndpoints } from '../deployments/endpoint.js';
 import { systemContext } from '../request/context.js';
 import { inClusterKubeconfig } from '../k8s/local-clusters.js';
 
@@ -48,6 +55,8 @@ export interface BerthOptions {
   print?: (line: string) => void;
   /** called after graphql-ws has set up an operation (tests wait on it) */
   onWsOperation?: (id: string) => void;
+  /** `worker` (`berth worker`): the background work alone, no HTTP (url and wsUrl empty, port 0) */
+  role?: 'server' | 'worker';
 }
 
 export interface Berth {
@@ -61,6 +70,14 @@ export interface Berth {
   services: Services;
   /** this replica's cluster watch, unless K8S_WATCH is off */
   clusterWatch?: ClusterWatcher;
+  /** this replica's chart discovery, unless CHART_DISCOVERY is off */
+  chartDiscovery?: ChartDiscovery;
+  /** this process's task worker, unless TASK_WORKER is off */
+  taskWorker?: TaskWorker;
+  /** this replica's poller of deployments' status endpoints, unless REPORTED_STATUS is off */
+  reportedStatus?: ReportedStatusPoller;
+  /** this replica's deployment resource sync, unless RESOURCE_SYNC is off */
+  resourceSync?: ResourceSync;
   stop(): Promise<void>;
 }
 
@@ -120,6 +137,54 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       watcher.start();
       lifecycle.started('cluster watch', () => watcher.stop());
     }
+    let chartDiscovery: ChartDiscovery | undefined;
+    if (config.CHART_DISCOVERY) {
+      const discovery = (chartDiscovery = new ChartDiscovery(em, services, {
+        pollMs: config.CHART_DISCOVERY_POLL_MS,
+        timeoutMs: config.CHART_DISCOVERY_TIMEOUT_MS,
+        plainHttp: config.CHART_DISCOVERY_PLAIN_HTTP,
+      }, logger));
+      // runs on timers: a registry that does not answer never holds up the start
+      discovery.start();
+      lifecycle.started('chart discovery', () => discovery.stop());
+    }
+    // how Berth calls deployments: chart actions (the task worker), their reported status, their resources' lifecycle
+    const endpoints = new DeploymentEndpoints({ urlTemplate: config.DEPLOYMENT_ENDPOINT_URL, timeoutMs: config.DEPLOYMENT_CALL_TIMEOUT_SECONDS * 1000 });
+    let reportedStatus: ReportedStatusPoller | undefined;
+    if (config.REPORTED_STATUS) {
+      const poller = (reportedStatus = new ReportedStatusPoller(em, services, database, hub, endpoints, { minIntervalMs: config.REPORTED_STATUS_MIN_INTERVAL_SECONDS * 1000 }, logger));
+      poller.start();
+      lifecycle.started('reported status', () => poller.stop());
+    }
+    let resourceSync: ResourceSync | undefined;
+    if (config.RESOURCE_SYNC) {
+      const sync = (resourceSync = new ResourceSync(em, services, database, hub, endpoints, { pollMs: config.RESOURCE_SYNC_POLL_MS }, logger));
+      sync.start();
+      lifecycle.started('resource sync', () => sync.stop());
+    }
+    let taskWorker: TaskWorker | undefined;
+    // what writes into the clusters for the deployments: it names Berth's address to them
+    const startClusterWriters = (ownUrl: string) => {
+      if (config.DEPLOYMENT_CREDENTIALS) {
+        const credentials = new DeploymentCredentials(em, services, database, hub, { refreshMs: config.DEPLOYMENT_CREDENTIALS_REFRESH_SECONDS * 1000, serverUrl: ownUrl }, logger);
+        credentials.start();
+        lifecycle.started('deployment credentials', () => credentials.stop());
+      }
+      if (!config.TASK_WORKER) return;
+      const executor = new ClusterTaskExecutor(services, { ownUrl, releaseTimeoutMs: config.TASK_RELEASE_TIMEOUT_SECONDS * 1000, releasePollMs: 500, endpoints });
+      const worker = (taskWorker = new TaskWorker(em, services, hub, executor, {
+        concurrency: config.TASK_WORKER_CONCURRENCY,
+        leaseMs: config.TASK_LEASE_SECONDS * 1000,
+        pollMs: config.TASK_POLL_MS,
+      }, logger));
+      worker.start();
+      lifecycle.started('task worker', () => worker.stop());
+    };
+    if (options.role === 'worker') {
+      startClusterWriters(config.BERTH_PUBLIC_URL ?? '');
+      return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, stop: () => lifecycle.close() };
+    }
+
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 
@@ -217,6 +282,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
     const { port } = httpServer.address() as AddressInfo;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+    // after listening: it is stopped before HTTP, and its deployments learn the address
+    startClusterWriters(config.BERTH_PUBLIC_URL ?? `http://${host}:${port}`);
     return {
       url: `http://${host}:${port}/graphql`,
       wsUrl: `ws://${host}:${port}/graphql`,
@@ -225,6 +292,10 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       events: hub,
       services,
       clusterWatch,
+      chartDiscovery,
+      taskWorker,
+      reportedStatus,
+      resourceSync,
       stop: () => lifecycle.close(),
     };
   } catch (err) {

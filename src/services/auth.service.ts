@@ -7,6 +7,7 @@ import { User, UserSession } from '../entities/index.js';
 import { badInput, unauthenticated } from '../errors/domain-error.js';
 import { requireIdentity, signingIn, type ServiceContext } from '../request/context.js';
 import { forgetGrants } from '../policy/grants.js';
+import { requireSystem } from '../policy/permissions.js';
 import type { UnitOfWork } from './unit-of-work.js';
 
 export interface AuthTokens {
@@ -110,6 +111,15 @@ export class AuthService {
     forgetGrants(ctx);
     const access = await this.authenticator.issueAccessToken({ User: user.id }, sessionId);
     return { accessToken: access.token, refreshToken, expiresAt: access.expiresAt, user };
+  }
+
+  /**
+   * An access token acting as the deployment (Platz's `platz-creds`), for the deployment's own calls to Berth;
+   * issued to Berth's credentials worker alone, which writes it into the deployment's namespace.
+   */
+  deploymentToken(ctx: ServiceContext, deploymentId: string): Promise<{ token: string; expiresAt: Date }> {
+    requireSystem(ctx);
+    return this.authenticator.issueAccessToken({ Deployment: deploymentId });
   }
 }
 

@@ -1,14 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
+import { LockMode } from '@mikro-orm/core';
 import { Field, ID, InputType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { DeploymentKind, DeploymentResource, DeploymentResourceType } from '../entities/index.js';
+import { DeploymentKind, DeploymentResource, DeploymentResourceType, K8sCluster } from '../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../entities/enums.js';
 import { uiInputs } from '../deployments/chart-ext.js';
 import { findMaintainedDeployment } from '../deployments/access.js';
 import { deploymentsUsing } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
-import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, optionalUuid } from '../request/where.js';
@@ -109,7 +110,43 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
       return resource;
     });
   }
+
+  /** The resources the sync worker has to call their deployment for (Creating, Updating, Deleting), oldest first. */
+  async unsynced(ctx: ServiceContext): Promise<string[]> {
+    requireSystem(ctx);
+    const rows = await ctx.em.find(DeploymentResource, { syncStatus: { $in: UNSYNCED } }, { fields: ['id'], orderBy: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.map((r) => r.id);
+  }
+
+  /** A resource the sync worker is to call for, with its type; null once it needs nothing (synced, or gone). */
+  async syncable(ctx: ServiceContext, id: string): Promise<DeploymentResource | null> {
+    requireSystem(ctx);
+    return ctx.em.findOne(DeploymentResource, { id, syncStatus: { $in: UNSYNCED } }, { populate: ['type'] });
+  }
+
+  /**
+   * How the sync worker's call for `seen` ended (Platz's resource-sync): Ready (a delete also sets exists = false),
+   * or Error with why; audited as the system. Only if the resource is still as the worker saw it: false when it
+   * changed meanwhile (updated, deleted), which leaves it to the next sync.
+   */
+  recordSync(ctx: ServiceContext, seen: DeploymentResource, failure: string | null): Promise<boolean> {
+    return this.uow.mutation(ctx, 'syncDeploymentResource', async (tx, audit) => {
+      requireSystem(tx);
+      const resource = await tx.em.findOne(DeploymentResource, seen.id, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!resource || resource.syncStatus !== seen.syncStatus || resource.name !== seen.name || !isDeepStrictEqual(resource.props, seen.props)) return false;
+      await tx.em.populate(resource, ['type', 'deployment']);
+      const cluster = resource.deployment && (await tx.loaders.byId(K8sCluster).load(resource.deployment.cluster.id));
+      const old = resourceSnapshot(resource, resource.type);
+      if (failure !== null) Object.assign(resource, { syncStatus: DeploymentResourceSyncStatus.Error, syncReason: failure.slice(0, 10_000) });
+      else Object.assign(resource, { syncStatus: DeploymentResourceSyncStatus.Ready, syncReason: null, exists: resource.exists && seen.syncStatus !== DeploymentResourceSyncStatus.Deleting });
+      const envId = cluster?.env?.id ?? resource.type.env?.id ?? null;
+      audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, before: old, after: resourceSnapshot(resource, resource.type) });
+      return true;
+    });
+  }
 }
+
+const UNSYNCED = [DeploymentResourceSyncStatus.Creating, DeploymentResourceSyncStatus.Updating, DeploymentResourceSyncStatus.Deleting];
 
 function checkName(name: string): void {
   if (!name.trim()) throw badInput('input.name', 'input.name must not be empty');

@@ -1,15 +1,17 @@
+import { LockMode } from '@mikro-orm/core';
 import { Field, ID, InputType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { DeploymentTask, HelmChart, K8sCluster, K8sResource } from '../entities/index.js';
+import { Deployment, DeploymentTask, HelmChart, K8sCluster, K8sResource } from '../entities/index.js';
 import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
 import { DeploymentTaskStatus } from '../entities/enums.js';
 import { findMaintainedDeployment } from '../deployments/access.js';
 import { actionIds } from '../deployments/chart-ext.js';
 import { cancelingIdentity, isTaskActor, newTask } from '../deployments/tasks.js';
 import { badInput, conflict, forbidden, notFound } from '../errors/domain-error.js';
-import { findVisible, isEnvAdmin } from '../policy/permissions.js';
+import { findVisible, isEnvAdmin, requireSystem } from '../policy/permissions.js';
+import { whenFinished, whenStarted, type StatusChange } from '../deployments/task-lifecycle.js';
 import type { ServiceContext } from '../request/context.js';
-import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { assertUuid, compact, optionalUuid } from '../request/where.js';
 import { ReadService } from './read-service.js';
 import { grantsOf } from '../policy/grants.js';
@@ -107,6 +109,8 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
   cancel(ctx: ServiceContext, id: string, reason: string | null | undefined): Promise<DeploymentTask> {
     return this.uow.mutation(ctx, 'cancelDeploymentTask', async (tx, audit) => {
       const task = await findVisible(tx, DeploymentTask, id);
+      // the worker claims Pending tasks with FOR UPDATE SKIP LOCKED: locked here, a task is either claimed or canceled
+      await tx.em.refresh(task, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const cluster = await tx.loaders.byId(K8sCluster).load(task.cluster.id);
       const envId = cluster?.env?.id ?? null;
       const g = await grantsOf(tx);
@@ -123,4 +127,107 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
       return task;
     });
   }
+
+  /**
+   * The task worker takes up to `limit` tasks that are due: Pending with `execute_at` reached, or Started under a
+   * lease that ran out (its worker died; `first_attempted_at` is kept), on a cluster that is watched and healthy,
+   * and with no earlier due task of the same deployment unfinished and none of it running. Rows are claimed with
+   * FOR UPDATE SKIP LOCKED, so workers never take the same task; each becomes Started under `worker`'s lease, and
+   * its deployment's status follows (audited as the system).
+   */
+  claim(ctx: ServiceContext, worker: string, limit: number, leaseMs: number): Promise<DeploymentTask[]> {
+    return this.uow.mutation(ctx, 'startDeploymentTasks', async (tx, audit) => {
+      requireSystem(tx);
+      const rows: { id: string }[] = await tx.em.getConnection().execute(
+        `update deployment_tasks t set status = 'Started', started_at = now(), first_attempted_at = coalesce(t.first_attempted_at, now()),
+           claimed_by = ?, lease_expires_at = now() + ? * interval '1 millisecond'
+         where t.id in (
+           select c.id from deployment_tasks c
+           join k8s_clusters k on k.id = c.cluster_id and not k.ignore and k.is_ok
+           where ((c.status = 'Pending' and c.execute_at <= now()) or (c.status = 'Started' and c.lease_expires_at < now()))
+             and not exists (
+               select 1 from deployment_tasks e
+               where e.deployment_id = c.deployment_id and e.id <> c.id
+                 and (e.status = 'Started' or (e.status = 'Pending' and e.execute_at <= now() and (e.created_at, e.id) < (c.created_at, c.id))))
+           order by c.execute_at, c.created_at, c.id
+           limit ?
+           for update of c skip locked)
+         returning t.id`,
+        [worker, leaseMs, limit],
+        'all',
+        tx.em.getTransactionContext(),
+      );
+      if (!rows.length) return [];
+      const tasks = await tx.em.find(DeploymentTask, { id: { $in: rows.map((r) => r.id) } }, { populate: ['deployment'], orderBy: { executeAt: 'ASC', createdAt: 'ASC' } });
+      for (const task of tasks) this.follow(audit, task, whenStarted(task.operation, task.deployment.status));
+      return tasks;
+    });
+  }
+
+  /** When the next scheduled Pending task is due (null: none is scheduled). */
+  async nextDue(ctx: ServiceContext): Promise<Date | null> {
+    requireSystem(ctx);
+    const [row] = await ctx.em.getConnection().execute<{ due: Date | null }[]>(`select min(execute_at) as due from deployment_tasks where status = 'Pending' and execute_at > now()`);
+    return row?.due ? new Date(row.due) : null;
+  }
+
+  /** Extends the leases `worker` still holds; returns the ids it holds (a task missing was taken over, or canceled). */
+  async renewLeases(ctx: ServiceContext, worker: string, ids: string[], leaseMs: number): Promise<Set<string>> {
+    requireSystem(ctx);
+    if (!ids.length) return new Set();
+    // no change anyone sees (the trigger ignores the lease): no unit of work, no event
+    const rows: { id: string }[] = await ctx.em.getConnection().execute(
+      `update deployment_tasks set lease_expires_at = now() + ? * interval '1 millisecond'
+       where claimed_by = ? and status = 'Started' and id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) returning id`,
+      [leaseMs, worker, JSON.stringify(ids)],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** A worker that stops gives its tasks up at once, for another worker to take them without waiting out the lease. */
+  async releaseLeases(ctx: ServiceContext, worker: string): Promise<void> {
+    requireSystem(ctx);
+    await ctx.em.getConnection().execute(`update deployment_tasks set claimed_by = null, lease_expires_at = now() where claimed_by = ? and status = 'Started'`, [worker]);
+  }
+
+  /**
+   * The end of tasks `worker` holds, in one transaction (a worker finishing many tasks at once writes them
+   * together): each Done with the executor's output, or Failed with why; their deployments' status and revision
+   * follow. Returns the ids it still held: a task missing was taken over by another worker (its lease ran out).
+   */
+  finish(ctx: ServiceContext, worker: string, outcomes: { id: string; failure: string | null; output: string }[]): Promise<Set<string>> {
+    return this.uow.mutation(ctx, 'finishDeploymentTasks', async (tx, audit) => {
+      requireSystem(tx);
+      const held = await tx.em.find(
+        DeploymentTask,
+        { id: { $in: outcomes.map((o) => o.id) }, claimedBy: worker, status: DeploymentTaskStatus.Started },
+        { populate: ['deployment'], lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { createdAt: 'ASC', id: 'ASC' } },
+      );
+      const byId = new Map(outcomes.map((o) => [o.id, o]));
+      for (const task of held) {
+        const { failure, output } = byId.get(task.id)!;
+        // the task's own row says who ran it and how it ended (and its events stream it): the audit is for its deployment
+        Object.assign(task, {
+          status: failure === null ? DeploymentTaskStatus.Done : DeploymentTaskStatus.Failed,
+          finishedAt: new Date(),
+          reason: (failure ?? output).slice(0, 10_000) || null,
+          claimedBy: null,
+          leaseExpiresAt: null,
+        });
+        this.follow(audit, task, whenFinished(task.operation, task.deployment.status, failure));
+      }
+      return new Set(held.map((t) => t.id));
+    });
+  }
+
+  /** The deployment as a task leaves it (a deployment deleted meanwhile is left alone). */
+  private follow(audit: Audit, task: DeploymentTask, change: StatusChange): void {
+    const deployment = task.deployment as Deployment;
+    const old = snapshot(deployment);
+    if (change.status !== undefined) deployment.status = change.status;
+    if (change.reason !== undefined) deployment.reason = change.reason;
+    if (change.revision) deployment.revision = change.revision === 'task' ? task : null;
+    if (JSON.stringify(old) !== JSON.stringify(snapshot(deployment))) audit({ targetType: 'Deployment', targetId: deployment.id, before: old, after: snapshot(deployment) });
+  }
+
 }

@@ -206,6 +206,49 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
       return waiting.length;
     });
   }
+
+  /**
+   * What a deployment says of itself (its chart's status endpoint, polled by the reported-status worker), kept only
+   * while it is enabled: false when it is not (disabled or deleted meanwhile). Not audited: it is the deployment's
+   * word, asked every few seconds, and its changes are in the event log, as mirrored K8s objects' are.
+   */
+  reportStatus(ctx: ServiceContext, id: string, status: Record<string, unknown>): Promise<boolean> {
+    return this.uow.mutation(ctx, 'reportDeploymentStatus', async (tx) => {
+      requireSystem(tx);
+      // one statement: a deployment disabled meanwhile does not get a status back
+      return (await tx.em.nativeUpdate(Deployment, { id, enabled: true }, { reportedStatus: status })) > 0;
+    });
+  }
+
+  /** Clears the reported status of disabled deployments, as Platz does; returns how many there were. */
+  async clearReportedStatus(ctx: ServiceContext): Promise<number> {
+    requireSystem(ctx);
+    const where = { enabled: false, reportedStatus: { $ne: null } };
+    // asked on every round of the poller, and there is usually none: no transaction (nor event lock) for nothing
+    if (!(await ctx.em.count(Deployment, where))) return 0;
+    return this.uow.mutation(ctx, 'clearReportedStatus', async (tx) => {
+      requireSystem(tx);
+      return tx.em.nativeUpdate(Deployment, where, { reportedStatus: null });
+    });
+  }
+
+  /**
+   * Where the deployments' credentials go: enabled deployments whose namespace Berth has made (or is making), with
+   * their namespace and cluster; all of them, or those of `ids`.
+   */
+  async withNamespaces(ctx: ServiceContext, ids?: string[]): Promise<{ id: string; namespace: string; clusterId: string }[]> {
+    requireSystem(ctx);
+    const deployments = await ctx.em.find(
+      Deployment,
+      {
+        ...(ids ? { id: { $in: ids } } : {}),
+        enabled: true,
+        status: { $in: [DeploymentStatus.Installing, DeploymentStatus.Upgrading, DeploymentStatus.Renaming, DeploymentStatus.Running, DeploymentStatus.Error] },
+      },
+      { populate: ['kind'] },
+    );
+    return deployments.map((d) => ({ id: d.id, namespace: namespaceOf(d.kind.name, d.name), clusterId: d.cluster.id }));
+  }
 }
 
 function checkNameSyntax(name: string): void {

@@ -3,8 +3,8 @@ import { Field, ID, InputType } from 'type-graphql';
 import { MAX_TAG_LENGTH, parseTag } from '../catalog/tag-format.js';
 import { Cardinality } from '../deployments/chart-ext.js';
 import { HelmChart, HelmRegistry, HelmTagFormat } from '../entities/index.js';
-import { badInput } from '../errors/domain-error.js';
-import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { badInput, conflict } from '../errors/domain-error.js';
+import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, optionalUuid } from '../request/where.js';
@@ -34,6 +34,12 @@ export class RegisterHelmChartInput {
   @Field(() => GraphQLJSON, { nullable: true }) resourceTypes?: unknown;
   @Field(() => Boolean, { nullable: true, description: 'default true' }) available?: boolean | null;
 }
+
+/** A registration from chart discovery may also say why the chart could not be read. */
+export type ChartRegistration = RegisterHelmChartInput & {
+  /** why the chart's archive or documents could not be read: the chart is stored with it, unavailable */
+  error?: string;
+};
 
 const given = (value: unknown) => value !== undefined && value !== null;
 
@@ -86,8 +92,11 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
     });
   }
 
-  /** Site admins (the registry watcher acts as one): the tag is parsed by the tag formats, oldest first. */
-  register(ctx: ServiceContext, input: RegisterHelmChartInput): Promise<HelmChart> {
+  /**
+   * Site admins (chart discovery acts as one): the tag is parsed by the tag formats, oldest first. A tag is
+   * registered once per registry (CONFLICT).
+   */
+  register(ctx: ServiceContext, input: ChartRegistration): Promise<HelmChart> {
     return this.uow.mutation(ctx, 'registerHelmChart', async (tx, audit) => {
       const imageDigest = input.imageDigest.trim();
       if (!imageDigest || imageDigest.length > 255) throw badInput('input.imageDigest', 'imageDigest must be 1 to 255 characters');
@@ -96,6 +105,7 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
       checkChartDocuments(input);
       const helmRegistry = await findVisible(tx, HelmRegistry, input.helmRegistryId, 'input.helmRegistryId');
       await requireSiteAdmin(tx);
+      if (await tx.em.findOne(HelmChart, { helmRegistry, imageTag })) throw conflict(`The tag ${imageTag} of this registry is already registered`);
       const formats = await tx.em.find(HelmTagFormat, {}, { orderBy: { createdAt: 'ASC', id: 'ASC' } });
       const match = parseTag(formats, imageTag);
       const chart = Object.assign(new HelmChart(), {
@@ -106,7 +116,8 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
         actionsSchema: input.actionsSchema ?? null,
         features: input.features ?? null,
         resourceTypes: input.resourceTypes ?? null,
-        available: input.available ?? true,
+        error: input.error ?? null,
+        available: input.error ? false : (input.available ?? true),
         tagFormat: match?.format ?? null,
         ...match?.parsed,
       });
@@ -114,6 +125,13 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
       audit({ targetType: 'HelmChart', targetId: chart.id, after: snapshot(chart) });
       return chart;
     });
+  }
+
+  /** Chart discovery: the tags of a registry already registered, which it does not fetch again. */
+  async registeredTags(ctx: ServiceContext, helmRegistryId: string): Promise<Set<string>> {
+    requireSystem(ctx);
+    const charts = await ctx.em.find(HelmChart, { helmRegistry: helmRegistryId }, { fields: ['imageTag'] });
+    return new Set(charts.map((c) => c.imageTag));
   }
 }
 

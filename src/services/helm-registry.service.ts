@@ -3,7 +3,7 @@ import { kindNameFromRepo } from '../catalog/kind-name.js';
 import { DeploymentKind, HelmRegistry } from '../entities/index.js';
 import { HelmRegistryProvider } from '../entities/enums.js';
 import { badInput, conflict } from '../errors/domain-error.js';
-import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import type { Audit } from './unit-of-work.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
@@ -81,6 +81,15 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
       audit({ targetType: 'HelmRegistry', targetId: registry.id, after: snapshot(registry) });
       return registry;
     });
+  }
+
+  /**
+   * Chart discovery: the registries it polls, the available OCI ones. ECR registries are left out: ECR answers only
+   * with AWS credentials, which Berth does not hold (Platz learns of their pushes from ECR's events instead).
+   */
+  discoverable(ctx: ServiceContext): Promise<HelmRegistry[]> {
+    requireSystem(ctx);
+    return ctx.em.find(HelmRegistry, { provider: HelmRegistryProvider.Oci, available: true }, { orderBy: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   /** Site admins. */

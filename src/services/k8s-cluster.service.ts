@@ -296,6 +296,12 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
     return deleteNamespace(this.call(cluster), name);
   }
 
+  /** A connection to a cluster for Berth's own work (the task worker), its credentials opened for it alone. */
+  async connect(ctx: ServiceContext, id: string): Promise<ClusterCall> {
+    requireSystem(ctx);
+    return this.call(await findVisible(ctx, K8sCluster, id));
+  }
+
   /** The cluster's credentials are decrypted here only, for one call, and go nowhere but into client-node. */
   private call(cluster: K8sCluster): ClusterCall {
     if (!cluster.credentialsEncrypted) throw unavailable(`Berth has no credentials for cluster "${cluster.name}"`);

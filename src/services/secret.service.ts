@@ -4,7 +4,7 @@ import { Env, Secret } from '../entities/index.js';
 import { deploymentsUsing, describeDeployments } from '../deployments/dependencies.js';
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
-import { findVisible, requireEnvAdmin } from '../policy/permissions.js';
+import { findVisible, requireEnvAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
@@ -101,6 +101,17 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
       },
       (secret) => secret.env.id,
     );
+  }
+
+  /**
+   * The secrets of an env a release's config picks, decrypted for the task worker alone (it writes them into the
+   * deployment's namespace): never through an API.
+   */
+  async contentsOf(ctx: ServiceContext, envId: string | null, ids: string[]): Promise<{ id: string; name: string; collection: string; contents: string }[]> {
+    requireSystem(ctx);
+    if (!ids.length || !envId) return [];
+    const secrets = await ctx.em.find(Secret, { id: { $in: ids }, env: envId });
+    return secrets.map((s) => ({ id: s.id, name: s.name, collection: s.collection, contents: this.keyring.decrypt(s.contentsEncrypted, `secrets:${s.id}`) }));
   }
 
   /** Bound to the row id, so a ciphertext copied to another row does not decrypt. */

@@ -37,6 +37,14 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // no background writer in tests that are not about it: the clusters they make point at hosts that do not exist
     K8S_WATCH: 'false',
+    // nor chart discovery: their OCI registries are names that do not exist
+    CHART_DISCOVERY: 'false',
+    // nor the task worker: tests of the API look at tasks as they were created
+    TASK_WORKER: 'false',
+    DEPLOYMENT_CREDENTIALS: 'false',
+    // nor the workers that call deployments: their endpoints are hosts that do not exist
+    REPORTED_STATUS: 'false',
+    RESOURCE_SYNC: 'false',
     ...env,
   });
 }

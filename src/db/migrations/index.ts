@@ -4,6 +4,8 @@ import { Migration20261122105133_Issue3Writes } from './Migration20261122105133_
 import { Migration20261122122948_Issue4Events } from './Migration20261122122948_Issue4Events.js';
 import { Migration20261205050000_Issue9Scope } from './Migration20261205050000_Issue9Scope.js';
 import { Migration20261210090000_KubportalProvisioning } from './Migration20261210090000_KubportalProvisioning.js';
+import { Migration20261215090000_TaskWorker } from './Migration20261215090000_TaskWorker.js';
+import { Migration20261216090000_ChartDiscovery } from './Migration20261216090000_ChartDiscovery.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +14,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261122122948_Issue4Events', class: Migration20261122122948_Issue4Events },
   { name: 'Migration20261205050000_Issue9Scope', class: Migration20261205050000_Issue9Scope },
   { name: 'Migration20261210090000_KubportalProvisioning', class: Migration20261210090000_KubportalProvisioning },
+  { name: 'Migration20261215090000_TaskWorker', class: Migration20261215090000_TaskWorker },
+  { name: 'Migration20261216090000_ChartDiscovery', class: Migration20261216090000_ChartDiscovery },
 ];

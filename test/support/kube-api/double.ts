@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { HelmController, type HelmControllerOptions } from './flux.js';
 import { decodeSegment, parseBody, readBody, readJson, send } from './http.js';
 import { listOf } from './lists.js';
 import { jsonPatch, mergePatch } from './patches.js';
@@ -34,6 +35,8 @@ export interface KubeApiDoubleOptions {
   clock?: () => Date;
   /** serves HTTPS with this key and certificate (PEM) instead of plain HTTP: for clients that verify the server */
   tls?: { key: string; cert: string };
+  /** runs a simulated Flux helm-controller from the start (see startHelmController) */
+  helmController?: HelmControllerOptions;
 }
 
 export type RequestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'discovery';
@@ -88,6 +91,7 @@ export class KubeApiDouble {
   private readonly scheme: 'http' | 'https';
   private readonly waiters = new Set<() => void>();
   private failures: { remaining: number; code: number; only: RequestFilter } | undefined;
+  private controller: HelmController | undefined;
   private closed = false;
 
   private constructor(options: KubeApiDoubleOptions) {
@@ -110,6 +114,7 @@ export class KubeApiDouble {
     this.scheme = options.tls ? 'https' : 'http';
     this.server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
     for (const name of options.namespaces ?? ['default', 'kube-system']) this.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    if (options.helmController) this.startHelmController(options.helmController);
   }
 
   static async start(options: KubeApiDoubleOptions = {}): Promise<KubeApiDouble> {
@@ -139,6 +144,22 @@ export class KubeApiDouble {
 
   registerResource(type: ResourceType): void {
     this.registry.register(type);
+  }
+
+  /**
+   * Flux's helm-controller from now on: HelmReleases created or changed are installed or upgraded
+   * (Ready, with their workload) or failed, as `options` says; see HelmController.
+   */
+  startHelmController(options: HelmControllerOptions = {}): HelmController {
+    if (this.controller) throw new Error('the helm-controller runs already');
+    this.controller = new HelmController(this.store, options);
+    return this.controller;
+  }
+
+  /** The running helm-controller: what it installed (history). */
+  get helmController(): HelmController {
+    if (!this.controller) throw new Error('no helm-controller runs: start one with startHelmController() or the helmController option');
+    return this.controller;
   }
 
   // Writes and reads as another actor (a controller, kubectl) makes them: no credentials, no
@@ -241,6 +262,7 @@ export class KubeApiDouble {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.controller?.stop();
     this.store.close();
     this.watches.drop();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -32,6 +32,21 @@ const core = (plural: string, kind: string, namespaced: boolean, status: boolean
 /** DELETE answers with the namespace, Terminating */
 export const NAMESPACES = core('namespaces', 'Namespace', false, true, { returnsDeleted: true, shortNames: ['ns'] });
 export const SERVICE_ACCOUNTS = core('serviceaccounts', 'ServiceAccount', true, false, { returnsDeleted: true, shortNames: ['sa'] });
+export const DEPLOYMENTS: ResourceType = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, status: true, shortNames: ['deploy'] };
+
+// Flux's custom resources, as its CRDs serve them
+const flux = (group: string, version: string, plural: string, kind: string, shortName: string): ResourceType => ({
+  group: `${group}.toolkit.fluxcd.io`,
+  version,
+  plural,
+  kind,
+  namespaced: true,
+  status: true,
+  shortNames: [shortName],
+});
+export const HELM_RELEASES = flux('helm', 'v2', 'helmreleases', 'HelmRelease', 'hr');
+/** the kinds a HelmRelease's chart comes from */
+export const CHART_SOURCES = [flux('source', 'v1', 'ocirepositories', 'OCIRepository', 'ocirepo'), flux('source', 'v1', 'helmrepositories', 'HelmRepository', 'helmrepo')];
 
 /** What a small cluster with Flux's helm-controller serves, and Berth uses. */
 export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
@@ -43,11 +58,12 @@ export const BUILT_IN_RESOURCES: readonly ResourceType[] = [
   core('persistentvolumes', 'PersistentVolume', false, true, { returnsDeleted: true, shortNames: ['pv'] }),
   core('configmaps', 'ConfigMap', true, false, { shortNames: ['cm'] }),
   core('secrets', 'Secret', true, false),
-  { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, status: true, shortNames: ['deploy'] },
+  DEPLOYMENTS,
   { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true, status: true, shortNames: ['sts'] },
   { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, status: true },
   { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true, status: true, shortNames: ['ing'] },
-  { group: 'helm.toolkit.fluxcd.io', version: 'v2', plural: 'helmreleases', kind: 'HelmRelease', namespaced: true, status: true, shortNames: ['hr'] },
+  HELM_RELEASES,
+  ...CHART_SOURCES,
 ];
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

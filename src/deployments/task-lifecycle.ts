@@ -1,0 +1,56 @@
+import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
+import { DeploymentStatus } from '../entities/enums.js';
+
+/** Platz's operation names: the key of a task's externally tagged operation. */
+export type OperationName = DeploymentTaskOperation extends infer O ? (O extends Record<infer K, unknown> ? K & string : never) : never;
+
+export const operationName = (operation: DeploymentTaskOperation) => Object.keys(operation)[0] as OperationName;
+
+/**
+ * What a task does to its deployment's status, as Platz's agent writes it (platz.md section 6): on start, and on
+ * its end. `revision`: 'task' points the deployment at this task (a successful Install or Upgrade), 'none' clears it
+ * (Uninstall), undefined leaves it.
+ */
+export interface StatusChange {
+  status?: DeploymentStatus;
+  /** the deployment's reason: the task's on failure, cleared on success */
+  reason?: string | null;
+  revision?: 'task' | 'none';
+}
+
+export function whenStarted(operation: DeploymentTaskOperation, current: DeploymentStatus): StatusChange {
+  switch (operationName(operation)) {
+    case 'Install':
+      return { status: DeploymentStatus.Installing };
+    case 'Upgrade':
+    case 'Reinstall':
+      return { status: DeploymentStatus.Upgrading };
+    case 'Recreate':
+      return { status: DeploymentStatus.Renaming };
+    case 'Uninstall':
+      // a deployment being deleted stays Deleting: the watch deletes it once its namespace is gone
+      return current === DeploymentStatus.Deleting ? {} : { status: DeploymentStatus.Uninstalling };
+    case 'InvokeAction':
+    case 'RestartK8sResource':
+      return {};
+  }
+}
+
+export function whenFinished(operation: DeploymentTaskOperation, current: DeploymentStatus, failure: string | null): StatusChange {
+  const name = operationName(operation);
+  if (name === 'InvokeAction' || name === 'RestartK8sResource') return {};
+  if (failure !== null) return { status: DeploymentStatus.Error, reason: failure };
+  switch (name) {
+    case 'Install':
+    case 'Upgrade':
+      return { status: DeploymentStatus.Running, reason: null, revision: 'task' };
+    case 'Reinstall':
+      return { status: DeploymentStatus.Running, reason: null };
+    case 'Recreate':
+      // the Upgrade that always follows ends it
+      return {};
+    case 'Uninstall':
+      // Uninstalling (or Deleting) until the watch sees the namespace gone
+      return { reason: null, revision: 'none', status: current };
+  }
+}
