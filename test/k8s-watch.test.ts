@@ -283,8 +283,8 @@ onPostgres('two replicas on one database: exactly one watches a cluster; it lets
     const watching = () => replicas.filter((r) => r.clusterWatch!.clusterIds.includes(clusterId));
     await waitFor(() => watching().length === 1, 'one replica watching');
     // three more reads of the clusters by each replica: still one, with one set of watches
-    const rounds = replicas.map((r) => r.clusterWatch!.rounds);
-    await waitFor(() => replicas.every((r, i) => r.clusterWatch!.rounds >= rounds[i] + 3), 'three more rounds of each');
+    const rounds = replicas.map((r) => r.clusterWatch!.readings);
+    await waitFor(() => replicas.every((r, i) => r.clusterWatch!.readings >= rounds[i] + 3), 'three more rounds of each');
     expect(watching()).toHaveLength(1);
     expect(d.openWatches()).toBe(7);
 

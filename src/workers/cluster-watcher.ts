@@ -6,6 +6,7 @@ import { ClusterWatch, type ClusterWatchOptions, type ClusterWatchSink } from '.
 import { kubeConfigFor } from '../k8s/kube-config.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
+import { Rounds } from './rounds.js';
 import type { Services } from '../services/index.js';
 
 const ACTOR = 'k8s-watch';
@@ -25,9 +26,7 @@ export interface ClusterWatcherOptions extends ClusterWatchOptions {
 export class ClusterWatcher {
   private readonly watching = new Map<string, { watch: ClusterWatch; version: string }>();
   private locks: ProcessLocks;
-  private timer: NodeJS.Timeout | undefined;
-  private reconciling: Promise<void> | undefined;
-  private again = false;
+  private readonly rounds: Rounds;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
 
@@ -40,36 +39,22 @@ export class ClusterWatcher {
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
+    this.rounds = new Rounds(
+      () => this.reconcile(),
+      () => options.pollMs,
+      (err) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'),
+    );
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['k8s_clusters'], () => this.tick());
-    this.tick();
-  }
-
-  /** Reads the clusters to watch now, or once more when a reading is under way. */
-  private tick(): void {
-    if (this.stopped) return;
-    if (this.reconciling) {
-      this.again = true;
-      return;
-    }
-    clearTimeout(this.timer);
-    this.again = false;
-    this.reconciling = this.reconcile()
-      .catch((err: unknown) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'))
-      .finally(() => {
-        this.reconciling = undefined;
-        if (this.again) this.tick();
-        else if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.pollMs);
-      });
+    this.unsubscribe = this.hub.onChange(['k8s_clusters'], () => this.rounds.wake());
+    this.rounds.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    await this.reconciling;
+    await this.rounds.stop();
     await Promise.all([...this.watching.keys()].map((id) => this.unwatch(id)));
     await this.locks.close();
   }
@@ -80,7 +65,7 @@ export class ClusterWatcher {
   }
 
   /** how many times the clusters to watch were read (tests wait on it rather than on the clock) */
-  rounds = 0;
+  readings = 0;
 
   private async reconcile(): Promise<void> {
     if (!this.locks.held) {
@@ -90,7 +75,7 @@ export class ClusterWatcher {
       this.locks = openProcessLocks(this.database, ACTOR);
     }
     const wanted = await this.services.k8sClusters.watchable(systemContext(this.em.fork(), ACTOR));
-    this.rounds++;
+    this.readings++;
     const ids = new Set(wanted.map((c) => c.id));
     for (const id of this.watching.keys()) if (!ids.has(id)) await this.unwatch(id);
     for (const cluster of wanted) {

@@ -6,6 +6,7 @@ import { describeAnswer, isSuccess, type DeploymentEndpoints, type EndpointAnswe
 import type { EventHub } from '../events/event-hub.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
+import { Rounds } from './rounds.js';
 import type { Services } from '../services/index.js';
 import { isJsonObject } from '../util/json.js';
 
@@ -52,10 +53,8 @@ export class ReportedStatusPoller {
   /** the clusters whose lock this replica holds */
   private readonly clusters = new Set<string>();
   private locks: ProcessLocks;
-  private timer: NodeJS.Timeout | undefined;
-  private reconciling: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
+  private readonly rounds: Rounds;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -68,18 +67,22 @@ export class ReportedStatusPoller {
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
+    this.rounds = new Rounds(
+      () => this.reconcile(),
+      () => this.options.minIntervalMs,
+      (err) => this.logger.warn({ err }, 'reading the deployments to poll for their status failed; trying again'),
+    );
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['deployment_tasks', 'k8s_clusters'], () => this.tick());
-    this.tick();
+    this.unsubscribe = this.hub.onChange(['deployment_tasks', 'k8s_clusters'], () => this.rounds.wake());
+    this.rounds.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    await this.reconciling;
+    await this.rounds.stop();
     for (const id of [...this.polls.keys()]) this.unpoll(id);
     await Promise.all(this.reporting);
     await this.locks.close();
@@ -88,23 +91,6 @@ export class ReportedStatusPoller {
   /** the deployments this replica polls (diagnostics, tests) */
   get deploymentIds(): string[] {
     return [...this.polls.keys()];
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    if (this.reconciling) {
-      this.again = true;
-      return;
-    }
-    clearTimeout(this.timer);
-    this.again = false;
-    this.reconciling = this.reconcile()
-      .catch((err: unknown) => this.logger.warn({ err }, 'reading the deployments to poll for their status failed; trying again'))
-      .finally(() => {
-        this.reconciling = undefined;
-        if (this.again) this.tick();
-        else if (!this.stopped) this.timer = setTimeout(() => this.tick(), this.options.minIntervalMs);
-      });
   }
 
   private async reconcile(): Promise<void> {

@@ -9,6 +9,7 @@ import type { EventHub } from '../events/event-hub.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext, type ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
+import { Rounds } from './rounds.js';
 
 const ACTOR = 'resource-sync';
 
@@ -45,10 +46,8 @@ export class ResourceSync {
   private leading = false;
   /** a look left resources for later, all calls being under way */
   private deferred = false;
-  private sweeping: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly rounds: Rounds;
   private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
 
@@ -62,39 +61,26 @@ export class ResourceSync {
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
+    this.rounds = new Rounds(
+      () => this.sweep(),
+      () => this.options.pollMs,
+      (err) => this.logger.warn({ err }, 'looking for deployment resources to sync failed; trying again'),
+    );
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['deployment_resources'], () => this.wake());
-    this.wake();
+    this.unsubscribe = this.hub.onChange(['deployment_resources'], () => this.rounds.wake());
+    this.rounds.wake();
   }
 
   /** Starts no more calls, ends those under way without recording them (the next holder calls again), lets go of the lock. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
-    await this.sweeping;
+    await this.rounds.stop();
     this.abort.abort(new Error('the resource sync is stopping'));
     await Promise.all(this.running.values());
     await this.locks.close();
-  }
-
-  private wake(): void {
-    if (this.stopped) return;
-    if (this.sweeping) {
-      this.again = true;
-      return;
-    }
-    this.again = false;
-    clearTimeout(this.timer);
-    this.sweeping = this.sweep()
-      .catch((err: unknown) => this.logger.warn({ err }, 'looking for deployment resources to sync failed; trying again'))
-      .finally(() => {
-        this.sweeping = undefined;
-        if (this.again) this.wake();
-        else if (!this.stopped) this.timer = setTimeout(() => this.wake(), this.options.pollMs);
-      });
   }
 
   private async sweep(): Promise<void> {
@@ -122,7 +108,7 @@ export class ResourceSync {
         })
         .then((again) => {
           this.running.delete(id);
-          if (again || this.deferred) this.wake();
+          if (again || this.deferred) this.rounds.wake();
         });
       this.running.set(id, done);
     }

@@ -6,6 +6,7 @@ import type { EventHub } from '../events/event-hub.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
+import { Rounds } from './rounds.js';
 import type { TaskExecutor } from './task-executor.js';
 
 const ACTOR = 'task-worker';
@@ -31,10 +32,7 @@ export class TaskWorker {
   private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private readonly finished: { id: string; failure: string | null; output: string; resolve: (held: boolean | null) => void }[] = [];
   private finishing: Promise<void> | undefined;
-  private claiming: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly rounds: Rounds;
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -45,7 +43,13 @@ export class TaskWorker {
     private readonly executor: TaskExecutor,
     private readonly options: TaskWorkerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rounds = new Rounds(
+      () => this.claim(),
+      () => this.untilNext(),
+      (err) => this.logger.warn({ err }, 'claiming deployment tasks failed; trying again'),
+    );
+  }
 
   start(): void {
     this.unsubscribe = this.hub.onChange(['deployment_tasks', 'k8s_clusters'], () => this.wake());
@@ -55,11 +59,9 @@ export class TaskWorker {
 
   /** Claims no more, abandons what runs (another worker takes it at once) and gives up its leases. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    clearTimeout(this.timer);
     clearInterval(this.heartbeat);
-    await this.claiming;
+    await this.rounds.stop();
     for (const { abort } of this.running.values()) abort.abort(new Error('the worker is stopping'));
     await Promise.all([...this.running.values()].map((r) => r.done));
     await this.services.deploymentTasks.releaseLeases(this.ctx(), this.id).catch((err: unknown) => this.logger.warn({ err }, 'giving up task leases failed; they run out by themselves'));
@@ -76,20 +78,7 @@ export class TaskWorker {
 
   private wake(): void {
     // a full worker looks again when one of its tasks ends
-    if (this.stopped || this.running.size >= this.options.concurrency) return;
-    if (this.claiming) {
-      this.again = true;
-      return;
-    }
-    this.again = false;
-    clearTimeout(this.timer);
-    this.claiming = this.claim()
-      .catch((err: unknown) => this.logger.warn({ err }, 'claiming deployment tasks failed; trying again'))
-      .then(() => this.schedule())
-      .finally(() => {
-        this.claiming = undefined;
-        if (this.again) this.wake();
-      });
+    if (this.running.size < this.options.concurrency) this.rounds.wake();
   }
 
   private async claim(): Promise<void> {
@@ -99,13 +88,10 @@ export class TaskWorker {
     for (const task of tasks) this.run(task);
   }
 
-  /** The next look: when the next scheduled task is due, or after `pollMs`. */
-  private async schedule(): Promise<void> {
-    if (this.stopped) return;
+  /** The next look without a wake-up: when the next scheduled task is due, or after `pollMs`. */
+  private async untilNext(): Promise<number> {
     const due = await this.services.deploymentTasks.nextDue(this.ctx());
-    const wait = due ? Math.min(this.options.pollMs, Math.max(0, due.getTime() - Date.now()) + 5) : this.options.pollMs;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), wait);
+    return due ? Math.min(this.options.pollMs, Math.max(0, due.getTime() - Date.now()) + 5) : this.options.pollMs;
   }
 
   private run(task: DeploymentTask): void {

@@ -80,7 +80,7 @@ export class HelmController {
 
   /** The release's installs and upgrades, oldest first; none once it is uninstalled. */
   history(namespace: string, name: string): HelmRevision[] {
-    return structuredClone(this.revisions.get(`${namespace}/${name}`) ?? []);
+    return copy(this.revisions.get(`${namespace}/${name}`) ?? []);
   }
 
   stop(): void {
