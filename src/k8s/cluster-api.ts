@@ -30,14 +30,23 @@ function bounded(timeoutMs: number): ConfigurationOptions {
   return { middleware: [timeoutAfter(timeoutMs)], middlewareMergeStrategy: 'append' };
 }
 
-/** The generic object API (any kind, server-side apply), each request bounded as the typed calls are. */
+const objectApis = new WeakMap<ClusterCall, KubernetesObjectApi>();
+
+/**
+ * The generic object API (any kind, server-side apply), each request bounded as the typed calls are; one per call,
+ * since it caches what discovery says of each kind (asked again by every new instance).
+ */
 export function objectApi(call: ClusterCall): KubernetesObjectApi {
+  let api = objectApis.get(call);
+  if (api) return api;
   const cluster = call.kc.getCurrentCluster();
   if (!cluster) throw unavailable(`Cluster "${call.name}" has no current context`);
   // every object Berth writes names its namespace: the default one is never used
-  return new KubernetesObjectApi(
+  api = new KubernetesObjectApi(
     createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: call.kc }, middleware: [timeoutAfter(call.timeoutMs)] }),
   );
+  objectApis.set(call, api);
+  return api;
 }
 
 /**

@@ -99,18 +99,18 @@ interface Condition {
 export async function awaitRelease(call: ClusterCall, namespace: string, generation: number, options: { timeoutMs: number; pollMs: number; signal: AbortSignal }): Promise<string> {
   const deadline = Date.now() + options.timeoutMs;
   const ref = { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: namespace, namespace } };
+  const api = objectApi(call);
   for (;;) {
     options.signal.throwIfAborted();
-    const release = (await attempt(call, `read the release ${namespace}`, () => objectApi(call).read(ref))) as KubernetesObject & {
+    const release = (await attempt(call, `read the release ${namespace}`, () => api.read(ref))) as KubernetesObject & {
       status?: { observedGeneration?: number; conditions?: Condition[] };
     };
     const ready = release.status?.conditions?.find((c) => c.type === 'Ready');
-    const observed = ready?.observedGeneration ?? release.status?.observedGeneration ?? 0;
-    if (ready && observed >= generation && ready.status !== 'Unknown') {
-      const message = ready.message || ready.reason || '';
-      if (ready.status === 'True') return message;
-      throw new ReleaseFailed(message || 'the release failed');
-    }
+    // the controller sets status.observedGeneration once it acted on that generation: a False before (its source
+    // not ready yet) is Flux still trying, not the release's failure
+    const acted = (release.status?.observedGeneration ?? 0) >= generation;
+    if (ready?.status === 'True' && (ready.observedGeneration ?? 0) >= generation) return ready.message || ready.reason || '';
+    if (ready?.status === 'False' && acted) throw new ReleaseFailed(ready.message || ready.reason || 'the release failed');
     if (Date.now() >= deadline) throw new ReleaseFailed(`the release ${namespace} was not ready within ${Math.round(options.timeoutMs / 1000)} s${ready?.message ? `: ${ready.message}` : ''}`);
     await sleep(options.pollMs, undefined, { signal: options.signal });
   }
