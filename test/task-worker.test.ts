@@ -45,19 +45,24 @@ afterAll(async () => {
   await double?.close();
 });
 
-async function chart(valuesUi?: unknown): Promise<{ kindId: string; chartId: string; kindName: string }> {
+async function chart(valuesUi?: unknown, features?: unknown): Promise<{ kindId: string; chartId: string; kindName: string }> {
   const kind = build(DeploymentKind, { name: `App${unique()}` });
   const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
-  const helmChart = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.2.3', valuesUi });
+  const helmChart = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.2.3', valuesUi, features });
   await persist(server, kind, registry, helmChart);
   return { kindId: kind.id, chartId: helmChart.id, kindName: kind.name };
 }
 
-async function createDeployment(name: string, config: Record<string, unknown> = {}, valuesUi?: unknown): Promise<{ id: string; namespace: string }> {
-  const { kindId, chartId, kindName } = await chart(valuesUi);
+async function createDeployment(
+  name: string,
+  config: Record<string, unknown> = {},
+  chartDocs: { valuesUi?: unknown; features?: unknown } = {},
+  valuesOverride?: Record<string, unknown>,
+): Promise<{ id: string; namespace: string }> {
+  const { kindId, chartId, kindName } = await chart(chartDocs.valuesUi, chartDocs.features);
   const res = await server.gql<any, object>(
     `mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`,
-    { input: { clusterId, kindId, helmChartId: chartId, name, config } },
+    { input: { clusterId, kindId, helmChartId: chartId, name, config, ...(valuesOverride ? { valuesOverride } : {}) } },
     admin,
   );
   expect(res.errors).toBeUndefined();
@@ -198,7 +203,7 @@ test('a secret the config picks is written into the namespace as an Opaque Secre
     inputs: [{ id: 'db', type: 'CollectionSelect', collection: 'secrets', required: true }],
     outputs: { values: [{ path: ['database', 'secretName'], value: { FieldProperty: { input: 'db', property: 'name' } } }], secrets: { 'app-db': { password: { FieldProperty: { input: 'db', property: 'contents' } } } } },
   };
-  const { id, namespace } = await createDeployment('with-secret', { db: secretId }, valuesUi);
+  const { id, namespace } = await createDeployment('with-secret', { db: secretId }, { valuesUi });
   await waitFor(() => allDone(id, 1), 'installed');
   const written = () => double.get({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-db', namespace } }) as { type: string; data?: Record<string, string>; stringData?: Record<string, string> } | undefined;
   const password = () => {
@@ -235,4 +240,51 @@ test('the deployment\'s credentials: platz-creds in its namespace holds a token 
   expect(me.data.me).toEqual({ __typename: 'Deployment', id, name: 'with-creds' });
   // written anew every second here: a new token (its issue time differs)
   await waitFor(() => read('access_token') !== first, 'refreshed', 4000);
+});
+
+test('restarting what is not a Deployment or StatefulSet fails with the reason', async () => {
+  const { id, namespace } = await createDeployment('restart-kinds');
+  await waitFor(() => allDone(id, 1), 'installed');
+  double.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace } });
+  const services = () => server.sql<{ id: string }>('select id from k8s_resources where deployment_id = ? and kind = ?', [id, 'Service']);
+  await waitFor(async () => (await services()).length === 1, 'the Service mirrored');
+  const [service] = await services();
+  const res = await server.gql<any, object>(
+    `mutation($input: CreateDeploymentTaskInput!) { createDeploymentTask(input: $input) { id } }`,
+    { input: { deploymentId: id, restartK8sResource: { resourceId: service.id, resourceName: 'web' } } },
+    admin,
+  );
+  expect(res.errors).toBeUndefined();
+  await waitFor(async () => (await tasksOf(id))[1]?.status === 'Failed', 'the restart failed');
+  expect((await tasksOf(id))[1].reason).toBe('A Service cannot be restarted; only Deployments and StatefulSets can');
+  // the deployment itself is as it was
+  expect((await deploymentRow(id)).status).toBe('Running');
+});
+
+// last: the env's node selector reinstalls every deployment of the env
+test('the values: ingress from the cluster, the env\'s node selector and tolerations (also at the chart\'s paths), the override on top', async () => {
+  const cluster = await server.gql<any, object>(
+    `mutation($id: ID!) { updateCluster(id: $id, input: { ingressDomain: "apps.example.com", ingressTlsSecretName: "wildcard-tls", ingressClass: "nginx" }) { id } }`,
+    { id: clusterId },
+    admin,
+  );
+  expect(cluster.errors).toBeUndefined();
+  const tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'apps', effect: 'NoSchedule' }];
+  const env = await server.gql<any, object>(`mutation($id: ID!, $t: JSON) { updateEnv(id: $id, input: { nodeSelector: { pool: "apps" }, tolerations: $t }) { id } }`, { id: envId, t: tolerations }, admin);
+  expect(env.errors).toBeUndefined();
+  const features = { ingress: { enabled: true, hostname_format: 'Name' }, node_selector_paths: [['worker', 'nodeSelector']], tolerations_paths: [['worker', 'tolerations']] };
+  const { id, namespace } = await createDeployment('edge', {}, { features }, { worker: { replicas: 3 }, ingress: { annotations: { a: 'b' } } });
+  await waitFor(() => allDone(id, 1), 'installed');
+  const values = release(namespace)!.spec.values;
+  const host = 'edge.apps.example.com';
+  expect(values.ingress).toEqual({
+    enabled: true,
+    className: 'nginx',
+    hosts: [{ host, paths: [{ path: '/', pathType: 'Prefix' }] }],
+    tls: [{ secretName: 'wildcard-tls', hosts: [host] }],
+    annotations: { a: 'b' },
+  });
+  expect(values.nodeSelector).toEqual({ pool: 'apps' });
+  expect(values.tolerations).toEqual(tolerations);
+  expect(values.worker).toEqual({ nodeSelector: { pool: 'apps' }, tolerations, replicas: 3 });
 });
