@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseEncryptionKeys } from './encryption-keys.js';
 
@@ -85,6 +87,16 @@ const schema = z.object({
   TASK_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   /** how long a Helm release may take to become Ready before its task fails */
   TASK_RELEASE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(600),
+  /** a helm executable: releases are installed and uninstalled by running it rather than through Flux */
+  BERTH_HELM_BINARY: z
+    .string()
+    // absolute, so the file checked here is the file run, whatever PATH says
+    .transform((path) => resolve(path))
+    .superRefine((path, ctx) => {
+      const problem = notExecutable(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** keep a token acting as each enabled deployment in its namespace (Secret platz-creds), from one replica */
   DEPLOYMENT_CREDENTIALS: bool.default(true),
   /** how often every deployment's platz-creds is written anew; keep it well below ACCESS_TOKEN_TTL_SECONDS, the token's lifetime */
@@ -127,6 +139,20 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** Why the file at `path` cannot be run, checked at start rather than by the first task. */
+function notExecutable(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return `${path} is not a file`;
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${path} does not exist`;
+    if (code === 'EACCES') return `${path} is not executable`;
+    return `${path} cannot be run (${code})`;
+  }
+}
 
 /** Parses the environment; throws one readable error naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -15,13 +15,12 @@ export interface ReleaseChart {
   provider: 'aws' | 'generic';
 }
 
-/** A deployment's release: its namespace (also the release's name), its chart, its values and Secrets. */
+/** A deployment's release: its namespace (also the release's name), its chart and its values. */
 export interface ReleaseSpec {
   namespace: string;
   deploymentId: string;
   chart: ReleaseChart;
   values: Record<string, unknown>;
-  secrets: Record<string, Record<string, string>>;
 }
 
 /** The executor ran, and the cluster said no: the task fails with this, as the task's reason. */
@@ -40,13 +39,17 @@ export async function applySecret(call: ClusterCall, namespace: string, name: st
   await apply(call, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', stringData: data } as KubernetesObject, `the secret ${name}`);
 }
 
+/** The Secrets a release's config picks, by name; applied before the release, which may mount them. */
+export async function applySecrets(call: ClusterCall, namespace: string, secrets: Record<string, Record<string, string>>): Promise<void> {
+  for (const [name, data] of Object.entries(secrets)) await applySecret(call, namespace, name, data);
+}
+
 /**
- * The Secrets, the Flux source and the HelmRelease, applied in that order; returns the release's generation, which
- * its Ready condition must have observed before it says anything about this apply.
+ * The Flux source and the HelmRelease, applied in that order; returns the release's generation, which its Ready
+ * condition must have observed before it says anything about this apply.
  */
 export async function applyRelease(call: ClusterCall, spec: ReleaseSpec): Promise<number> {
   const { namespace } = spec;
-  for (const [name, data] of Object.entries(spec.secrets)) await applySecret(call, namespace, name, data);
   await apply(
     call,
     {

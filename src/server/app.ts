@@ -171,7 +171,13 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         lifecycle.started('deployment credentials', () => credentials.stop());
       }
       if (!config.TASK_WORKER) return;
-      const executor = new ClusterTaskExecutor(services, { ownUrl, releaseTimeoutMs: config.TASK_RELEASE_TIMEOUT_SECONDS * 1000, releasePollMs: 500, endpoints });
+      const executor = new ClusterTaskExecutor(services, {
+        ownUrl,
+        releaseTimeoutMs: config.TASK_RELEASE_TIMEOUT_SECONDS * 1000,
+        releasePollMs: 500,
+        helmBinary: config.BERTH_HELM_BINARY,
+        endpoints,
+      });
       const worker = (taskWorker = new TaskWorker(em, services, hub, executor, {
         concurrency: config.TASK_WORKER_CONCURRENCY,
         leaseMs: config.TASK_LEASE_SECONDS * 1000,

@@ -5,7 +5,9 @@ import { namespaceOf } from '../deployments/derivation.js';
 import { describeAnswer, isSuccess, type DeploymentEndpoints } from '../deployments/endpoint.js';
 import { releaseValues, ReleaseValuesError, uiValues } from '../deployments/release-values.js';
 import { operationName } from '../deployments/task-lifecycle.js';
-import { applyNamespace, applyRelease, awaitRelease, ReleaseFailed, removeNamespace, restartWorkload } from '../k8s/helm-release.js';
+import type { ClusterCall } from '../k8s/cluster-api.js';
+import { helmUninstall, helmUpgrade, type HelmRun } from '../k8s/helm-cli.js';
+import { applyNamespace, applyRelease, applySecrets, awaitRelease, ReleaseFailed, removeNamespace, restartWorkload } from '../k8s/helm-release.js';
 import type { ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
 import { isJsonObject } from '../util/json.js';
@@ -15,6 +17,8 @@ export interface TaskExecutorOptions {
   ownUrl: string;
   /** how long a release may take to become Ready */
   releaseTimeoutMs: number;
+  /** a helm executable that installs and uninstalls releases itself; absent, Flux does (a HelmRelease) */
+  helmBinary?: string;
   /** how often the release is read while waiting */
   releasePollMs: number;
   /** how a deployment is called (its chart's actions) */
@@ -33,7 +37,8 @@ type Operation<K extends string> = Extract<DeploymentTask['operation'], Record<K
 
 /**
  * Platz's operations on a cluster (platz.md section 6) through Flux: a deployment's namespace holds a HelmRelease
- * named after it, which Flux's helm-controller installs; Berth applies it and follows its Ready condition.
+ * named after it, which Flux's helm-controller installs; Berth applies it and follows its Ready condition. With
+ * `helmBinary`, Berth runs `helm upgrade --install` and `helm uninstall` itself, the release named the same.
  */
 export class ClusterTaskExecutor implements TaskExecutor {
   constructor(
@@ -59,13 +64,12 @@ export class ClusterTaskExecutor implements TaskExecutor {
       }
       case 'Recreate': {
         const { old_cluster_id, old_namespace, new_cluster_id, new_namespace } = (op as { Recreate: Operation<'Recreate'> }).Recreate;
-        await removeNamespace(await this.services.k8sClusters.connect(ctx, old_cluster_id), old_namespace);
+        await this.uninstall(await this.services.k8sClusters.connect(ctx, old_cluster_id), old_namespace, signal);
         await applyNamespace(await this.services.k8sClusters.connect(ctx, new_cluster_id), new_namespace, deployment.id);
         return `Moved from ${old_namespace} to ${new_namespace}`;
       }
       case 'Uninstall':
-        await removeNamespace(await this.services.k8sClusters.connect(ctx, deployment.cluster.id), namespace);
-        return `Deleted the namespace ${namespace}`;
+        return this.uninstall(await this.services.k8sClusters.connect(ctx, deployment.cluster.id), namespace, signal);
       case 'RestartK8sResource': {
         const { resource_id } = (op as { RestartK8sResource: Operation<'RestartK8sResource'> }).RestartK8sResource;
         const resource = await ctx.em.findOne(K8sResource, resource_id);
@@ -145,23 +149,38 @@ export class ClusterTaskExecutor implements TaskExecutor {
     }
     const call = await this.services.k8sClusters.connect(ctx, cluster.id);
     await applyNamespace(call, namespace, deployment.id);
-    const generation = await applyRelease(call, {
-      namespace,
-      deploymentId: deployment.id,
-      chart: {
-        repository: `${chart.helmRegistry.domainName}/${chart.helmRegistry.repoName}`,
-        tag: chart.imageTag,
-        provider: chart.helmRegistry.provider === HelmRegistryProvider.Ecr ? 'aws' : 'generic',
-      },
-      values: rendered.values,
-      secrets: rendered.secrets,
-    });
+    await applySecrets(call, namespace, rendered.secrets);
+    const repository = `${chart.helmRegistry.domainName}/${chart.helmRegistry.repoName}`;
+    const helm = this.helm(signal);
     try {
+      if (helm) return await helmUpgrade(call, { namespace, chart: { repository, tag: chart.imageTag }, values: rendered.values }, helm);
+      const generation = await applyRelease(call, {
+        namespace,
+        deploymentId: deployment.id,
+        chart: { repository, tag: chart.imageTag, provider: chart.helmRegistry.provider === HelmRegistryProvider.Ecr ? 'aws' : 'generic' },
+        values: rendered.values,
+      });
       return await awaitRelease(call, namespace, generation, { timeoutMs: this.options.releaseTimeoutMs, pollMs: this.options.releasePollMs, signal });
     } catch (err) {
       if (err instanceof ReleaseFailed) throw new TaskFailed(err.message);
       throw err;
     }
+  }
+
+  /**
+   * Deletes the namespace, and so everything in it. Helm's release goes first: unlike Flux's, whose controller
+   * uninstalls a HelmRelease being deleted, nothing would remove what the chart made outside the namespace.
+   */
+  private async uninstall(call: ClusterCall, namespace: string, signal: AbortSignal): Promise<string> {
+    const helm = this.helm(signal);
+    const uninstalled = helm ? `${await helmUninstall(call, namespace, helm)}\n` : '';
+    await removeNamespace(call, namespace);
+    return `${uninstalled}Deleted the namespace ${namespace}`;
+  }
+
+  /** How helm runs for a task, when releases go through helm rather than Flux. */
+  private helm(signal: AbortSignal): HelmRun | undefined {
+    return this.options.helmBinary ? { binary: this.options.helmBinary, timeoutMs: this.options.releaseTimeoutMs, signal } : undefined;
   }
 
   /** What the config's CollectionSelect inputs pick, by id: secrets decrypted (for the release's Secrets) and deployments. */
