@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.js';
-import { HelmRegistryProvider } from '../src/entities/enums.js';
-import { build, persist, unique } from './support/fixtures.js';
-import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
+import { createDeployment as createDeploymentOf, watchedCluster } from './support/deployments.js';
+import { unique } from './support/fixtures.js';
+import { startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
 import { startTestServer, testConfig, type TestServer } from './support/server.js';
 import { waitFor } from './support/subscriptions.js';
 
@@ -72,16 +71,7 @@ beforeAll(async () => {
   double = await startKubeApiDouble();
   server = await startTestServer({ K8S_WATCH: 'true', TASK_WORKER: 'true', TASK_POLL_MS: '200', TASK_LEASE_SECONDS: '2', TASK_RELEASE_TIMEOUT_SECONDS: '2', BERTH_HELM_BINARY: helmPath, BERTH_PUBLIC_URL: 'https://berth.example.com' });
   admin = await server.adminAuth();
-  envId = (await server.gql<any, object>(`mutation($n: String!) { createEnv(input: { name: $n }) { id } }`, { n: `helm-${unique()}` }, admin)).data.createEnv.id;
-  const imported = await server.gql<any, object>(
-    `mutation($input: CreateClustersFromKubeconfigInput!) { createClustersFromKubeconfig(input: $input) { id } }`,
-    { input: { kubeconfig: kubeconfigFor(double, { contexts: ['helm'] }), contexts: ['helm'], envId } },
-    admin,
-  );
-  expect(imported.errors).toBeUndefined();
-  clusterId = imported.data.createClustersFromKubeconfig[0].id;
-  await server.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id: clusterId }, admin);
-  await waitFor(async () => (await server.sql<{ is_ok: boolean }>('select is_ok from k8s_clusters where id = ?', [clusterId]))[0].is_ok, 'the cluster healthy');
+  ({ envId, clusterId } = await watchedCluster(server, admin, double, 'helm'));
 });
 afterAll(async () => {
   await server?.stop();
@@ -89,19 +79,7 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 
-async function createDeployment(name: string, config: Record<string, unknown> = {}, valuesUi?: unknown): Promise<{ id: string; namespace: string; repository: string }> {
-  const kind = build(DeploymentKind, { name: `Helm${unique()}` });
-  const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
-  const chart = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.2.3', valuesUi });
-  await persist(server, kind, registry, chart);
-  const res = await server.gql<any, object>(
-    `mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`,
-    { input: { clusterId, kindId: kind.id, helmChartId: chart.id, name, config } },
-    admin,
-  );
-  expect(res.errors).toBeUndefined();
-  return { id: res.data.createDeployment.id, namespace: `${kind.name.toLowerCase()}-${name}`, repository: `registry.example.com/${registry.repoName}` };
-}
+const createDeployment = (name: string, config: Record<string, unknown> = {}, valuesUi?: unknown) => createDeploymentOf(server, admin, clusterId, name, { config, valuesUi });
 
 const helmCalls = async (namespace: string): Promise<HelmCall[]> =>
   (existsSync(logPath) ? (await readFile(logPath, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as HelmCall) : []).filter(

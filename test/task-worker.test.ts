@@ -1,7 +1,6 @@
-import { DeploymentKind, Env, HelmChart, HelmRegistry } from '../src/entities/index.js';
-import { HelmRegistryProvider } from '../src/entities/enums.js';
-import { build, persist, unique } from './support/fixtures.js';
-import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
+import { createDeployment as createDeploymentOf, watchedCluster } from './support/deployments.js';
+import { unique } from './support/fixtures.js';
+import { startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { Feed, waitFor } from './support/subscriptions.js';
 
@@ -27,17 +26,7 @@ beforeAll(async () => {
   });
   server = await startTestServer({ K8S_WATCH: 'true', TASK_WORKER: 'true', DEPLOYMENT_CREDENTIALS: 'true', DEPLOYMENT_CREDENTIALS_REFRESH_SECONDS: '1', TASK_POLL_MS: '200', TASK_LEASE_SECONDS: '2', TASK_RELEASE_TIMEOUT_SECONDS: '2', BERTH_PUBLIC_URL: 'https://berth.example.com' });
   admin = await server.adminAuth();
-  const env = (await server.gql<any, object>(`mutation($n: String!) { createEnv(input: { name: $n }) { id } }`, { n: `tasks-${unique()}` }, admin)).data.createEnv;
-  envId = env.id;
-  const imported = await server.gql<any, object>(
-    `mutation($input: CreateClustersFromKubeconfigInput!) { createClustersFromKubeconfig(input: $input) { id } }`,
-    { input: { kubeconfig: kubeconfigFor(double, { contexts: ['tasks'] }), contexts: ['tasks'], envId } },
-    admin,
-  );
-  expect(imported.errors).toBeUndefined();
-  clusterId = imported.data.createClustersFromKubeconfig[0].id;
-  await server.gql<any, object>(`mutation($id: ID!) { updateCluster(id: $id, input: { ignore: false }) { id } }`, { id: clusterId }, admin);
-  await waitFor(async () => (await server.sql<{ is_ok: boolean }>('select is_ok from k8s_clusters where id = ?', [clusterId]))[0].is_ok, 'the cluster healthy');
+  ({ envId, clusterId } = await watchedCluster(server, admin, double, 'tasks'));
 });
 afterAll(async () => {
   await Promise.all(feeds.map((f) => f.dispose()));
@@ -45,29 +34,8 @@ afterAll(async () => {
   await double?.close();
 });
 
-async function chart(valuesUi?: unknown, features?: unknown): Promise<{ kindId: string; chartId: string; kindName: string }> {
-  const kind = build(DeploymentKind, { name: `App${unique()}` });
-  const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
-  const helmChart = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.2.3', valuesUi, features });
-  await persist(server, kind, registry, helmChart);
-  return { kindId: kind.id, chartId: helmChart.id, kindName: kind.name };
-}
-
-async function createDeployment(
-  name: string,
-  config: Record<string, unknown> = {},
-  chartDocs: { valuesUi?: unknown; features?: unknown } = {},
-  valuesOverride?: Record<string, unknown>,
-): Promise<{ id: string; namespace: string }> {
-  const { kindId, chartId, kindName } = await chart(chartDocs.valuesUi, chartDocs.features);
-  const res = await server.gql<any, object>(
-    `mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`,
-    { input: { clusterId, kindId, helmChartId: chartId, name, config, ...(valuesOverride ? { valuesOverride } : {}) } },
-    admin,
-  );
-  expect(res.errors).toBeUndefined();
-  return { id: res.data.createDeployment.id, namespace: `${kindName.toLowerCase()}-${name}` };
-}
+const createDeployment = (name: string, config: Record<string, unknown> = {}, chart: { valuesUi?: unknown; features?: unknown } = {}, valuesOverride?: Record<string, unknown>) =>
+  createDeploymentOf(server, admin, clusterId, name, { config, ...chart, valuesOverride });
 
 const tasksOf = (deploymentId: string) =>
   server.sql<{ operation: object; status: string; reason: string | null; claimed_by: string | null; first_attempted_at: Date | null }>(
