@@ -18,6 +18,9 @@ export interface StatusChange {
   revision?: 'task' | 'none';
 }
 
+/** Whether the operation changes its deployment (InvokeAction and RestartK8sResource leave it as it is). */
+export const changesDeployment = (operation: DeploymentTaskOperation) => !['InvokeAction', 'RestartK8sResource'].includes(operationName(operation));
+
 export function whenStarted(operation: DeploymentTaskOperation, current: DeploymentStatus): StatusChange {
   switch (operationName(operation)) {
     case 'Install':

@@ -9,7 +9,7 @@ import { actionIds } from '../deployments/chart-ext.js';
 import { cancelingIdentity, isTaskActor, newTask } from '../deployments/tasks.js';
 import { badInput, conflict, forbidden, notFound } from '../errors/domain-error.js';
 import { findVisible, isEnvAdmin, requireSystem } from '../policy/permissions.js';
-import { whenFinished, whenStarted, type StatusChange } from '../deployments/task-lifecycle.js';
+import { changesDeployment, whenFinished, whenStarted, type StatusChange } from '../deployments/task-lifecycle.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { assertUuid, compact, optionalUuid } from '../request/where.js';
@@ -138,7 +138,7 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
   claim(ctx: ServiceContext, worker: string, limit: number, leaseMs: number): Promise<DeploymentTask[]> {
     return this.uow.mutation(ctx, 'startDeploymentTasks', async (tx, audit) => {
       requireSystem(tx);
-      const rows: { id: string }[] = await tx.em.getConnection().execute(
+      const rows: Record<string, unknown>[] = await tx.em.getConnection().execute(
         `update deployment_tasks t set status = 'Started', started_at = now(), first_attempted_at = coalesce(t.first_attempted_at, now()),
            claimed_by = ?, lease_expires_at = now() + ? * interval '1 millisecond'
          where t.id in (
@@ -152,14 +152,14 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
            order by c.execute_at, c.created_at, c.id
            limit ?
            for update of c skip locked)
-         returning t.id`,
+         returning t.*`,
         [worker, leaseMs, limit],
         'all',
         tx.em.getTransactionContext(),
       );
-      if (!rows.length) return [];
-      const tasks = await tx.em.find(DeploymentTask, { id: { $in: rows.map((r) => r.id) } }, { populate: ['deployment'], orderBy: { executeAt: 'ASC', createdAt: 'ASC' } });
-      for (const task of tasks) this.follow(audit, task, whenStarted(task.operation, task.deployment.status));
+      // mapped from what the update returned: claiming a burst costs no further read
+      const tasks = rows.map((row) => tx.em.map(DeploymentTask, row)).sort((a, b) => a.executeAt.getTime() - b.executeAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime());
+      await this.follow(tx, audit, tasks, (task, deployment) => whenStarted(task.operation, deployment.status));
       return tasks;
     });
   }
@@ -198,36 +198,44 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
   finish(ctx: ServiceContext, worker: string, outcomes: { id: string; failure: string | null; output: string }[]): Promise<Set<string>> {
     return this.uow.mutation(ctx, 'finishDeploymentTasks', async (tx, audit) => {
       requireSystem(tx);
-      const held = await tx.em.find(
-        DeploymentTask,
-        { id: { $in: outcomes.map((o) => o.id) }, claimedBy: worker, status: DeploymentTaskStatus.Started },
-        { populate: ['deployment'], lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { createdAt: 'ASC', id: 'ASC' } },
+      const ends = outcomes.map(({ id, failure, output }) => ({
+        id,
+        status: failure === null ? DeploymentTaskStatus.Done : DeploymentTaskStatus.Failed,
+        reason: (failure ?? output).slice(0, 10_000) || null,
+      }));
+      // one statement for the lot; the task's own row says who ran it and how it ended (and its events stream it):
+      // the audit is for its deployment
+      const rows: Record<string, unknown>[] = await tx.em.getConnection().execute(
+        `update deployment_tasks t set status = o.status::deployment_task_status, finished_at = now(), reason = o.reason, claimed_by = null, lease_expires_at = null
+         from jsonb_to_recordset(?::jsonb) as o(id uuid, status text, reason text)
+         where t.id = o.id and t.claimed_by = ? and t.status = 'Started'
+         returning t.*`,
+        [JSON.stringify(ends), worker],
+        'all',
+        tx.em.getTransactionContext(),
       );
-      const byId = new Map(outcomes.map((o) => [o.id, o]));
-      for (const task of held) {
-        const { failure, output } = byId.get(task.id)!;
-        // the task's own row says who ran it and how it ended (and its events stream it): the audit is for its deployment
-        Object.assign(task, {
-          status: failure === null ? DeploymentTaskStatus.Done : DeploymentTaskStatus.Failed,
-          finishedAt: new Date(),
-          reason: (failure ?? output).slice(0, 10_000) || null,
-          claimedBy: null,
-          leaseExpiresAt: null,
-        });
-        this.follow(audit, task, whenFinished(task.operation, task.deployment.status, failure));
-      }
-      return new Set(held.map((t) => t.id));
+      const tasks = rows.map((row) => tx.em.map(DeploymentTask, row));
+      const failures = new Map(outcomes.map((o) => [o.id, o.failure]));
+      await this.follow(tx, audit, tasks, (task, deployment) => whenFinished(task.operation, deployment.status, failures.get(task.id) ?? null));
+      return new Set(tasks.map((t) => t.id));
     });
   }
 
-  /** The deployment as a task leaves it (a deployment deleted meanwhile is left alone). */
-  private follow(audit: Audit, task: DeploymentTask, change: StatusChange): void {
-    const deployment = task.deployment as Deployment;
-    const old = snapshot(deployment);
-    if (change.status !== undefined) deployment.status = change.status;
-    if (change.reason !== undefined) deployment.reason = change.reason;
-    if (change.revision) deployment.revision = change.revision === 'task' ? task : null;
-    if (JSON.stringify(old) !== JSON.stringify(snapshot(deployment))) audit({ targetType: 'Deployment', targetId: deployment.id, before: old, after: snapshot(deployment) });
+  /** The deployments as their tasks leave them, audited (a deployment deleted meanwhile is left alone). */
+  private async follow(tx: ServiceContext, audit: Audit, tasks: DeploymentTask[], change: (task: DeploymentTask, deployment: Deployment) => StatusChange): Promise<void> {
+    const changing = tasks.filter((t) => changesDeployment(t.operation));
+    if (!changing.length) return;
+    const deployments = new Map((await tx.em.find(Deployment, { id: { $in: changing.map((t) => t.deployment.id) } })).map((d) => [d.id, d]));
+    for (const task of changing) {
+      const deployment = deployments.get(task.deployment.id);
+      if (!deployment) continue;
+      const { status, reason, revision } = change(task, deployment);
+      const old = snapshot(deployment);
+      if (status !== undefined) deployment.status = status;
+      if (reason !== undefined) deployment.reason = reason;
+      if (revision) deployment.revision = revision === 'task' ? task : null;
+      if (JSON.stringify(old) !== JSON.stringify(snapshot(deployment))) audit({ targetType: 'Deployment', targetId: deployment.id, before: old, after: snapshot(deployment) });
+    }
   }
 
 }
