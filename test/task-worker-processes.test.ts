@@ -33,7 +33,8 @@ class WorkerProcess {
         K8S_WATCH: 'false',
         CHART_DISCOVERY: 'false',
         TASK_WORKER_CONCURRENCY: '16',
-        TASK_LEASE_SECONDS: '2',
+        // long enough that a heartbeat late on a busy machine does not lose it; short enough for the kill test
+        TASK_LEASE_SECONDS: '4',
         TASK_POLL_MS: '200',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -123,13 +124,13 @@ onPostgres('berth worker processes', () => {
     const applies = new Map<string, number>();
     for (const r of fast.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/helmreleases/'))) applies.set(r.path, (applies.get(r.path) ?? 0) + 1);
     expect(applies.size).toBe(200);
-    expect([...applies.values()].every((n) => n === 1)).toBe(true);
+    expect([...applies].filter(([, n]) => n !== 1)).toEqual([]);
     // a worker logs a task's end after its commit: the lines may trail the rows
     await waitFor(() => workers.flatMap((w) => w.done()).length >= 200, 'every end logged', 10_000);
     const done = workers.flatMap((w) => w.done());
     expect(done).toHaveLength(200);
     expect(new Set(done).size).toBe(200);
-    expect(workers.every((w) => w.done().length > 0)).toBe(true);
+    expect(workers.map((w) => w.done().length > 0)).toEqual([true, true]);
   }, 120_000);
 
   test('a worker killed mid-task: another takes the task over once its lease runs out, keeps its first attempt, and finishes it once', async () => {
@@ -144,7 +145,7 @@ onPostgres('berth worker processes', () => {
     await holder.exited;
 
     const other = workers.find((w) => w !== holder)!;
-    await waitFor(async () => (await task()).status === 'Done', 'the task done by the other worker', 20_000);
+    await waitFor(async () => (await task()).status === 'Done', 'the task done by the other worker', 30_000);
     await waitFor(() => other.done().includes(first.id), 'its end logged by the other worker');
     expect(new Date((await task()).first_attempted_at!).getTime()).toBe(new Date(first.first_attempted_at!).getTime());
     const [{ status }] = await sql<{ status: string }>('select status from deployments where id = ?', [created.id]);
