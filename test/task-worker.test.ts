@@ -208,6 +208,15 @@ test('the deployment\'s credentials: platz-creds in its namespace holds a token 
   expect(me.data.me).toEqual({ __typename: 'Deployment', id, name: 'with-creds' });
   // written anew every second here: a new token (its issue time differs)
   await waitFor(() => read('access_token') !== first, 'refreshed', 4000);
+
+  // a cluster that refuses the write: nothing breaks, and the next refresh after it recovers writes them again
+  const path = `/api/v1/namespaces/${namespace}/secrets/platz-creds`;
+  double.failAll(403, { method: 'PATCH', path });
+  await waitFor(() => double.countRequests({ method: 'PATCH', path, status: 403 }) >= 2, 'two refused refreshes', 4000);
+  const refused = read('access_token');
+  double.recover();
+  await waitFor(() => read('access_token') !== refused, 'written again once the cluster accepts it', 4000);
+  expect((await deploymentRow(id)).status).toBe('Running');
 });
 
 test('restarting what is not a Deployment or StatefulSet fails with the reason', async () => {
