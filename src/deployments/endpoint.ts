@@ -1,5 +1,6 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { installed } from '../entities/deployment-task-operation.js';
 import { Deployment, HelmChart } from '../entities/index.js';
 import { outboundFetch } from '../util/outbound-http.js';
 import { releaseFeatures, type EndpointCall, type ReleaseFeatures } from './chart-ext.js';
@@ -57,10 +58,7 @@ export class DeploymentEndpoints {
   /** The deployments `where` selects, each with its installed chart and where it answers: two queries. */
   async find(em: SqlEntityManager, where: FilterQuery<Deployment>): Promise<EndpointTarget[]> {
     const deployments = await em.find(Deployment, where, { populate: ['kind', 'cluster', 'revision'] });
-    const chartIdOf = (d: Deployment) => {
-      const op = d.revision?.operation as { Install?: { helm_chart_id: string }; Upgrade?: { helm_chart_id: string } } | undefined;
-      return (op?.Install ?? op?.Upgrade)?.helm_chart_id;
-    };
+    const chartIdOf = (d: Deployment) => installed(d.revision?.operation)?.helm_chart_id;
     const ids = [...new Set(deployments.map(chartIdOf).filter((id): id is string => !!id))];
     const charts = new Map((ids.length ? await em.find(HelmChart, { id: { $in: ids } }) : []).map((c) => [c.id, c]));
     return deployments.map((deployment) => {

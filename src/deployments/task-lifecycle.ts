@@ -1,10 +1,7 @@
-import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
+import { operationParts, type DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
 import { DeploymentStatus } from '../entities/enums.js';
 
-/** Platz's operation names: the key of a task's externally tagged operation. */
-export type OperationName = DeploymentTaskOperation extends infer O ? (O extends Record<infer K, unknown> ? K & string : never) : never;
-
-export const operationName = (operation: DeploymentTaskOperation) => Object.keys(operation)[0] as OperationName;
+const operationName = (operation: DeploymentTaskOperation) => operationParts(operation).name;
 
 /**
  * What a task does to its deployment's status, as Platz's agent writes it (platz.md section 6): on start, and on

@@ -22,6 +22,28 @@ export type DeploymentTaskOperation =
   | { InvokeAction: { helm_chart_id: string; action_id: string; body: unknown } }
   | { RestartK8sResource: { resource_id: string; resource_name: string } };
 
+type KeysOf<U> = U extends unknown ? keyof U : never;
+
+/** Platz's operation names: the key of a task's externally tagged operation. */
+export type OperationName = KeysOf<DeploymentTaskOperation> & string;
+
+/** What one operation carries: `OperationBody<'Install'>` is `{ helm_chart_id, config_inputs, values_override }`. */
+export type OperationBody<K extends OperationName> = Extract<DeploymentTaskOperation, Record<K, unknown>>[K & keyof Extract<DeploymentTaskOperation, Record<K, unknown>>];
+
+/** An operation's name and body together, so a switch on `name` narrows `body`. */
+export type OperationParts = { [K in OperationName]: { name: K; body: OperationBody<K> } }[OperationName];
+
+export function operationParts(operation: DeploymentTaskOperation): OperationParts {
+  const name = Object.keys(operation)[0] as OperationName;
+  return { name, body: (operation as Record<string, unknown>)[name] } as OperationParts;
+}
+
+/** The chart, config and values an Install or Upgrade installed (a revision's); null for any other operation. */
+export function installed(operation: DeploymentTaskOperation | undefined | null): OperationBody<'Install'> | OperationBody<'Upgrade'> | null {
+  const parts = operation ? operationParts(operation) : null;
+  return parts?.name === 'Install' || parts?.name === 'Upgrade' ? parts.body : null;
+}
+
 @ObjectType()
 export class InstallOperation {
   @Field(() => ID) helmChartId!: string;

@@ -1,10 +1,10 @@
 import { Deployment, DeploymentTask, HelmChart, K8sResource } from '../entities/index.js';
+import { installed, operationParts, type OperationBody } from '../entities/deployment-task-operation.js';
 import { HelmRegistryProvider } from '../entities/enums.js';
 import { collectionOf, findAction, referencedIds, uiInputs, uiOutputs } from '../deployments/chart-ext.js';
 import { namespaceOf } from '../deployments/derivation.js';
 import { describeAnswer, isSuccess, type DeploymentEndpoints } from '../deployments/endpoint.js';
 import { releaseValues, ReleaseValuesError, uiValues } from '../deployments/release-values.js';
-import { operationName } from '../deployments/task-lifecycle.js';
 import type { ClusterCall } from '../k8s/cluster-api.js';
 import { helmUninstall, helmUpgrade, type HelmRun } from '../k8s/helm-cli.js';
 import { applyNamespace, applyRelease, applySecrets, awaitRelease, ReleaseFailed, removeNamespace, restartWorkload } from '../k8s/helm-release.js';
@@ -33,8 +33,6 @@ export interface TaskExecutor {
 /** A config the executor cannot act on, or what the cluster refused: the task fails with it, as written. */
 export class TaskFailed extends Error {}
 
-type Operation<K extends string> = Extract<DeploymentTask['operation'], Record<K, unknown>>[K & keyof Extract<DeploymentTask['operation'], Record<K, unknown>>];
-
 /**
  * Platz's operations on a cluster (platz.md section 6) through Flux: a deployment's namespace holds a HelmRelease
  * named after it, which Flux's helm-controller installs; Berth applies it and follows its Ready condition. With
@@ -49,21 +47,19 @@ export class ClusterTaskExecutor implements TaskExecutor {
   async execute(ctx: ServiceContext, task: DeploymentTask, signal: AbortSignal): Promise<string> {
     const deployment = await ctx.em.findOneOrFail(Deployment, task.deployment.id, { populate: ['kind', 'cluster.env', 'revision'] });
     const namespace = namespaceOf(deployment.kind.name, deployment.name);
-    const op = task.operation;
-    switch (operationName(op)) {
+    const op = operationParts(task.operation);
+    switch (op.name) {
       case 'Install':
-        return this.release(ctx, task, deployment, namespace, (op as { Install: Operation<'Install'> }).Install, signal);
       case 'Upgrade':
-        return this.release(ctx, task, deployment, namespace, (op as { Upgrade: Operation<'Upgrade'> }).Upgrade, signal);
+        return this.release(ctx, task, deployment, namespace, op.body, signal);
       case 'Reinstall': {
         // the revision's chart and config, as Platz reinstalls: not what the deployment says now
-        const revision = deployment.revision?.operation as { Install?: Operation<'Install'>; Upgrade?: Operation<'Upgrade'> } | undefined;
-        const source = revision?.Install ?? revision?.Upgrade;
-        if (!source) throw new TaskFailed('The deployment has no installed revision to reinstall');
-        return this.release(ctx, task, deployment, namespace, source, signal);
+        const revision = installed(deployment.revision?.operation);
+        if (!revision) throw new TaskFailed('The deployment has no installed revision to reinstall');
+        return this.release(ctx, task, deployment, namespace, revision, signal);
       }
       case 'Recreate': {
-        const { old_cluster_id, old_namespace, new_cluster_id, new_namespace } = (op as { Recreate: Operation<'Recreate'> }).Recreate;
+        const { old_cluster_id, old_namespace, new_cluster_id, new_namespace } = op.body;
         await this.uninstall(await this.services.k8sClusters.connect(ctx, old_cluster_id), old_namespace, signal);
         await applyNamespace(await this.services.k8sClusters.connect(ctx, new_cluster_id), new_namespace, deployment.id);
         return `Moved from ${old_namespace} to ${new_namespace}`;
@@ -71,15 +67,14 @@ export class ClusterTaskExecutor implements TaskExecutor {
       case 'Uninstall':
         return this.uninstall(await this.services.k8sClusters.connect(ctx, deployment.cluster.id), namespace, signal);
       case 'RestartK8sResource': {
-        const { resource_id } = (op as { RestartK8sResource: Operation<'RestartK8sResource'> }).RestartK8sResource;
-        const resource = await ctx.em.findOne(K8sResource, resource_id);
+        const resource = await ctx.em.findOne(K8sResource, op.body.resource_id);
         const inNamespace = (resource?.metadata as { namespace?: string } | undefined)?.namespace;
         if (!resource || !inNamespace) throw new TaskFailed('The resource to restart is no longer there');
         await restartWorkload(await this.services.k8sClusters.connect(ctx, deployment.cluster.id), { kind: resource.kind, name: resource.name, namespace: inNamespace }, new Date());
         return `Restarted the ${resource.kind} ${resource.name}`;
       }
       case 'InvokeAction':
-        return this.invokeAction(ctx, deployment, (op as { InvokeAction: Operation<'InvokeAction'> }).InvokeAction, signal);
+        return this.invokeAction(ctx, deployment, op.body, signal);
     }
   }
 
@@ -87,7 +82,7 @@ export class ClusterTaskExecutor implements TaskExecutor {
    * Calls an action of the task's chart on the deployment (Platz's invoke_action): the body rendered by the action's
    * UI schema when it has outputs, else sent as given. The answer is the task's reason; Done only for a 2xx.
    */
-  private async invokeAction(ctx: ServiceContext, deployment: Deployment, op: Operation<'InvokeAction'>, signal: AbortSignal): Promise<string> {
+  private async invokeAction(ctx: ServiceContext, deployment: Deployment, op: OperationBody<'InvokeAction'>, signal: AbortSignal): Promise<string> {
     const chart = await ctx.em.findOne(HelmChart, op.helm_chart_id);
     if (!chart) throw new TaskFailed('The chart of this task is no longer there');
     const action = findAction(chart.actionsSchema, op.action_id);
