@@ -18,7 +18,7 @@ import { TaskWorker } from '../src/workers/task-worker.js';
 import type { TaskExecutor } from '../src/workers/task-executor.js';
 import { createStorage, positiveNumber, round, run, withCleanup, type CleanupStep } from './support.js';
 
-const USAGE = 'usage: node dist/bench/task-bench.js [--tasks 5000] [--deployments 1000]';
+const USAGE = 'usage: node dist/bench/task-bench.js [--tasks 5000 (embedded: 500)] [--deployments tasks/5]';
 const TARGET_PER_SECOND = 500;
 /** tasks each worker runs at once: with tasks this short, claims and ends are what costs, and more at once means more per transaction */
 const CONCURRENCY = 128;
@@ -71,9 +71,10 @@ async function seed(berth: Berth, tasks: number, deployments: number): Promise<v
 
 async function main(): Promise<boolean> {
   const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options: { tasks: { type: 'string' }, deployments: { type: 'string' } } });
-  const tasks = positiveNumber('--tasks', values.tasks, 5000, { integer: true, usage: USAGE });
-  const deployments = positiveNumber('--deployments', values.deployments, 1000, { integer: true, usage: USAGE });
   const adminUrl = process.env.BENCH_DATABASE_URL || undefined;
+  // the embedded engine runs tens of tasks a second here: 5,000 would take minutes
+  const tasks = positiveNumber('--tasks', values.tasks, adminUrl ? 5000 : 500, { integer: true, usage: USAGE });
+  const deployments = positiveNumber('--deployments', values.deployments, Math.max(1, Math.round(tasks / 5)), { integer: true, usage: USAGE });
   const storage = await createStorage(adminUrl, 'tasks');
   const replicas: Berth[] = [];
   const workers: TaskWorker[] = [];
