@@ -28,32 +28,30 @@ export class ClusterWatcher {
   private locks: ProcessLocks;
   private readonly rounds: Rounds;
   private stopped = false;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly em: SqlEntityManager,
     private readonly services: Services,
     private readonly database: DatabaseTarget,
-    private readonly hub: EventHub,
+    hub: EventHub,
     private readonly options: ClusterWatcherOptions,
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
-    this.rounds = new Rounds(
-      () => this.reconcile(),
-      () => options.pollMs,
-      (err) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'),
-    );
+    this.rounds = new Rounds({
+      round: () => this.reconcile(),
+      next: () => options.pollMs,
+      failed: (err) => this.logger.warn({ err }, 'reading the clusters to watch failed; trying again'),
+      wakeOn: { hub, tables: ['k8s_clusters'] },
+    });
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['k8s_clusters'], () => this.rounds.wake());
-    this.rounds.wake();
+    this.rounds.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
     await this.rounds.stop();
     await Promise.all([...this.watching.keys()].map((id) => this.unwatch(id)));
     await this.locks.close();

@@ -55,33 +55,31 @@ export class ReportedStatusPoller {
   private locks: ProcessLocks;
   private stopped = false;
   private readonly rounds: Rounds;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly em: SqlEntityManager,
     private readonly services: Services,
     private readonly database: DatabaseTarget,
-    private readonly hub: EventHub,
+    hub: EventHub,
     private readonly endpoints: DeploymentEndpoints,
     private readonly options: ReportedStatusOptions,
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
-    this.rounds = new Rounds(
-      () => this.reconcile(),
-      () => this.options.minIntervalMs,
-      (err) => this.logger.warn({ err }, 'reading the deployments to poll for their status failed; trying again'),
-    );
+    this.rounds = new Rounds({
+      round: () => this.reconcile(),
+      next: () => this.options.minIntervalMs,
+      failed: (err) => this.logger.warn({ err }, 'reading the deployments to poll for their status failed; trying again'),
+      wakeOn: { hub, tables: ['deployment_tasks', 'k8s_clusters'] },
+    });
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['deployment_tasks', 'k8s_clusters'], () => this.rounds.wake());
-    this.rounds.wake();
+    this.rounds.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
     await this.rounds.stop();
     for (const id of [...this.polls.keys()]) this.unpoll(id);
     await Promise.all(this.reporting);

@@ -48,35 +48,33 @@ export class ResourceSync {
   private deferred = false;
   private stopped = false;
   private readonly rounds: Rounds;
-  private unsubscribe: (() => void) | undefined;
   private readonly abort = new AbortController();
 
   constructor(
     private readonly em: SqlEntityManager,
     private readonly services: Services,
     private readonly database: DatabaseTarget,
-    private readonly hub: EventHub,
+    hub: EventHub,
     private readonly endpoints: DeploymentEndpoints,
     private readonly options: ResourceSyncOptions,
     private readonly logger: Logger,
   ) {
     this.locks = openProcessLocks(database, ACTOR);
-    this.rounds = new Rounds(
-      () => this.sweep(),
-      () => this.options.pollMs,
-      (err) => this.logger.warn({ err }, 'looking for deployment resources to sync failed; trying again'),
-    );
+    this.rounds = new Rounds({
+      round: () => this.sweep(),
+      next: () => this.options.pollMs,
+      failed: (err) => this.logger.warn({ err }, 'looking for deployment resources to sync failed; trying again'),
+      wakeOn: { hub, tables: ['deployment_resources'] },
+    });
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['deployment_resources'], () => this.rounds.wake());
-    this.rounds.wake();
+    this.rounds.start();
   }
 
   /** Starts no more calls, ends those under way without recording them (the next holder calls again), lets go of the lock. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.unsubscribe?.();
     await this.rounds.stop();
     this.abort.abort(new Error('the resource sync is stopping'));
     await Promise.all(this.running.values());

@@ -34,32 +34,32 @@ export class TaskWorker {
   private finishing: Promise<void> | undefined;
   private readonly rounds: Rounds;
   private heartbeat: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly em: SqlEntityManager,
     private readonly services: Services,
-    private readonly hub: EventHub,
+    hub: EventHub,
     private readonly executor: TaskExecutor,
     private readonly options: TaskWorkerOptions,
     private readonly logger: Logger,
   ) {
-    this.rounds = new Rounds(
-      () => this.claim(),
-      () => this.untilNext(),
-      (err) => this.logger.warn({ err }, 'claiming deployment tasks failed; trying again'),
-    );
+    this.rounds = new Rounds({
+      round: () => this.claim(),
+      next: () => this.untilNext(),
+      failed: (err) => this.logger.warn({ err }, 'claiming deployment tasks failed; trying again'),
+      wakeOn: { hub, tables: ['deployment_tasks', 'k8s_clusters'] },
+      // a full worker looks again when one of its tasks ends
+      wanted: () => this.running.size < this.options.concurrency,
+    });
   }
 
   start(): void {
-    this.unsubscribe = this.hub.onChange(['deployment_tasks', 'k8s_clusters'], () => this.wake());
     this.heartbeat = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.options.leaseMs / 3)));
-    this.wake();
+    this.rounds.start();
   }
 
   /** Claims no more, abandons what runs (another worker takes it at once) and gives up its leases. */
   async stop(): Promise<void> {
-    this.unsubscribe?.();
     clearInterval(this.heartbeat);
     await this.rounds.stop();
     for (const { abort } of this.running.values()) abort.abort(new Error('the worker is stopping'));
@@ -76,14 +76,9 @@ export class TaskWorker {
     return systemContext(this.em.fork(), ACTOR);
   }
 
-  private wake(): void {
-    // a full worker looks again when one of its tasks ends
-    if (this.running.size < this.options.concurrency) this.rounds.wake();
-  }
-
   private async claim(): Promise<void> {
+    // a round starts only with a free slot (`wanted`)
     const free = this.options.concurrency - this.running.size;
-    if (free <= 0) return;
     const tasks = await this.services.deploymentTasks.claim(this.ctx(), this.id, free, this.options.leaseMs);
     for (const task of tasks) this.run(task);
   }
@@ -98,7 +93,7 @@ export class TaskWorker {
     const abort = new AbortController();
     const done = this.execute(task, abort.signal).finally(() => {
       this.running.delete(task.id);
-      this.wake();
+      this.rounds.wake();
     });
     this.running.set(task.id, { abort, done });
   }
