@@ -22,6 +22,8 @@ export interface Credentials {
   authorization?: string;
   /** a user or bot API token; takes precedence over authorization, as in Platz */
   platzToken?: string;
+  /** where the credential was found (a connection_init key), named when it is refused */
+  source?: string;
 }
 
 export type KnownIdentity = Exclude<Identity, { kind: 'anonymous' }>;

@@ -31,9 +31,23 @@ export function credentialsFromHeaders(headers: Record<string, string | string[]
   return { authorization: first(headers.authorization), platzToken: first(headers['x-platz-token']) };
 }
 
-/** Credentials from graphql-ws connection_init params: { authorization } or { token } / { "x-platz-token" }. */
+/**
+ * Where graphql-ws clients commonly put a credential in connection_init, first match wins (x-platz-token first, as
+ * over HTTP). Each value may be "Bearer <jwt>", a bare JWT or an API token: told apart by form, not by key.
+ */
+const CONNECTION_PARAM_KEYS = ['x-platz-token', 'authorization', 'Authorization', 'authToken', 'token'] as const;
+const JWT_FORM = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Credentials from graphql-ws connection_init params; `source` names the key they came from, for the close reason. */
 export function credentialsFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): Credentials {
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const authorization = str(params?.authorization) ?? str(params?.Authorization);
-  return { authorization, platzToken: str(params?.['x-platz-token']) ?? str(params?.token) };
+  const headers = params?.headers && typeof params.headers === 'object' ? (params.headers as Record<string, unknown>) : {};
+  const candidates: [string, unknown][] = [
+    ...CONNECTION_PARAM_KEYS.map((key): [string, unknown] => [key, params?.[key]]),
+    ...CONNECTION_PARAM_KEYS.map((key): [string, unknown] => [`headers.${key}`, headers[key]]),
+  ];
+  const found = candidates.find(([, value]) => typeof value === 'string' && value.trim() !== '');
+  if (!found) return {};
+  const [source, raw] = found as [string, string];
+  const token = raw.trim().replace(/^bearer\s+/i, '');
+  return JWT_FORM.test(token) ? { authorization: `Bearer ${token}`, source } : { platzToken: token, source };
 }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
+import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Duplex } from 'node:stream';
 import type { SubscriberConnection } from '../events/event-stream.js';
@@ -35,6 +36,14 @@ const DOCUMENT_CACHE_SIZE = 500;
  * shutdown until Apollo's HTTP drain gives up on its socket, 10 s later.
  */
 const CLOSE_GRACE_MS = 1000;
+
+/** A close reason fits in 123 bytes (RFC 6455); longer ones make ws throw. */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text;
+  while (Buffer.byteLength(`${cut}…`) > 123) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
 
 export interface WebSocketEndpoint {
   /** takes over an HTTP upgrade request for this endpoint's path */
@@ -78,7 +87,12 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       onConnect: async (ctx) => {
         const credentials = credentialsFromConnectionParams(ctx.connectionParams);
         if (!credentials.authorization && !credentials.platzToken) return true;
-        if ((await options.createContext(credentials)).authError) return false;
+        const { authError } = await options.createContext(credentials);
+        if (authError) {
+          // graphql-ws would close with a bare "Forbidden": the client is told which credential failed and why
+          ctx.extra.socket.close(CloseCode.Forbidden, closeReason(`Forbidden: connection_init ${credentials.source}: ${authError.message}`));
+          return false;
+        }
         options.credentials.watch(ctx.extra.socket, credentials);
         return true;
       },
