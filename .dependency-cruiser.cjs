@@ -4,8 +4,8 @@
  */
 const ORDER = [
   // ground
-  'src/config',
   'src/errors',
+  'src/config',
   'src/logging',
   'src/util',
   // entities and db

@@ -1,19 +1,29 @@
 #!/usr/bin/env node
-import { loadConfig } from './config/config.js';
-import { startBerth } from './server/app.js';
-
-// a bug that escapes every handler is logged, not allowed to take down the server for every other client
-process.on('unhandledRejection', (reason) => {
-  console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'unhandled rejection', err: String((reason as Error)?.stack ?? reason) }));
-});
+import { loadConfig, type Config } from './config/config.js';
+import { StartupError } from './errors/startup-error.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { startBerth, type Berth } from './server/app.js';
 
 const [command] = process.argv.slice(2);
 if (command !== undefined && command !== 'worker') {
   console.error(`unknown command "${command}": berth (the server) or berth worker (the background work alone, no HTTP)`);
   process.exit(2);
 }
-const config = loadConfig();
-const berth = await startBerth(config, { role: command === 'worker' ? 'worker' : 'server' });
+
+let config: Config;
+let logger: Logger;
+let berth: Berth;
+try {
+  config = loadConfig();
+  logger = createLogger(config.LOG_LEVEL);
+  // a bug that escapes every handler is logged, not allowed to take down the server for every other client
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  berth = await startBerth(config, { role: command === 'worker' ? 'worker' : 'server', logger });
+} catch (err) {
+  // the operator's to fix: what to change, without a stack trace; anything else is a fault of Berth, with its stack
+  console.error(err instanceof StartupError ? `berth: ${err.message}` : err);
+  process.exit(1);
+}
 console.log(command === 'worker' ? 'Berth worker started (no HTTP)' : `Berth is serving GraphQL on ${berth.url} (WebSocket ${berth.wsUrl})`);
 console.log(config.DATABASE_URL ? 'Database: PostgreSQL from DATABASE_URL' : `Database: embedded PostgreSQL in ${config.BERTH_DATA_DIR}`);
 

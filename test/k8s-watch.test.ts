@@ -377,5 +377,5 @@ test('in a pod (KUBERNETES_SERVICE_HOST and a service account token), the cluste
 });
 
 test('BERTH_KUBECONFIG that cannot be read stops the start with a message naming it', async () => {
-  await expect(startTestServer({ BERTH_KUBECONFIG: '/nonexistent/kubeconfig' })).rejects.toThrow(/^BERTH_KUBECONFIG: cannot read \/nonexistent\/kubeconfig/);
+  await expect(startTestServer({ BERTH_KUBECONFIG: '/nonexistent/kubeconfig' })).rejects.toThrow(/BERTH_KUBECONFIG: cannot read \/nonexistent\/kubeconfig/);
 });

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ensureBuilt, ROOT } from './support/build.js';
+import { spawnBerth, jsonLines, type BerthProcess } from './support/berth-process.js';
+import { ensureBuilt } from './support/build.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { ADMIN_PASSWORD, postGraphQL } from './support/server.js';
 import { Feed } from './support/subscriptions.js';
@@ -15,7 +14,7 @@ import { Feed } from './support/subscriptions.js';
 
 let db: TestDatabase | undefined;
 let dataDir: string | undefined;
-let child: ChildProcess | undefined;
+let berth: BerthProcess | undefined;
 let feed: Feed | undefined;
 
 beforeAll(async () => {
@@ -28,69 +27,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await feed?.dispose();
   // only when a test failed before the process exited
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child!.once('close', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await berth?.kill();
   await db?.drop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Lines of the child's stdout, as they come; waits on a line with a condition. */
-class Output {
-  readonly lines: string[] = [];
-  private readonly waiting = new Set<() => void>();
-
-  constructor(stream: NodeJS.ReadableStream) {
-    createInterface({ input: stream }).on('line', (line) => {
-      this.lines.push(line);
-      this.waiting.forEach((check) => check());
-    });
-  }
-
-  /** the first line that `match` accepts; rejects when `ended` settles first (the process exited) */
-  line(match: (line: string) => boolean, ended: Promise<unknown>): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.lines.find(match);
-        if (found === undefined) return;
-        this.waiting.delete(check);
-        resolve(found);
-      };
-      this.waiting.add(check);
-      check();
-      void ended.then(() => {
-        this.waiting.delete(check);
-        reject(new Error(`the process exited; its output:\n${this.lines.join('\n')}`));
-      });
-    });
-  }
-}
-
-/** Its JSON log lines (the other lines are plain console output). */
-function jsonLines(lines: string[]): { level: string; msg: string; [k: string]: unknown }[] {
-  return lines.flatMap((line) => {
-    try {
-      const parsed = JSON.parse(line) as unknown;
-      return parsed && typeof parsed === 'object' ? [parsed as { level: string; msg: string }] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
 test('SIGTERM: the process closes its WebSockets as going away (1001), logs the shutdown and exits with 0', async () => {
   const database = db ? { DATABASE_URL: db.target.kind === 'postgres' ? db.target.url : '' } : { DATABASE_URL: '', BERTH_DATA_DIR: dataDir! };
-  child = spawn(process.execPath, ['--experimental-async-context-frame', join(ROOT, 'dist/src/main.js')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', GRAPHQL_IDE: 'false', BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, ...database },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // 'close', not 'exit': by then its stdout and stderr have been read to the end
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.once('close', (code, signal) => resolve({ code, signal })));
-  const stdout = new Output(child.stdout!);
-  const stderr = new Output(child.stderr!);
+  berth = spawnBerth({ LOG_LEVEL: 'info', GRAPHQL_IDE: 'false', BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, ...database });
+  const { stdout, stderr, exited } = berth;
 
   // PORT=0: the port is the one it prints, once it listens (migrations and the first admin done by then)
   const serving = await stdout.line((l) => l.startsWith('Berth is serving GraphQL on '), exited);
@@ -106,7 +51,7 @@ test('SIGTERM: the process closes its WebSockets as going away (1001), logs the 
   feed = new Feed(wsUrl, { authorization: `Bearer ${login.data!.login.accessToken}` }, `subscription { events(types: [ENV]) { operation cursor id } }`);
   await feed.live();
 
-  child.kill('SIGTERM');
+  berth.child.kill('SIGTERM');
   expect(await exited).toEqual({ code: 0, signal: null });
   await feed.until((f) => f.closed !== null, 'the socket to close');
   expect(feed.closed).toMatchObject({ code: 1001 });

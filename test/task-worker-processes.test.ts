@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.js';
 import { HelmRegistryProvider } from '../src/entities/enums.js';
 import { startBerth, type Berth } from '../src/server/app.js';
-import { ensureBuilt, ROOT } from './support/build.js';
+import { jsonLines, spawnBerth, type BerthProcess } from './support/berth-process.js';
+import { ensureBuilt } from './support/build.js';
 import { createTestDatabase, engineName, type TestDatabase } from './support/database.js';
 import { build, unique } from './support/fixtures.js';
 import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
@@ -17,17 +15,13 @@ import { waitFor } from './support/subscriptions.js';
  */
 const onPostgres = engineName() === 'postgres' ? describe : describe.skip;
 
-/** One `berth worker` process, its JSON log lines kept. */
+/** One `berth worker` process. */
 class WorkerProcess {
-  readonly child: ChildProcess;
-  readonly logs: { msg: string; task?: string }[] = [];
-  readonly exited: Promise<void>;
+  private readonly process: BerthProcess;
 
   constructor(databaseUrl: string) {
-    this.child = spawn(process.execPath, ['--experimental-async-context-frame', join(ROOT, 'dist/src/main.js'), 'worker'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
+    this.process = spawnBerth(
+      {
         DATABASE_URL: databaseUrl,
         LOG_LEVEL: 'info',
         K8S_WATCH: 'false',
@@ -37,20 +31,26 @@ class WorkerProcess {
         TASK_LEASE_SECONDS: '4',
         TASK_POLL_MS: '200',
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      try {
-        this.logs.push(JSON.parse(line) as { msg: string });
-      } catch {
-        this.logs.push({ msg: line });
-      }
-    });
+      ['worker'],
+    );
+  }
+
+  get child() {
+    return this.process.child;
+  }
+
+  get exited() {
+    return this.process.exited;
+  }
+
+  started(): boolean {
+    return this.process.stdout.lines.some((l) => l.startsWith('Berth worker started'));
   }
 
   done(): string[] {
-    return this.logs.filter((l) => l.msg === 'deployment task done').map((l) => l.task!);
+    return jsonLines(this.process.stdout.lines)
+      .filter((l) => l.msg === 'deployment task done')
+      .map((l) => l.task as string);
   }
 }
 
@@ -89,7 +89,7 @@ onPostgres('berth worker processes', () => {
     await waitFor(async () => (await sql<{ n: string }>('select count(*) as n from k8s_clusters where is_ok'))[0].n === '2', 'both clusters healthy');
     const url = db.target.kind === 'postgres' ? db.target.url : '';
     workers.push(new WorkerProcess(url), new WorkerProcess(url));
-    await waitFor(() => workers.every((w) => w.logs.some((l) => l.msg.startsWith('Berth worker started'))), 'both workers started', 30_000);
+    await waitFor(() => workers.every((w) => w.started()), 'both workers started', 30_000);
   }, 120_000);
 
   afterAll(async () => {

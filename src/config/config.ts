@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { StartupError } from '../errors/startup-error.js';
 import { parseEncryptionKeys } from './encryption-keys.js';
 
 const bool = z
@@ -15,6 +16,8 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   BERTH_DATA_DIR: z.string().default('./.berth-data'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** how long the first connection to DATABASE_URL is retried (with backoff) before the start gives up: a pod may start before its database */
+  DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0).max(3600).default(60),
   /** HS256 key for access tokens; generated once and kept in the database when absent */
   BERTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
@@ -154,7 +157,13 @@ function notExecutable(path: string): string | undefined {
   }
 }
 
-/** Parses the environment; throws one readable error naming every bad variable. */
+/** zod's wording for a number that is not one ("expected number, received NaN") read like a bug */
+function problemOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number';
+  return issue.message;
+}
+
+/** Parses the environment; throws a StartupError naming every bad variable (never its value: it may be a secret). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema
@@ -163,9 +172,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       path: ['OIDC_ISSUER_URL'],
     })
     .safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw new StartupError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${problemOf(i)}`), 'Invalid configuration');
   return parsed.data;
 }

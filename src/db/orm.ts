@@ -4,6 +4,8 @@ import type { MikroORM, Options } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { entities } from '../entities/index.js';
+import { StartupError } from '../errors/startup-error.js';
+import type { Logger } from '../logging/logger.js';
 import { migrationsList } from './migrations/index.js';
 
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
@@ -30,6 +32,66 @@ export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
     colors: false,
     ...overrides,
   };
+}
+
+/** Errors of a database that is not (yet) there: connection refused or reset, a name not resolving yet, starting up. */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P03']);
+
+/** DATABASE_URL without its password, to name it in a message. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/** What went wrong, in words, with the driver's code: "connection refused (ECONNREFUSED)". */
+function describeConnectError(err: unknown): string {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    ETIMEDOUT: 'timed out',
+    '57P03': 'the database is starting up',
+    '28P01': 'password authentication failed',
+    '3D000': 'the database does not exist',
+  };
+  return code ? `${words[code] ?? message ?? 'failed'} (${code})` : (message ?? String(err));
+}
+
+/**
+ * Opens the ORM on a real PostgreSQL, retrying the first connection with exponential backoff (250 ms to 5 s) for up
+ * to `timeoutMs`: a pod may start before its database. Anything but an unreachable database fails at once. Either way
+ * the error is a StartupError naming DATABASE_URL, without its password.
+ */
+export async function connectOrm(target: DatabaseTarget, overrides: Partial<Options>, retry: { timeoutMs: number; logger: Logger }): Promise<MikroORM> {
+  const deadline = Date.now() + retry.timeoutMs;
+  for (let attempt = 0, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+    let orm: MikroORM | undefined;
+    try {
+      orm = await openOrm(target, overrides);
+      // the pool connects lazily: ask now, so an unreachable database is found here rather than mid-migration
+      await orm.em.getConnection().execute('select 1');
+      return orm;
+    } catch (err) {
+      await orm?.close(true).catch(() => {});
+      if (target.kind !== 'postgres') throw err;
+      const code = (err as { code?: string }).code ?? '';
+      const reason = describeConnectError(err);
+      const where = `DATABASE_URL (${redactedUrl(target.url)})`;
+      if (!TRANSIENT.has(code)) throw new StartupError([`${where}: ${reason}`]);
+      if (Date.now() + delay > deadline) {
+        const tries = attempt ? `${attempt + 1} times` : 'once';
+        throw new StartupError([`${where} cannot be reached: ${reason}; tried ${tries} within DATABASE_CONNECT_TIMEOUT_SECONDS (${retry.timeoutMs / 1000} s)`]);
+      }
+      retry.logger.warn({ database: redactedUrl(target.url), reason, retryInMs: delay }, 'the database cannot be reached yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Opens the ORM; the embedded driver is imported only when used. */

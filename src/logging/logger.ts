@@ -1,7 +1,10 @@
-/** JSON lines on stdout/stderr; errors are serialized with their stack (logs only, never clients). */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+import { pino } from 'pino';
+import { currentRequestScope } from './request-scope.js';
 
+/** JSON lines on stdout through pino; errors under `err` carry their stack (logs only, never clients). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** What Berth logs through: pino's logger, or a test's recorder. */
 export interface Logger {
   debug(fields: object, msg: string): void;
   info(fields: object, msg: string): void;
@@ -9,17 +12,20 @@ export interface Logger {
   error(fields: object, msg: string): void;
 }
 
-function serialize(fields: object): object {
-  return Object.fromEntries(
-    Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v]),
-  );
-}
-
 export function createLogger(level: LogLevel): Logger {
-  const write = (at: Exclude<LogLevel, 'silent'>) => (fields: object, msg: string) => {
-    if (order[at] < order[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...serialize(fields) });
-    (order[at] >= order.warn ? process.stderr : process.stdout).write(`${line}\n`);
-  };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return pino({
+    level,
+    // no pid or hostname on each line: the platform's log collector adds where a line came from
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // `level: "warn"` rather than 40: readable by people and by log queries alike
+    formatters: { level: (label) => ({ level: label }) },
+    // every line written while serving a request names it
+    mixin: () => {
+      const scope = currentRequestScope();
+      return scope ? { requestId: scope.requestId } : {};
+    },
+    // defence in depth: a credential is never logged on purpose, and one logged by mistake is masked
+    redact: { paths: ['authorization', '*.authorization', 'password', '*.password', 'token', '*.token', '*["x-platz-token"]'], censor: '[redacted]' },
+  });
 }

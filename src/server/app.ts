@@ -13,7 +13,8 @@ import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
 import { Keyring } from '../auth/encryption.js';
 import type { Config } from '../config/config.js';
-import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
+import { StartupError } from '../errors/startup-error.js';
+import { connectOrm, databaseTarget, isReady, migrate, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
 import { openEventBus } from '../events/bus/index.js';
 import { EventHub } from '../events/event-hub.js';
@@ -96,11 +97,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
   const configuredKeys = config.BERTH_ENCRYPTION_KEYS ? Keyring.parse(config.BERTH_ENCRYPTION_KEYS) : undefined;
   const lifecycle = new Lifecycle(logger, STOP_STEP_TIMEOUT_MS);
   try {
-    const orm = await openOrm(database, {
-      pool: { max: config.DATABASE_POOL_MAX },
-      debug: config.SQL_DEBUG ? ['query', 'query-params'] : false,
-      ...options.ormOverrides,
-    });
+    const orm = await connectOrm(
+      database,
+      { pool: { max: config.DATABASE_POOL_MAX }, debug: config.SQL_DEBUG ? ['query', 'query-params'] : false, ...options.ormOverrides },
+      { timeoutMs: config.DATABASE_CONNECT_TIMEOUT_SECONDS * 1000, logger },
+    );
     lifecycle.started('database', () => orm.close(true));
     const applied = await migrate(orm, database);
     if (applied.length) logger.info({ applied }, 'applied migrations');
@@ -283,7 +284,9 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       });
     });
     await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', reject);
+      httpServer.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err),
+      );
       httpServer.listen(config.PORT, config.HOST, () => resolve());
     });
     const { port } = httpServer.address() as AddressInfo;
@@ -320,7 +323,7 @@ async function registerLocalClusters(em: SqlEntityManager, services: Services, c
       const clusters = await services.k8sClusters.registerLocal(systemContext(em.fork(), 'k8s-watch'), kubeconfig);
       logger.info({ clusters: clusters.map((c) => c.providerId) }, `registered the clusters of ${source}`);
     } catch (err) {
-      throw new Error(`${source}: ${(err as Error).message}`);
+      throw new StartupError([`${source}: ${(err as Error).message}`]);
     }
   };
   if (config.BERTH_KUBECONFIG) {
@@ -328,7 +331,7 @@ async function registerLocalClusters(em: SqlEntityManager, services: Services, c
     try {
       text = await readFile(config.BERTH_KUBECONFIG, 'utf8');
     } catch (err) {
-      throw new Error(`BERTH_KUBECONFIG: cannot read ${config.BERTH_KUBECONFIG}: ${(err as Error).message}`);
+      throw new StartupError([`BERTH_KUBECONFIG: cannot read ${config.BERTH_KUBECONFIG}: ${(err as Error).message}`]);
     }
     await register('BERTH_KUBECONFIG', text);
   }

@@ -1,6 +1,7 @@
 import { createClient } from 'redis';
 import type { Logger } from '../../logging/logger.js';
 import { EVENT_CHANNEL, parseCursor, type EventBus } from './event-bus.js';
+import { StartupError } from '../../errors/startup-error.js';
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -28,7 +29,7 @@ export class RedisBus implements EventBus {
       await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
     } catch (err) {
       await this.close();
-      throw new Error(`Redis at REDIS_URL is unreachable: ${(err as Error).message}`);
+      throw new StartupError([`Redis at REDIS_URL is unreachable: ${(err as Error).message}`]);
     }
     this.started = true;
     await this.subscriber.subscribe(EVENT_CHANNEL, (payload: string) => {
