@@ -26,9 +26,15 @@ function expectCodes(res: RawResponse): void {
   for (const error of res.body?.errors ?? []) expect(typeof error.extensions?.code).toBe('string');
 }
 
+/**
+ * The media type of the GraphQL over HTTP spec: its clients get 4xx for a request that fails before execution
+ * (a client accepting only application/json gets 200, tested below).
+ */
+const GRAPHQL_RESPONSE = { accept: 'application/graphql-response+json' };
+
 /** POSTs a raw body to /graphql and checks the invariants every response must keep. */
 async function post(body: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const res = await fetch(server.berth.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await fetch(server.berth.url, { method: 'POST', headers: { 'content-type': 'application/json', ...GRAPHQL_RESPONSE, ...headers }, body });
   return read(res);
 }
 
@@ -178,6 +184,46 @@ describe('unexpected internal errors are masked', () => {
   });
 });
 
+describe('GraphQL over HTTP status codes', () => {
+  const failing: [string, string, unknown, string][] = [
+    ['a parse error', `{ serverInfo { version }`, undefined, 'GRAPHQL_PARSE_FAILED'],
+    ['an unknown field', `{ serverInfo { nope } }`, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a variable that fails coercion', `query($n: Int) { bots(first: $n) { totalCount } }`, { n: 'ten' }, 'BAD_USER_INPUT'],
+    ['a document past a limit', `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: serverInfo { version }`).join(' ')} }`, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a subscription', `subscription { events(types: [ENV]) { operation } }`, undefined, 'SUBSCRIPTION_OVER_HTTP'],
+  ];
+
+  test.each(failing)('%s: 200 for a client that accepts only application/json (or says nothing), 400 for application/graphql-response+json', async (_what, document, variables, code) => {
+    for (const [accept, status, type] of [
+      ['application/json', 200, 'application/json'],
+      [undefined, 200, 'application/json'],
+      ['application/graphql-response+json', 400, 'application/graphql-response+json'],
+      ['application/graphql-response+json, application/json;q=0.9', 400, 'application/graphql-response+json'],
+    ] as const) {
+      const res = await fetch(server.berth.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) },
+        body: JSON.stringify({ query: document, variables }),
+      });
+      const body = (await res.json()) as RawResponse['body'];
+      expect({ accept, status: res.status, type: res.headers.get('content-type')?.split(';')[0], codes: body?.errors?.map((e) => e.extensions?.code) }).toEqual({ accept, status, type, codes: [code] });
+      expect(body).not.toHaveProperty('data');
+    }
+  });
+
+  test('a subscription over HTTP says where subscriptions are served', async () => {
+    const res = await query(`subscription { events(types: [ENV]) { operation } }`, undefined, await server.adminAuth());
+    expect(res.body?.errors?.[0].message).toMatch(/WebSocket .*graphql-ws.* at \/graphql/);
+  });
+
+  test('a malformed request keeps its 400 whatever the client accepts', async () => {
+    for (const body of ['{"query": ', '{"variables": {}}']) {
+      const res = await fetch(server.berth.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body });
+      expect(res.status).toBe(400);
+    }
+  });
+});
+
 describe('document limits refuse a request before it executes', () => {
   const LOGIN = `login(usernameOrEmail: "admin", password: "${ADMIN_PASSWORD}")`;
 
@@ -323,7 +369,7 @@ describe('introspection and field suggestions', () => {
     const closed = await startTestServer({ GRAPHQL_INTROSPECTION: 'false' });
     try {
       const ask = async (document: string, variables?: unknown) => {
-        const res = await fetch(closed.berth.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: document, variables }) });
+        const res = await fetch(closed.berth.url, { method: 'POST', headers: { 'content-type': 'application/json', ...GRAPHQL_RESPONSE }, body: JSON.stringify({ query: document, variables }) });
         return read(res);
       };
       for (const document of [`{ __schema { types { name } } }`, `{ __type(name: "Query") { fields { name } } }`]) {

@@ -4,6 +4,8 @@ import { assertUnreachable, DomainError, ErrorCode } from '../errors/domain-erro
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../logging/logger.js';
 import type { GraphQLContext } from './context.js';
+import { isDatabaseUnavailable } from '../db/availability.js';
+import { SUBSCRIPTION_OVER_HTTP } from './http-subscriptions.js';
 
 /** The one mapping from domain error codes to GraphQL extensions.code. */
 export function graphqlCode(code: ErrorCode): string {
@@ -29,6 +31,11 @@ export function graphqlCode(code: ErrorCode): string {
   }
 }
 
+/** The code of an answer that may succeed later (the database is down): HTTP answers it 503 with Retry-After. */
+export const SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE';
+
+export const databaseUnavailable = () => new GraphQLError('The database is unavailable; try again shortly', { extensions: { code: SERVICE_UNAVAILABLE } });
+
 /** Codes Apollo and graphql-js produce themselves for bad documents and variables; passed through as they are. */
 const CLIENT_ERROR_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -38,6 +45,7 @@ const CLIENT_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  SUBSCRIPTION_OVER_HTTP,
 ]);
 
 /**
@@ -62,8 +70,13 @@ export function formatError(logger: Logger, options: { hideSuggestions?: boolean
     if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
-    // graphql-js errors without an original error come from validation rules (limits, unknown fields)
-    if (original instanceof GraphQLError && !original.originalError && !formatted.path) {
+    if (code === SERVICE_UNAVAILABLE || isDatabaseUnavailable(original)) {
+      logger.warn({ err: original }, 'the database is unavailable');
+      const { message, extensions } = databaseUnavailable();
+      return { message, locations: formatted.locations, path: formatted.path, extensions: { code: extensions.code } };
+    }
+    // graphql-js errors without a code or an original error come from validation rules (limits, unknown fields)
+    if (original instanceof GraphQLError && !original.originalError && !formatted.path && code === undefined) {
       return { message: formatted.message, locations: formatted.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
     }
     // logged with its request id by the plugin below before this runs
@@ -80,8 +93,11 @@ export function formatError(logger: Logger, options: { hideSuggestions?: boolean
 
 /** Logs an unexpected error with the request id, and tags it so formatError can echo the id. */
 export function logUnexpectedError(logger: Logger, error: GraphQLError, requestId: string): void {
+  // a client's mistake (a typo, a wrong variable) pages no one: debug, without a stack
+  const code = error.extensions?.code;
+  if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return logger.debug({ requestId, code, message: error.message }, 'client error');
   const original = unwrapResolverError(error);
-  if (!original || original instanceof DomainError || !(original instanceof Error)) return;
+  if (!original || original instanceof DomainError || !(original instanceof Error) || isDatabaseUnavailable(original)) return;
   if (original instanceof GraphQLError && !original.originalError) return;
   (original as Error & { requestId?: string }).requestId = requestId;
   logger.error({ requestId, err: original, path: error.path }, 'unexpected GraphQL error');

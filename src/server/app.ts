@@ -21,6 +21,7 @@ import { EventHub } from '../events/event-hub.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
+import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory } from './context.js';
@@ -240,6 +241,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         // cache hints are unused (no CDN or response cache), and computing them wraps every field resolver
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
+        refuseSubscriptionsOverHttp(),
         {
           async serverWillStart() {
             return {

@@ -3,6 +3,8 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { anonymous, type Credentials } from '../request/identity.js';
 import { DomainError } from '../errors/domain-error.js';
+import { isDatabaseUnavailable } from '../db/availability.js';
+import { databaseUnavailable } from '../graphql/errors.js';
 import { createServiceContext, type ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
 
@@ -19,8 +21,10 @@ export function contextFactory(em: SqlEntityManager, services: Services, authent
     try {
       return { ...createServiceContext(fork, { identity: await authenticator.identify(fork, credentials) }, id), services };
     } catch (err) {
-      if (!(err instanceof DomainError)) throw err;
-      return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), services };
+      if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), services };
+      // Apollo would answer a failed context 500 with the error's own text
+      if (isDatabaseUnavailable(err)) throw databaseUnavailable();
+      throw err;
     }
   };
 }

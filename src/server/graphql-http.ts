@@ -3,10 +3,14 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Credentials } from '../request/identity.js';
 import { credentialsFromHeaders } from './context.js';
+import { SUBSCRIPTION_OVER_HTTP } from '../graphql/http-subscriptions.js';
+import { SERVICE_UNAVAILABLE } from '../graphql/errors.js';
 
 type CreateContext = (credentials: Credentials, requestId?: string) => Promise<GraphQLContext>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** when a client should try again after the database was unavailable */
+const RETRY_AFTER_SECONDS = 5;
 
 class BadRequest extends Error {
   constructor(
@@ -45,12 +49,37 @@ export function graphqlHttpHandler(apollo: ApolloServer<GraphQLContext>, createC
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      const body = response.body.string;
+      if (res.statusCode === 400 && answersWithLegacyStatus(response.headers.get('content-type'), body)) res.statusCode = 200;
+      // errors come first in a response: a body with data is not searched
+      if (body.startsWith('{"errors":') && body.includes(`"code":"${SERVICE_UNAVAILABLE}"`)) {
+        res.statusCode = 503;
+        res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      }
+      res.end(body);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/** Errors of a well-formed request that its document or variables caused (not the request's shape). */
+const DOCUMENT_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', SUBSCRIPTION_OVER_HTTP]);
+
+/**
+ * GraphQL over HTTP: a client that accepts only `application/json` SHOULD get 200 for a well-formed request whose
+ * document fails to parse or validate or whose variables fail coercion (the errors say so); Apollo answers 400 either
+ * way. `application/graphql-response+json` keeps the 4xx, and so does a malformed request (no query, bad JSON).
+ */
+function answersWithLegacyStatus(contentType: string | undefined, body: string): boolean {
+  if (!contentType?.startsWith('application/json')) return false;
+  try {
+    const { errors, data } = JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[]; data?: unknown };
+    return data === undefined && !!errors?.length && errors.every((e) => DOCUMENT_ERROR_CODES.has(String(e.extensions?.code)));
+  } catch {
+    return false;
+  }
 }
 
 /** The JSON body, or undefined when there is none or it is not JSON (Apollo then answers with its own error). */

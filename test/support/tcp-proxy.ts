@@ -23,6 +23,7 @@ export class TcpProxy {
   }
 
   async open(): Promise<void> {
+    if (this.server) return;
     const server = (this.server = net.createServer((client) => {
       const upstream = net.connect(this.target);
       for (const socket of [client, upstream]) {
@@ -35,7 +36,10 @@ export class TcpProxy {
       }
       client.pipe(upstream).pipe(client);
     }));
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', resolve);
+    });
   }
 
   /** Stops listening and breaks every open connection. */
