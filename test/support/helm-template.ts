@@ -117,7 +117,7 @@ export function valuesPaths(chart: Chart): string[][] {
 }
 
 /** Helm's coalescing of values: maps merge key by key, anything else replaces, null deletes. */
-export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === null) delete out[key];
@@ -415,7 +415,7 @@ function show(v: unknown): string {
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') {
     const exponent = v === 0 ? 0 : Math.floor(Math.log10(Math.abs(v)));
-    if (exponent >= 6 || exponent < -4) throw new Error(`${v} prints as ${v.toExponential()} in Helm: quote it in the values`);
+    if (exponent >= 6 || exponent < -4) throw new Error(`${v} prints as ${v.toExponential().replace(/e([+-])(\d)$/, (_m, sign: string, digit: string) => `e${sign}0${digit}`)} in Helm: quote it in the values`);
     return String(v);
   }
   throw new Error(`printing ${JSON.stringify(v)} needs toYaml`);
