@@ -41,6 +41,16 @@ export interface KubeApiDoubleOptions {
 
 export type RequestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'discovery';
 
+/** What a request is about, as the API server's authorizer sees it (RBAC rules name these). */
+export interface RequestResource {
+  /** '' for the core group */
+  group: string;
+  /** the plural, with the subresource after a slash: pods, serviceaccounts/token */
+  resource: string;
+  namespace?: string;
+  name?: string;
+}
+
 /** One request as the double received it. */
 export interface RequestRecord {
   method: string;
@@ -48,6 +58,8 @@ export interface RequestRecord {
   path: string;
   query: Record<string, string>;
   verb: RequestVerb;
+  /** the resource of a request to one (not discovery, not a path the double does not serve) */
+  resource?: RequestResource;
   /** the response's status code, once sent (200 for a watch that opened) */
   status?: number;
 }
@@ -64,6 +76,7 @@ export interface ObjectRef {
 
 interface Route {
   verb: RequestVerb;
+  resource?: RequestResource;
   serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> | void;
 }
 
@@ -284,7 +297,7 @@ export class KubeApiDouble {
     const url = new URL(req.url ?? '/', 'http://double');
     const path = url.pathname.replace(/(.)\/+$/, '$1');
     const route = this.route(req.method ?? 'GET', path, url.searchParams);
-    const record: RequestRecord = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), verb: route.verb };
+    const record: RequestRecord = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), verb: route.verb, ...(route.resource ? { resource: route.resource } : {}) };
     this.requests.push(record);
     this.changed();
     try {
@@ -349,29 +362,33 @@ export class KubeApiDouble {
     const type = this.registry.byPath(apiVersion, plural!);
     // a namespaced object is found in its namespace only
     if (!type || more.length || (type.namespaced && name !== undefined && !inNamespace)) return undefined;
+    const resource: RequestResource = { group: type.group, resource: subresource ? `${type.plural}/${subresource}` : type.plural, namespace, name };
+    const about = (route: Route): Route => ({ ...route, resource });
 
     if (name === undefined) {
       if (method === 'GET') {
-        return WATCH.has(query.get('watch') ?? '')
-          ? { verb: 'watch', serve: (_req, res, q) => this.watches.serve(res, path, { resource: type, namespace, matches: this.selection(q) }, q) }
-          : { verb: 'list', serve: (_req, res, q) => send(res, 200, listOf(this.store, type, namespace, this.selection(q), q)) };
+        return about(
+          WATCH.has(query.get('watch') ?? '')
+            ? { verb: 'watch', serve: (_req, res, q) => this.watches.serve(res, path, { resource: type, namespace, matches: this.selection(q) }, q) }
+            : { verb: 'list', serve: (_req, res, q) => send(res, 200, listOf(this.store, type, namespace, this.selection(q), q)) },
+        );
       }
       if (method === 'POST' && (inNamespace || !type.namespaced)) {
-        return { verb: 'create', serve: async (req, res) => send(res, 201, this.store.create(type, namespace, await readJson<KubeObject>(req), 'main')) };
+        return about({ verb: 'create', serve: async (req, res) => send(res, 201, this.store.create(type, namespace, await readJson<KubeObject>(req), 'main')) });
       }
       return undefined;
     }
     const part: WritePart | undefined = subresource === undefined ? 'main' : subresource === 'status' && type.status ? 'status' : undefined;
     if (part) {
-      if (method === 'GET') return { verb: 'get', serve: (_req, res) => send(res, 200, this.store.read(type, namespace, name)) };
+      if (method === 'GET') return about({ verb: 'get', serve: (_req, res) => send(res, 200, this.store.read(type, namespace, name)) });
       if (method === 'PUT') {
-        return { verb: 'update', serve: async (req, res) => send(res, 200, this.store.replace(type, namespace, name, await readJson<KubeObject>(req), part)) };
+        return about({ verb: 'update', serve: async (req, res) => send(res, 200, this.store.replace(type, namespace, name, await readJson<KubeObject>(req), part)) });
       }
-      if (method === 'PATCH') return { verb: 'patch', serve: (req, res, q) => this.patch(req, res, q, type, namespace, name, part) };
-      if (method === 'DELETE' && part === 'main') return { verb: 'delete', serve: (_req, res) => send(res, 200, this.deleted(type, this.store.delete(type, namespace, name))) };
+      if (method === 'PATCH') return about({ verb: 'patch', serve: (req, res, q) => this.patch(req, res, q, type, namespace, name, part) });
+      if (method === 'DELETE' && part === 'main') return about({ verb: 'delete', serve: (_req, res) => send(res, 200, this.deleted(type, this.store.delete(type, namespace, name))) });
     }
     if (type === SERVICE_ACCOUNTS && subresource === 'token' && method === 'POST') {
-      return { verb: 'create', serve: async (req, res) => send(res, 201, await this.tokenRequest(req, namespace!, name)) };
+      return about({ verb: 'create', serve: async (req, res) => send(res, 201, await this.tokenRequest(req, namespace!, name)) });
     }
     return undefined;
   }

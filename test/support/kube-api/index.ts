@@ -1,4 +1,4 @@
-export { KubeApiDouble, startKubeApiDouble, type KubeApiDoubleOptions, type ObjectRef, type RequestRecord, type RequestVerb } from './double.js';
+export { KubeApiDouble, startKubeApiDouble, type KubeApiDoubleOptions, type ObjectRef, type RequestRecord, type RequestResource, type RequestVerb } from './double.js';
 export { type HelmController, type HelmControllerOptions, type HelmRevision } from './flux.js';
 export { kubeconfigFor, type KubeconfigContext, type KubeconfigOptions } from './kubeconfig.js';
 export { BUILT_IN_RESOURCES, type ResourceType } from './resources.js';
