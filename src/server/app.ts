@@ -40,6 +40,8 @@ import { ResourceSync } from '../workers/resource-sync.js';
 import { DeploymentEndpoints } from '../deployments/endpoint.js';
 import { systemContext } from '../request/context.js';
 import { inClusterKubeconfig } from '../k8s/local-clusters.js';
+import { Metrics } from '../metrics/metrics.js';
+import { metricsEndpoint } from '../metrics/endpoint.js';
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -194,6 +196,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 
+    const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, taskWorker: () => taskWorker, logger });
     const app = express();
     app.disable('x-powered-by');
     // its request handler is attached once Apollo has started, before listening
@@ -209,6 +212,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
       onOperation: options.onWsOperation,
+      countSubscription: (args) => metrics.countSubscription(args),
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
       '/graphql': graphqlWs,
@@ -239,6 +243,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         // cache hints are unused (no CDN or response cache), and computing them wraps every field resolver
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
+        metrics.graphqlPlugin(),
         {
           async serverWillStart() {
             return {
@@ -263,6 +268,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       const ready = await isReady(orm);
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database: ready });
     });
+    app.get('/metrics', metricsEndpoint(metrics, config.METRICS_TOKEN));
     if (config.GRAPHQL_IDE) app.use(graphqlIde());
     // GET /graphql reaches Apollo here when the IDE did not take it
     app.use('/graphql', (req, res, next) => void graphqlHttp(req, res).catch(next));
@@ -275,6 +281,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
 
     // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      metrics.observeHttp(req, res);
       if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
       graphqlHttp(req, res).catch((err: unknown) => {
         logger.error({ err }, 'unexpected HTTP error');
