@@ -33,7 +33,10 @@ const OPERATION_NAMES_MAX = 200;
 
 let processRegistry: Registry | undefined;
 
-/** The process's own metrics (CPU, memory, event loop, GC), collected once per process and shared by every Berth in it (tests run several). */
+/**
+ * The process's own metrics (CPU, memory, event loop, GC): collected once per process from its first scrape on (the
+ * event loop and GC are observed from then), and shared by every Berth in it (tests run several).
+ */
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
@@ -48,8 +51,7 @@ function processMetrics(): Registry {
  * database says (`readStoredState`, the pool). A database that fails leaves its series out of that scrape.
  */
 export class Metrics {
-  // starts with the process's metrics; Berth's are registered into it below
-  readonly registry = Registry.merge([processMetrics(), new Registry()]);
+  private readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly graphqlDuration: Histogram<'operation' | 'type' | 'outcome'>;
   private readonly subscriptions: Gauge<'field'>;
@@ -174,7 +176,7 @@ export class Metrics {
   async scrape(): Promise<string> {
     // scrapes at once share one reading, so neither sees the other's half-set gauges
     await (this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined)));
-    return this.registry.metrics();
+    return Registry.merge([processMetrics(), this.registry]).metrics();
   }
 
   get contentType(): string {
