@@ -27,6 +27,8 @@ const ORDER = [
   'src/graphql',
   'resolvers',
   'src/workers',
+  // what the composition root serves at /metrics: reads the layers below
+  'src/metrics',
   // the composition root, and the commands built on it
   'src/server',
   'src/scripts',

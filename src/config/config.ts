@@ -135,6 +135,8 @@ const schema = z.object({
     .string()
     .default('')
     .transform((list) => new Set(list.split(/[\s,]+/).filter(Boolean).map((domain) => domain.toLowerCase()))),
+  /** when set, GET /metrics answers only `Authorization: Bearer <this>`; unset, anyone who reaches the port may scrape */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

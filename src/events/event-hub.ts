@@ -36,6 +36,7 @@ const BATCH = 500;
  */
 export class EventHub {
   private cursor = 0;
+  private delivered = 0;
   private readonly subscribers = new Set<Subscriber>();
   /** the grants of each identity with a subscriber, as of the event being dispatched (null: revoked) */
   private readonly grantsCache = new Map<string, Grants | null>();
@@ -65,6 +66,11 @@ export class EventHub {
   /** the newest cursor this process has dispatched */
   get position(): number {
     return this.cursor;
+  }
+
+  /** how many events this process has handed to its subscribers, one per subscriber (metrics) */
+  get deliveredCount(): number {
+    return this.delivered;
   }
 
   async start(): Promise<void> {
@@ -172,7 +178,9 @@ export class EventHub {
         let operation = judge(subscriber, event, event.table as EventTable, change ? change.before : after, after, verdicts);
         // awaited only when not known yet: at thousands of subscribers per event, every await counts
         if (operation instanceof Promise) operation = await operation;
-        if (operation) subscriber.deliver(event, operation, operation === 'DELETE' || operation === 'LEAVE' ? null : nodes[i], after);
+        if (!operation) continue;
+        subscriber.deliver(event, operation, operation === 'DELETE' || operation === 'LEAVE' ? null : nodes[i], after);
+        this.delivered++;
       }
     }
   }

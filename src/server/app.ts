@@ -42,6 +42,8 @@ import { ResourceSync } from '../workers/resource-sync.js';
 import { DeploymentEndpoints } from '../deployments/endpoint.js';
 import { systemContext } from '../request/context.js';
 import { inClusterKubeconfig } from '../k8s/local-clusters.js';
+import { Metrics } from '../metrics/metrics.js';
+import { metricsEndpoint } from '../metrics/endpoint.js';
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -196,6 +198,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const createContext = contextFactory(em, services, authenticator);
     const schema = await buildBerthSchema();
 
+    const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, taskWorker: () => taskWorker, logger });
     const app = express();
     app.disable('x-powered-by');
     // its request handler is attached once Apollo has started, before listening
@@ -211,6 +214,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
       onOperation: options.onWsOperation,
+      countSubscription: (args) => metrics.countSubscription(args),
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
       '/graphql': graphqlWs,
@@ -242,6 +246,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
         refuseSubscriptionsOverHttp(),
+        metrics.graphqlPlugin(),
         {
           async serverWillStart() {
             return {
@@ -266,6 +271,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       const ready = await isReady(orm);
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database: ready });
     });
+    app.get('/metrics', metricsEndpoint(metrics, config.METRICS_TOKEN));
     if (config.GRAPHQL_IDE) app.use(graphqlIde());
     // GET /graphql reaches Apollo here when the IDE did not take it
     app.use('/graphql', (req, res, next) => void graphqlHttp(req, res).catch(next));
@@ -278,6 +284,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
 
     // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      metrics.observeHttp(req, res);
       if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
       graphqlHttp(req, res).catch((err: unknown) => {
         logger.error({ err }, 'unexpected HTTP error');

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
@@ -26,6 +26,8 @@ export interface GraphqlWsOptions {
   introspection: boolean;
   /** called after an operation is set up (tests wait on it) */
   onOperation?: (id: string) => void;
+  /** counts a subscription from its start until it completes (metrics); returns what ends the count */
+  countSubscription?: (args: ExecutionArgs) => () => void;
 }
 
 const DOCUMENT_CACHE_SIZE = 500;
@@ -50,6 +52,8 @@ export interface WebSocketEndpoint {
   handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
   /** sends every socket a close frame (1001), and terminates those still open after a short grace period */
   dispose(): Promise<void>;
+  /** the sockets open now (metrics) */
+  readonly connections: number;
 }
 
 /**
@@ -81,6 +85,8 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   const validDocuments = new Map<string, DocumentNode>();
   // the subscriptions of one socket share one bounded queue
   const connections = new WeakMap<object, SubscriberConnection>();
+  // per socket context, what ends the count of each running subscription; graphql-ws completes every operation once
+  const counted = new WeakMap<object, Map<string, () => void>>();
   const server = useServer<Record<string, unknown>, Extra & Record<PropertyKey, unknown>>(
     {
       schema,
@@ -140,7 +146,19 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
         return { ...result, errors };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
-      onOperation: (_ctx, id) => options.onOperation?.(id),
+      onOperation: (ctx, id, _payload, args, result) => {
+        if (options.countSubscription && Symbol.asyncIterator in result) {
+          let running = counted.get(ctx);
+          if (!running) counted.set(ctx, (running = new Map()));
+          running.set(id, options.countSubscription(args));
+        }
+        options.onOperation?.(id);
+      },
+      onComplete: (ctx, id) => {
+        const running = counted.get(ctx);
+        running?.get(id)?.();
+        running?.delete(id);
+      },
     },
     wsServer,
   );
@@ -148,5 +166,8 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
     handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
     // graphql-ws's dispose closes each socket with 1001 Going away, then waits for every one to close
     dispose: () => closeWithinGrace(wsServer, async () => server.dispose()),
+    get connections() {
+      return wsServer.clients.size;
+    },
   };
 }

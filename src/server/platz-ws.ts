@@ -189,5 +189,8 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
         connections.forEach((connection) => connection.close(1001, 'Going away'));
         await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
       }),
+    get connections() {
+      return wsServer.clients.size;
+    },
   };
 }

@@ -21,6 +21,12 @@ export interface TaskWorkerOptions {
 }
 
 /**
+ * How a task run here ended: written Done or Failed; abandoned (its lease was lost, or the worker stopped); taken over
+ * (another worker held it by the time its end was written); unrecorded (writing its end failed: it runs again).
+ */
+export type TaskOutcome = 'done' | 'failed' | 'abandoned' | 'taken_over' | 'unrecorded';
+
+/**
  * Carries out deployment tasks, in the server or alone (`berth worker`); any number may run on one database. It
  * claims due tasks (DeploymentTaskService.claim: FOR UPDATE SKIP LOCKED, a lease), keeps their leases alive while
  * they run, and writes how each ended, all as the system identity `task-worker`. It wakes on every change to a task
@@ -34,6 +40,8 @@ export class TaskWorker {
   private finishing: Promise<void> | undefined;
   private readonly rounds: Rounds;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** how the tasks run here ended, since the worker started (metrics) */
+  readonly outcomes: Record<TaskOutcome, number> = { done: 0, failed: 0, abandoned: 0, taken_over: 0, unrecorded: 0 };
 
   constructor(
     private readonly em: SqlEntityManager,
@@ -108,6 +116,7 @@ export class TaskWorker {
       outcome = { failure: err instanceof Error ? err.message : String(err), output: '' };
     }
     if (signal.aborted) {
+      this.outcomes.abandoned++;
       this.logger.warn({ ...log, reason: String(signal.reason) }, 'deployment task abandoned; another worker takes it over');
       return;
     }
@@ -116,6 +125,7 @@ export class TaskWorker {
       this.finished.push({ id: task.id, ...outcome, resolve });
       this.flush();
     });
+    this.outcomes[finished === null ? 'unrecorded' : !finished ? 'taken_over' : outcome.failure ? 'failed' : 'done']++;
     if (finished === null) return;
     if (finished) this.logger[outcome.failure ? 'warn' : 'info']({ ...log, failure: outcome.failure }, `deployment task ${outcome.failure ? 'failed' : 'done'}`);
     else this.logger.warn(log, 'deployment task was taken over before it finished here; its outcome is dropped');
