@@ -134,6 +134,8 @@ const schema = z.object({
     .transform((list) => new Set(list.split(/[\s,]+/).filter(Boolean).map((domain) => domain.toLowerCase()))),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
+  /** behind a reverse proxy: believe its X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For (off: anyone could send them) */
+  TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SQL_DEBUG: bool.default(false),
 });
