@@ -88,6 +88,33 @@ describe('the GraphQL IDE', () => {
     expect(await missing.text()).not.toMatch(/<html|altair/i);
   });
 
+  test("the IDE's subscriptions URL follows X-Forwarded-Proto and X-Forwarded-Host with TRUST_PROXY, and ignores them without", async () => {
+    const subscriptionsUrl = async (url: string, headers: Record<string, string> = {}) => {
+      const html = await (await fetch(url, { headers: { accept: 'text/html', ...headers } })).text();
+      return /subscriptionsEndpoint: `([^`]*)`/.exec(html)?.[1];
+    };
+    const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'berth.example.com' };
+    const direct = (berthUrl: string) => `ws://${new URL(berthUrl).host}/graphql`;
+
+    expect(await subscriptionsUrl(server.berth.url)).toBe(direct(server.berth.url));
+    // anyone could send these headers: without TRUST_PROXY they are not believed
+    expect(await subscriptionsUrl(server.berth.url, forwarded)).toBe(direct(server.berth.url));
+
+    const behindProxy = await startTestServer({ TRUST_PROXY: 'true' });
+    try {
+      expect(await subscriptionsUrl(behindProxy.berth.url, forwarded)).toBe('wss://berth.example.com/graphql');
+      expect(await subscriptionsUrl(behindProxy.berth.url, { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'berth.example.com:8080' })).toBe('ws://berth.example.com:8080/graphql');
+      // reached directly, it still names itself
+      expect(await subscriptionsUrl(behindProxy.berth.url)).toBe(direct(behindProxy.berth.url));
+      // the host goes into the page's script: one that could end it is refused
+      const injected = await fetch(behindProxy.berth.url, { headers: { accept: 'text/html', 'x-forwarded-host': 'x</script><script>alert(1)//' } });
+      expect(injected.status).toBe(400);
+      expect(await injected.text()).not.toMatch(/<script/);
+    } finally {
+      await behindProxy.stop();
+    }
+  });
+
   test('API clients on GET /graphql still reach Apollo, not the IDE', async () => {
     const res = await fetch(`${server.berth.url}?query=${encodeURIComponent('{ serverInfo { version } }')}`, {
       headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },

@@ -139,6 +139,8 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GRAPHQL_INTROSPECTION: bool.default(true),
   GRAPHQL_IDE: bool.default(true),
+  /** behind a reverse proxy: believe its X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For (off: anyone could send them) */
+  TRUST_PROXY: bool.default(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SQL_DEBUG: bool.default(false),
 });

@@ -201,6 +201,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, taskWorker: () => taskWorker, logger });
     const app = express();
     app.disable('x-powered-by');
+    // req.protocol, req.host and req.ip read the X-Forwarded-* headers only from a proxy we were told to trust
+    app.set('trust proxy', config.TRUST_PROXY);
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });

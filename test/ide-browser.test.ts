@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
+
+/** Debian's chromium: CI installs it (.ci/run); without it this file fails rather than skips. */
+const CHROMIUM = '/usr/bin/chromium';
+/** generous: a loaded 2-core machine parses Altair's 3 MB of script slowly */
+const WAIT_MS = 20_000;
+const TEST_MS = 120_000;
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the IDE's browser test`);
+  [server, browser] = await Promise.all([
+    startTestServer(),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    }),
+  ]);
+});
+
+afterAll(async () => {
+  // the browser first: its open subscriptions would hold Berth's drain
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Whether a URL stays on this machine: the test server, or no network at all (data:, blob:). */
+function staysLocal(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return ['data:', 'blob:', 'about:'].includes(protocol) || ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
+/**
+ * The IDE in a fresh browser profile, with what would make it unfit for a newcomer collected as it happens: a
+ * console error, an uncaught exception, a request (from the page or its workers) leaving this machine.
+ */
+async function openIde(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // a profile past the 50 requests after which Altair asks for a donation (its counter in localStorage)
+  await context.addInitScript(() => localStorage.setItem('altair:db:dac', JSON.stringify({ value: 50 })));
+  const problems: string[] = [];
+  context.on('request', (request) => {
+    if (!staysLocal(request.url())) problems.push(`request to ${request.url()}`);
+  });
+  const page = await context.newPage();
+  page.on('websocket', (socket) => {
+    if (!staysLocal(socket.url())) problems.push(`WebSocket to ${socket.url()}`);
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  await page.goto(server.berth.url);
+  await page.locator('.cm-line', { hasText: 'login(usernameOrEmail' }).waitFor({ timeout: WAIT_MS });
+  return { page, problems };
+}
+
+/** Presses an operation's ► button (shown above it in the query editor), as a user runs one of several. */
+async function send(page: Page, operation: string): Promise<void> {
+  const [kind, name] = operation.split(' ');
+  // the buttons show once the editor has the cursor
+  await page.locator('.cm-line', { hasText: `${kind} ${name}` }).click();
+  await page.locator('.query-editor__line-widget', { hasText: `Send ${kind} ${name}` }).click();
+}
+
+/** Waits until the result pane shows `text`. */
+async function resultShows(page: Page, text: string): Promise<string> {
+  const result = page.locator('app-query-result .cm-content', { hasText: text }).first();
+  await result.waitFor({ timeout: WAIT_MS });
+  return result.innerText();
+}
+
+/** Creates an env through the API, as someone else working on Berth would while the IDE is watching. */
+async function createEnv(name: string): Promise<void> {
+  const res = await server.gql(`mutation ($name: String!) { createEnv(input: { name: $name }) { id } }`, { name }, await server.adminAuth());
+  expect(res.errors).toBeUndefined();
+}
+
+describe('the GraphQL IDE in a browser', () => {
+  test('a newcomer follows the first screen: logs in, sets the header, runs a query and a subscription that receives an event', async () => {
+    const { page, problems } = await openIde();
+
+    // 1. the password goes between the quotes of the Login mutation the first screen offers
+    await page.locator('.cm-line', { hasText: 'login(usernameOrEmail' }).click();
+    // from the end of `password: "") {`, back over `") {`
+    await page.keyboard.press('End');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.insertText(ADMIN_PASSWORD);
+    await send(page, 'mutation Login');
+    // 2. the token, copied from the result
+    const login = await resultShows(page, '"accessToken"');
+    const token = /"accessToken":\s*"([^"]+)"/.exec(login)?.[1];
+    expect(token).toBeDefined();
+
+    // 3. Set Headers: Authorization: Bearer <token>
+    await page.locator('[track-id=show_set_headers]').click();
+    await page.locator('.cm-content[aria-placeholder="Header key"]').last().click();
+    await page.keyboard.insertText('Authorization');
+    await page.locator('.cm-content[aria-placeholder="Header value"]').last().click();
+    await page.keyboard.insertText(`Bearer ${token}`);
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    // 4. a query, as the admin
+    await send(page, 'query Me');
+    await resultShows(page, '"username": "admin"');
+
+    // and a subscription over graphql-ws with the same token: it opens, then shows an env created meanwhile
+    await send(page, 'subscription Events');
+    await resultShows(page, '"LIVE"');
+    await createEnv('seen-by-the-ide');
+    const event = await resultShows(page, 'seen-by-the-ide');
+    expect(event).toMatch(/"operation": "INSERT"/);
+
+    // by now the vendor's prompts would have come up: the AI assistant, donations, Altair Cloud's sign-in
+    await expect(page.getByText(/Altair AI|Donate|Upgrade to Pro|Sign in/i).filter({ visible: true }).count()).resolves.toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, TEST_MS);
+
+  test("the Auth tab's bearer token reaches subscriptions too", async () => {
+    const { page, problems } = await openIde();
+    const token = (await server.adminAuth()).authorization.replace(/^Bearer /, '');
+
+    await page.getByRole('tab', { name: 'Auth' }).click();
+    await page.locator('app-authorization-editor nz-select').click();
+    await page.getByText('Bearer Token', { exact: true }).click();
+    await page.locator('app-authorization-bearer .cm-content').click();
+    await page.keyboard.insertText(token);
+    await page.getByRole('tab', { name: 'Query' }).click();
+
+    await send(page, 'subscription Events');
+    await resultShows(page, '"LIVE"');
+    await createEnv('seen-through-the-auth-tab');
+    await resultShows(page, 'seen-through-the-auth-tab');
+
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, TEST_MS);
+});
