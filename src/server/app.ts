@@ -199,6 +199,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
+    const limits = documentLimits(config);
     const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
     const graphqlWs = startGraphqlWs({
       schema,
@@ -208,6 +209,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       format,
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
+      limits,
       onOperation: options.onWsOperation,
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
@@ -230,8 +232,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: !config.GRAPHQL_INTROSPECTION,
-      validationRules: limitRules,
-      parseOptions: { maxTokens: documentLimits.maxTokens },
+      validationRules: limitRules(limits),
+      parseOptions: { maxTokens: limits.maxTokens },
       formatError: format,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),

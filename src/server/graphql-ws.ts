@@ -7,7 +7,7 @@ import type { SubscriberConnection } from '../events/event-stream.js';
 import type { Credentials } from '../request/identity.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
-import { documentLimits, limitRules } from '../graphql/limits.js';
+import { limitRules, type DocumentLimits } from '../graphql/limits.js';
 import { credentialsFromConnectionParams } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
 import { sharedSubscribe } from './shared-execution.js';
@@ -23,6 +23,7 @@ export interface GraphqlWsOptions {
   format: ReturnType<typeof formatError>;
   logger: Logger;
   introspection: boolean;
+  limits: DocumentLimits;
   /** called after an operation is set up (tests wait on it) */
   onOperation?: (id: string) => void;
 }
@@ -65,7 +66,7 @@ export async function closeWithinGrace(wsServer: WebSocketServer, close: () => P
 export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   const { schema, format, logger } = options;
   // Apollo adds the introspection rule for HTTP itself; here it is ours to add
-  const rules = [...specifiedRules, ...limitRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const rules = [...specifiedRules, ...limitRules(options.limits), ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const wsServer = new WebSocketServer({ noServer: true });
   // dashboards open thousands of sockets with the same few documents: parse and validate each once,
   // which also lets their subscribers share executions (sharedSubscribe keys on the document)
@@ -89,7 +90,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
         let document = validDocuments.get(payload.query);
         if (!document) {
           try {
-            document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
+            document = parse(payload.query, { maxTokens: options.limits.maxTokens });
           } catch (err) {
             if (!(err instanceof GraphQLError)) throw err;
             return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
