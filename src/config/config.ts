@@ -144,6 +144,25 @@ const schema = z.object({
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
   /** tokens in one document, counted as it is parsed */
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * origins (scheme://host[:port], space- or comma-separated) whose browser frontends may call the API (CORS, with
+   * credentials); none by default. Exact origins only, no `*`: a wildcard would let any site call with a user's credentials.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list, ctx) =>
+      list
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((entry) => {
+          const origin = URL.canParse(entry) ? new URL(entry) : undefined;
+          if (!origin || !/^https?:$/.test(origin.protocol) || origin.href !== `${origin.origin}/` || origin.host.includes('*')) {
+            ctx.addIssue({ code: 'custom', message: `${entry} is not an origin (scheme://host[:port], no path; * is not allowed)` });
+          }
+          return origin?.origin ?? entry;
+        }),
+    ),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SQL_DEBUG: bool.default(false),
 });

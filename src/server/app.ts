@@ -23,6 +23,7 @@ import { documentLimits, limitRules } from '../graphql/limits.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory } from './context.js';
+import { corsMiddleware } from './cors.js';
 import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
@@ -276,14 +277,16 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
 
     // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
-    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
       graphqlHttp(req, res).catch((err: unknown) => {
         logger.error({ err }, 'unexpected HTTP error');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(INTERNAL_ERROR_BODY);
       });
-    });
+    };
+    const cors = corsMiddleware(config.CORS_ORIGINS);
+    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => cors(req, res, () => route(req, res)));
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.PORT, config.HOST, () => resolve());
