@@ -37,6 +37,23 @@ const schema = z.object({
       }
     })
     .optional(),
+  /** Trust X-Forwarded-For/-Proto/-Host from a reverse proxy */
+  TRUST_PROXY: bool.default(false),
+  /**
+   * login throttling (src/auth/login-throttle.ts): failed logins of one username from one address before each further
+   * one makes the next attempt from there wait, 2 s, 4 s, 8 s and so on
+   */
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(0).max(1000).default(5),
+  /** failed logins of one username from one address within the window that lock that pair */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** failed logins of one username from any address within the window that lock the username */
+  LOGIN_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** failed logins from one address, whatever the username, within the window that lock the address */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** how long failures are counted from the first one */
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** how long a lock holds, and the longest delay */
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** lets anyone create an account with signUp */
   SIGNUP_ENABLED: bool.default(false),
   /** single sign-on (OpenID Connect, authorization code with PKCE); enabled when the issuer is set */

@@ -12,6 +12,8 @@ import express from 'express';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
 import { Keyring } from '../auth/encryption.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { openLimiterStore } from '../auth/login-throttle-store.js';
 import type { Config } from '../config/config.js';
 import { databaseTarget, isReady, migrate, openOrm, type DatabaseTarget } from '../db/orm.js';
 import { getOrCreateSetting } from '../db/settings.js';
@@ -84,8 +86,8 @@ export interface Berth {
 
 /**
  * The boot order, in one place: config (every value checked) → logger → database → migrations → keys (JWT,
- * encryption) → first admin → event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket →
- * listen. Each component registers its closer as it starts (src/server/lifecycle.ts): stop(), or a start that fails
+ * encryption) → first admin → event bus and hub → login throttling's store → services → schema → HTTP (health, IDE,
+ * GraphQL) → WebSocket → listen. Each component registers its closer as it starts (src/server/lifecycle.ts): stop(), or a start that fails
  * half way, closes them in reverse: drain HTTP while closing every WebSocket (1001, then terminated if unanswered
  * within a grace period: the HTTP drain waits on upgraded sockets too, so this bounds both); stop following events;
  * close the bus; close the database.
@@ -123,7 +125,18 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     await hub.start();
     lifecycle.started('event hub', () => hub.stop());
 
-    const services = createServices({ authenticator, config, keyring, events: hub });
+    const limiterStore = await openLimiterStore(config, database, orm, logger);
+    lifecycle.started('login throttling', () => limiterStore.close());
+    const loginThrottle = new LoginThrottle(limiterStore.limiter, {
+      freeFailures: config.LOGIN_FREE_FAILURES,
+      maxFailures: config.LOGIN_MAX_FAILURES,
+      maxFailuresPerUsername: config.LOGIN_MAX_FAILURES_PER_USERNAME,
+      maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+      lockSeconds: config.LOGIN_LOCK_SECONDS,
+    }, logger);
+
+    const services = createServices({ authenticator, config, keyring, events: hub, loginThrottle });
     await registerLocalClusters(em, services, config, logger);
     let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
@@ -192,7 +205,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, stop: () => lifecycle.close() };
     }
 
-    const createContext = contextFactory(em, services, authenticator);
+    const createContext = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
     const schema = await buildBerthSchema();
 
     const app = express();

@@ -8,14 +8,14 @@ import type { Credentials } from '../request/identity.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
 import { limitRules, type DocumentLimits } from '../graphql/limits.js';
-import { credentialsFromConnectionParams } from './context.js';
+import { credentialsFromConnectionParams, type RequestOrigin } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
 import { sharedSubscribe } from './shared-execution.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
-  createContext: (credentials: Credentials) => Promise<GraphQLContext>;
+  createContext: (credentials: Credentials, origin?: RequestOrigin) => Promise<GraphQLContext>;
   /** events one connection may have waiting before it is closed as too slow */
   queueLimit: number;
   /** closes sockets whose credential has been revoked or has expired since they connected */
@@ -105,7 +105,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
       // for the connection served stale rows), and the credential checked again (a revoked session ends)
       context: async (ctx) => {
-        const context = await options.createContext(credentialsFromConnectionParams(ctx.connectionParams));
+        const context = await options.createContext(credentialsFromConnectionParams(ctx.connectionParams), { request: ctx.extra.request });
         const { socket } = ctx.extra;
         let connection = connections.get(socket);
         if (!connection) {
