@@ -12,7 +12,7 @@ const Caller = createUnionType({
 
 @Resolver()
 export class AuthResolver {
-  @Mutation(() => AuthPayload, { description: 'Password login (no authentication needed)' })
+  @Mutation(() => AuthPayload, { description: 'Password login (no authentication needed); after repeated failures TOO_MANY_REQUESTS, with extensions.retryAfter in seconds' })
   login(
     @Arg('usernameOrEmail') usernameOrEmail: string,
     @Arg('password') password: string,

@@ -72,6 +72,7 @@ test('a start that fails after the database opened (its port taken) closes what 
     'HTTP and WebSockets closed',
     'chart discovery closed',
     'cluster watch closed',
+    'login throttling closed',
     'event hub closed',
     'event bus closed',
     'database closed',

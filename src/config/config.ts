@@ -40,6 +40,21 @@ const schema = z.object({
       }
     })
     .optional(),
+  /**
+   * login throttling (src/auth/login-throttle.ts): failed logins of one username from one address before each further
+   * one makes the next attempt from there wait, 2 s, 4 s, 8 s and so on
+   */
+  LOGIN_FREE_FAILURES: z.coerce.number().int().min(0).max(1000).default(5),
+  /** failed logins of one username from one address within the window that lock that pair */
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** failed logins of one username from any address within the window that lock the username */
+  LOGIN_MAX_FAILURES_PER_USERNAME: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** failed logins from one address, whatever the username, within the window that lock the address */
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** how long failures are counted from the first one */
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** how long a lock holds, and the longest delay */
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** lets anyone create an account with signUp */
   SIGNUP_ENABLED: bool.default(false),
   /** single sign-on (OpenID Connect, authorization code with PKCE); enabled when the issuer is set */
@@ -141,6 +156,35 @@ const schema = z.object({
   GRAPHQL_IDE: bool.default(true),
   /** behind a reverse proxy: believe its X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For (off: anyone could send them) */
   TRUST_PROXY: bool.default(false),
+  /** document limits, over HTTP and WebSocket alike (src/graphql/limits.ts): nesting depth (introspection aside) */
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(10),
+  /** aliased fields in one document */
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(10_000).default(15),
+  /** directives in one document */
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  /** graphql-armor's cost: 2 an object, 1 a scalar, times 1.5 per level of depth */
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  /** tokens in one document, counted as it is parsed */
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(2000),
+  /**
+   * origins (scheme://host[:port], space- or comma-separated) whose browser frontends may call the API (CORS, with
+   * credentials); none by default. Exact origins only, no `*`: a wildcard would let any site call with a user's credentials.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list, ctx) =>
+      list
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((entry) => {
+          const origin = URL.canParse(entry) ? new URL(entry) : undefined;
+          if (!origin || !/^https?:$/.test(origin.protocol) || origin.href !== `${origin.origin}/` || origin.host.includes('*')) {
+            ctx.addIssue({ code: 'custom', message: `${entry} is not an origin (scheme://host[:port], no path; * is not allowed)` });
+          }
+          return origin?.origin ?? entry;
+        }),
+    ),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SQL_DEBUG: bool.default(false),
 });

@@ -24,8 +24,9 @@ export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
     extensions: [Migrator],
     // silent: startBerth logs what was applied through the app's logger
     migrations: { migrationsList, snapshot: false, transactional: true, allOrNothing: true, silent: true },
-    // the change-event triggers and their functions are written by migration Issue4Events, not declared on entities: the diff leaves them alone
-    schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true },
+    // the change-event triggers and their functions are written by migration Issue4Events, not declared on entities, and
+    // login throttling's table is rate-limiter-flexible's (migration LoginThrottle): the diff leaves them alone
+    schemaGenerator: { ignoreTriggers: true, ignoreRoutines: true, skipTables: ['login_throttle'] },
     // explicit types on every property; no reflection, no discovery at run time
     discovery: { checkDuplicateTableNames: true },
     forceUtcTimezone: true,

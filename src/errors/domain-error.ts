@@ -12,6 +12,8 @@ export enum ErrorCode {
   CURSOR_EXPIRED = 'CURSOR_EXPIRED',
   /** a cluster's API server is unreachable, did not answer in time, refused Berth's credentials or failed */
   CLUSTER_UNAVAILABLE = 'CLUSTER_UNAVAILABLE',
+  /** refused for now, before it was looked at (login attempts after repeated failures); `retryAfter` says for how long */
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
   INTERNAL = 'INTERNAL',
 }
 
@@ -21,6 +23,8 @@ export class DomainError extends Error {
     message: string,
     /** the input field at fault, for BAD_USER_INPUT */
     readonly field?: string,
+    /** whole seconds before the same request may be made again, for TOO_MANY_REQUESTS */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -33,6 +37,7 @@ export const badInput = (field: string, message: string) => new DomainError(Erro
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
 /** a duplicate, or a rule about other objects (dependents, state) that forbids the change */
 export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
+export const tooManyRequests = (message: string, retryAfter: number) => new DomainError(ErrorCode.TOO_MANY_REQUESTS, message, undefined, retryAfter);
 
 export function assertUnreachable(value: never): never {
   throw new Error(`unhandled case: ${String(value)}`);

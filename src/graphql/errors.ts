@@ -24,6 +24,8 @@ export function graphqlCode(code: ErrorCode): string {
       return 'CURSOR_EXPIRED';
     case ErrorCode.CLUSTER_UNAVAILABLE:
       return 'CLUSTER_UNAVAILABLE';
+    case ErrorCode.TOO_MANY_REQUESTS:
+      return 'TOO_MANY_REQUESTS';
     case ErrorCode.INTERNAL:
       return 'INTERNAL_SERVER_ERROR';
     default:
@@ -63,7 +65,11 @@ export function formatError(logger: Logger, options: { hideSuggestions?: boolean
         message: original.message,
         locations: formatted.locations,
         path: formatted.path,
-        extensions: { code: graphqlCode(original.code), ...(original.field ? { field: original.field } : {}) },
+        extensions: {
+          code: graphqlCode(original.code),
+          ...(original.field ? { field: original.field } : {}),
+          ...(original.retryAfter !== undefined ? { retryAfter: original.retryAfter } : {}),
+        },
       };
     }
     const code = formatted.extensions?.code;

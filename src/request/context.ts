@@ -16,6 +16,8 @@ export interface ServiceContext {
   authError?: DomainError;
   loaders: Loaders;
   requestId: string;
+  /** the address the request came from (login throttling); absent for Berth's own writers */
+  clientAddress?: string;
   /**
    * What is read once per request (the caller's grants, src/policy/grants.ts), shared with the transaction
    * contexts made from it and with the shallow copies Apollo hands resolvers.

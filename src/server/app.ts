@@ -12,6 +12,8 @@ import express from 'express';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
 import { Keyring } from '../auth/encryption.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { openLimiterStore } from '../auth/login-throttle-store.js';
 import type { Config } from '../config/config.js';
 import { StartupError } from '../errors/startup-error.js';
 import { connectOrm, databaseTarget, isReady, migrate, type DatabaseTarget } from '../db/orm.js';
@@ -25,6 +27,7 @@ import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory } from './context.js';
+import { corsMiddleware } from './cors.js';
 import { graphqlHttpHandler } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
@@ -87,8 +90,8 @@ export interface Berth {
 
 /**
  * The boot order, in one place: config (every value checked) → logger → database → migrations → keys (JWT,
- * encryption) → first admin → event bus and hub → services → schema → HTTP (health, IDE, GraphQL) → WebSocket →
- * listen. Each component registers its closer as it starts (src/server/lifecycle.ts): stop(), or a start that fails
+ * encryption) → first admin → event bus and hub → login throttling's store → services → schema → HTTP (health, IDE,
+ * GraphQL) → WebSocket → listen. Each component registers its closer as it starts (src/server/lifecycle.ts): stop(), or a start that fails
  * half way, closes them in reverse: drain HTTP while closing every WebSocket (1001, then terminated if unanswered
  * within a grace period: the HTTP drain waits on upgraded sockets too, so this bounds both); stop following events;
  * close the bus; close the database.
@@ -126,7 +129,18 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     await hub.start();
     lifecycle.started('event hub', () => hub.stop());
 
-    const services = createServices({ authenticator, config, keyring, events: hub });
+    const limiterStore = await openLimiterStore(config, database, orm, logger);
+    lifecycle.started('login throttling', () => limiterStore.close());
+    const loginThrottle = new LoginThrottle(limiterStore.limiter, {
+      freeFailures: config.LOGIN_FREE_FAILURES,
+      maxFailures: config.LOGIN_MAX_FAILURES,
+      maxFailuresPerUsername: config.LOGIN_MAX_FAILURES_PER_USERNAME,
+      maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+      lockSeconds: config.LOGIN_LOCK_SECONDS,
+    }, logger);
+
+    const services = createServices({ authenticator, config, keyring, events: hub, loginThrottle });
     await registerLocalClusters(em, services, config, logger);
     let clusterWatch: ClusterWatcher | undefined;
     if (config.K8S_WATCH) {
@@ -195,7 +209,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, stop: () => lifecycle.close() };
     }
 
-    const createContext = contextFactory(em, services, authenticator);
+    const createContext = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
     const schema = await buildBerthSchema();
 
     const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, taskWorker: () => taskWorker, logger });
@@ -206,6 +220,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer();
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
+    const limits = documentLimits(config);
     const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
     const graphqlWs = startGraphqlWs({
       schema,
@@ -215,6 +230,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       format,
       logger,
       introspection: config.GRAPHQL_INTROSPECTION,
+      limits,
       onOperation: options.onWsOperation,
       countSubscription: (args) => metrics.countSubscription(args),
     });
@@ -238,8 +254,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       stopOnTerminationSignals: false,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: !config.GRAPHQL_INTROSPECTION,
-      validationRules: limitRules,
-      parseOptions: { maxTokens: documentLimits.maxTokens },
+      validationRules: limitRules(limits),
+      parseOptions: { maxTokens: limits.maxTokens },
       formatError: format,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -285,14 +301,18 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
 
     // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
-    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      metrics.observeHttp(req, res);
+    const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
       graphqlHttp(req, res).catch((err: unknown) => {
         logger.error({ err }, 'unexpected HTTP error');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(INTERNAL_ERROR_BODY);
       });
+    };
+    const cors = corsMiddleware(config.CORS_ORIGINS);
+    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      metrics.observeHttp(req, res);
+      cors(req, res, () => route(req, res));
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', (err: NodeJS.ErrnoException) =>

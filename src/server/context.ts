@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { anonymous, type Credentials } from '../request/identity.js';
@@ -13,20 +14,41 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** What a request's handlers receive: its service context, and the services to call with it. */
 export type RequestContext = ServiceContext & { services: Services };
 
-/** Builds the per-request context from credentials; a bad credential is kept and reported on first use. */
-export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator) {
-  return async (credentials: Credentials, requestId?: string): Promise<RequestContext> => {
-    const id = requestId && REQUEST_ID.test(requestId) ? requestId : randomUUID();
+/** Where a request comes from: its HTTP request (a WebSocket's upgrade request), and the request id it asked for. */
+export interface RequestOrigin {
+  request?: IncomingMessage;
+  requestId?: string;
+}
+
+/**
+ * Builds the per-request context from credentials; a bad credential is kept and reported on first use. `trustProxy`:
+ * the client's address is the one the reverse proxy in front put last in X-Forwarded-For.
+ */
+export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator, options: { trustProxy: boolean }) {
+  return async (credentials: Credentials, origin: RequestOrigin = {}): Promise<RequestContext> => {
+    const id = origin.requestId && REQUEST_ID.test(origin.requestId) ? origin.requestId : randomUUID();
+    const clientAddress = origin.request && clientAddressOf(origin.request, options.trustProxy);
     const fork = em.fork() as SqlEntityManager;
     try {
-      return { ...createServiceContext(fork, { identity: await authenticator.identify(fork, credentials) }, id), services };
+      return { ...createServiceContext(fork, { identity: await authenticator.identify(fork, credentials) }, id), clientAddress, services };
     } catch (err) {
-      if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), services };
+      if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), clientAddress, services };
       // Apollo would answer a failed context 500 with the error's own text
       if (isDatabaseUnavailable(err)) throw databaseUnavailable();
       throw err;
     }
   };
+}
+
+/**
+ * The address a request came from: the socket's peer, or, behind a trusted reverse proxy, the last address of
+ * X-Forwarded-For, the one that proxy added (those before it are whatever the client sent). IPv4 peers of a dual-stack
+ * socket lose their `::ffff:` prefix.
+ */
+export function clientAddressOf(request: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
+  const address = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').at(-1)?.trim() || request.socket.remoteAddress || 'unknown';
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 }
 
 /** Credentials from HTTP headers. */

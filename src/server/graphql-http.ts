@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Credentials } from '../request/identity.js';
-import { credentialsFromHeaders } from './context.js';
+import { credentialsFromHeaders, type RequestOrigin } from './context.js';
 import { SUBSCRIPTION_OVER_HTTP } from '../graphql/http-subscriptions.js';
 import { SERVICE_UNAVAILABLE } from '../graphql/errors.js';
 
-type CreateContext = (credentials: Credentials, requestId?: string) => Promise<GraphQLContext>;
+type CreateContext = (credentials: Credentials, origin: RequestOrigin) => Promise<GraphQLContext>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** when a client should try again after the database was unavailable */
@@ -44,7 +44,7 @@ export function graphqlHttpHandler(apollo: ApolloServer<GraphQLContext>, createC
     const queryStart = url.indexOf('?');
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: queryStart < 0 ? '' : url.slice(queryStart), body },
-      context: () => createContext(credentialsFromHeaders(req.headers), headers.get('x-request-id')),
+      context: () => createContext(credentialsFromHeaders(req.headers), { request: req, requestId: headers.get('x-request-id') }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -8,15 +8,15 @@ import type { SubscriberConnection } from '../events/event-stream.js';
 import type { Credentials } from '../request/identity.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { logUnexpectedError, type formatError } from '../graphql/errors.js';
-import { documentLimits, limitRules } from '../graphql/limits.js';
-import { credentialsFromConnectionParams } from './context.js';
+import { limitRules, type DocumentLimits } from '../graphql/limits.js';
+import { credentialsFromConnectionParams, type RequestOrigin } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
 import { sharedSubscribe } from './shared-execution.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface GraphqlWsOptions {
   schema: GraphQLSchema;
-  createContext: (credentials: Credentials) => Promise<GraphQLContext>;
+  createContext: (credentials: Credentials, origin?: RequestOrigin) => Promise<GraphQLContext>;
   /** events one connection may have waiting before it is closed as too slow */
   queueLimit: number;
   /** closes sockets whose credential has been revoked or has expired since they connected */
@@ -24,6 +24,7 @@ export interface GraphqlWsOptions {
   format: ReturnType<typeof formatError>;
   logger: Logger;
   introspection: boolean;
+  limits: DocumentLimits;
   /** called after an operation is set up (tests wait on it) */
   onOperation?: (id: string) => void;
   /** counts a subscription from its start until it completes (metrics); returns what ends the count */
@@ -78,7 +79,7 @@ export async function closeWithinGrace(wsServer: WebSocketServer, close: () => P
 export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   const { schema, format, logger } = options;
   // Apollo adds the introspection rule for HTTP itself; here it is ours to add
-  const rules = [...specifiedRules, ...limitRules, ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const rules = [...specifiedRules, ...limitRules(options.limits), ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const wsServer = new WebSocketServer({ noServer: true });
   // dashboards open thousands of sockets with the same few documents: parse and validate each once,
   // which also lets their subscribers share executions (sharedSubscribe keys on the document)
@@ -109,7 +110,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
         let document = validDocuments.get(payload.query);
         if (!document) {
           try {
-            document = parse(payload.query, { maxTokens: documentLimits.maxTokens });
+            document = parse(payload.query, { maxTokens: options.limits.maxTokens });
           } catch (err) {
             if (!(err instanceof GraphQLError)) throw err;
             return [new GraphQLError(err.message, { source: err.source, positions: err.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
@@ -124,7 +125,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
       // for the connection served stale rows), and the credential checked again (a revoked session ends)
       context: async (ctx) => {
-        const context = await options.createContext(credentialsFromConnectionParams(ctx.connectionParams));
+        const context = await options.createContext(credentialsFromConnectionParams(ctx.connectionParams), { request: ctx.extra.request });
         const { socket } = ctx.extra;
         let connection = connections.get(socket);
         if (!connection) {

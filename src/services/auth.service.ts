@@ -1,5 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/core';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Identity, KnownIdentity, SystemIdentity } from '../request/identity.js';
 import { newOpaqueToken, parseOpaqueToken, secretMatches, hashSecret } from '../auth/opaque-token.js';
 import { dummyPasswordHash, verifyPassword } from '../auth/password.js';
@@ -25,16 +26,21 @@ export class AuthService {
     private readonly uow: UnitOfWork,
     private readonly authenticator: Authenticator,
     private readonly refreshTokenTtlSeconds: number,
+    private readonly throttle: LoginThrottle,
   ) {}
 
+  /** Throttled by username and source address (src/auth/login-throttle.ts): a throttled attempt checks no password. */
   async login(ctx: ServiceContext, usernameOrEmail: string, password: string): Promise<AuthTokens> {
     const login = usernameOrEmail.trim();
     if (!login) throw badInput('usernameOrEmail', 'usernameOrEmail must not be empty');
     if (!password) throw badInput('password', 'password must not be empty');
-    const user = await ctx.em.findOne(User, login.includes('@') ? { email: { $ilike: login.replace(/[\\%_]/g, '\\$&') } } : { username: login });
-    // verify against a dummy hash when the user is missing, so timing does not reveal who exists
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash), password);
-    if (!user || !user.passwordHash || !ok) throw unauthenticated(INVALID_LOGIN);
+    const user = await this.throttle.attempt(login, ctx.clientAddress ?? 'unknown', async () => {
+      const found = await ctx.em.findOne(User, login.includes('@') ? { email: { $ilike: login.replace(/[\\%_]/g, '\\$&') } } : { username: login });
+      // verify against a dummy hash when the user is missing, so timing does not reveal who exists
+      const ok = await verifyPassword(found?.passwordHash ?? (await dummyPasswordHash), password);
+      return found?.passwordHash && ok ? found : undefined;
+    });
+    if (!user) throw unauthenticated(INVALID_LOGIN);
     if (!user.isActive) throw unauthenticated('User is inactive');
     return this.uow.run(signingIn(ctx), (tx) => this.openSession(ctx, tx.em, user));
   }

@@ -1,5 +1,6 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Keyring } from '../auth/encryption.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Config } from '../config/config.js';
 import type { EventHub } from '../events/event-hub.js';
 import { AuditRecordService } from './audit-record.service.js';
@@ -39,12 +40,14 @@ export interface ServiceDeps {
   keyring: Keyring;
   /** this process's follower of the event log, told of every commit */
   events: EventHub;
+  /** failed logins, counted in a store the replicas share */
+  loginThrottle: LoginThrottle;
 }
 
 export function createServices(deps: ServiceDeps) {
   const uow = new UnitOfWork(deps.events);
   const { authenticator, config, keyring } = deps;
-  const auth = new AuthService(uow, authenticator, config.REFRESH_TOKEN_TTL_SECONDS);
+  const auth = new AuthService(uow, authenticator, config.REFRESH_TOKEN_TTL_SECONDS, deps.loginThrottle);
   const groups = new GroupService(uow, authenticator);
   const serverInfo = new ServerInfoService();
   const k8sClusters = new K8sClusterService(uow, keyring, {

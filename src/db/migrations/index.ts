@@ -6,6 +6,7 @@ import { Migration20261205050000_Issue9Scope } from './Migration20261205050000_I
 import { Migration20261210090000_KubportalProvisioning } from './Migration20261210090000_KubportalProvisioning.js';
 import { Migration20261215090000_TaskWorker } from './Migration20261215090000_TaskWorker.js';
 import { Migration20261216090000_ChartDiscovery } from './Migration20261216090000_ChartDiscovery.js';
+import { Migration20261220090000_LoginThrottle } from './Migration20261220090000_LoginThrottle.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261210090000_KubportalProvisioning', class: Migration20261210090000_KubportalProvisioning },
   { name: 'Migration20261215090000_TaskWorker', class: Migration20261215090000_TaskWorker },
   { name: 'Migration20261216090000_ChartDiscovery', class: Migration20261216090000_ChartDiscovery },
+  { name: 'Migration20261220090000_LoginThrottle', class: Migration20261220090000_LoginThrottle },
 ];
