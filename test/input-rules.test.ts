@@ -123,6 +123,38 @@ describe('a NUL character in any string', () => {
   });
 });
 
+describe('text PostgreSQL cannot store', () => {
+  test('half a surrogate pair, in a string or in JSON, is refused on the field (the audit trail keeps names as jsonb)', async () => {
+    const message = await refusedOn(`mutation($name: String!) { createGroup(input: { name: $name }) { id } }`, { name: 'a\uD800b' }, 'input.name');
+    expect(message).toBe('input.name must be Unicode text (it holds half a surrogate pair)');
+    await refusedOn(`mutation($i: UpdateEnvInput!) { updateEnv(id: "${w.env.id}", input: $i) { id } }`, { i: { nodeSelector: { zone: '\uDC00' } } }, 'input.nodeSelector');
+    // a whole pair is text like any other
+    const ok = await server.gql<any, unknown>(`mutation($name: String!) { createGroup(input: { name: $name }) { name } }`, { name: 'ship 🚢' }, admin);
+    expect(ok.data).toEqual({ createGroup: { name: 'ship 🚢' } });
+  });
+
+  test('a date outside the years 1 to 9999 is refused on the field', async () => {
+    for (const date of ['0000-01-01T00:00:00Z', '-000001-01-01T00:00:00Z']) {
+      const res = await server.gql(`query($from: DateTimeISO) { deploymentTasks(filter: { createdFrom: $from }) { totalCount } }`, { from: date }, admin);
+      // the scalar refuses what it cannot read; what it reads must be a year PostgreSQL takes
+      expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0].message).not.toMatch(LEAKS);
+    }
+    expect(failure(await server.gql(`{ deploymentTasks(filter: { createdFrom: "0000-01-01T00:00:00Z" }) { totalCount } }`, undefined, admin))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field: 'filter.createdFrom',
+      message: 'filter.createdFrom must be a date in the years 1 to 9999',
+    });
+    expect((await server.gql(`{ deploymentTasks(filter: { createdFrom: "0001-01-01T00:00:00Z" }) { totalCount } }`, undefined, admin)).errors).toBeUndefined();
+  });
+});
+
+describe('ids', () => {
+  test('an empty env id moving a cluster is refused on the field, not taken for "no env"', async () => {
+    await refusedOn(`mutation { updateCluster(id: "${w.cluster.id}", input: { envId: "" }) { id } }`, undefined, 'input.envId');
+  });
+});
+
 describe('JSON values are bounded', () => {
   const create = `mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`;
   const base = () => `"clusterId":"${w.cluster.id}","kindId":"${w.app.id}","helmChartId":"${w.plainAppChart.id}"`;

@@ -2,7 +2,8 @@ import {
   defaultFieldResolver, GraphQLID, GraphQLString, isInputObjectType, isListType, isNonNullType, isObjectType,
   type GraphQLArgument, type GraphQLFieldResolver, type GraphQLInputObjectType, type GraphQLInputType, type GraphQLSchema,
 } from 'graphql';
-import { checkJson, checkString, maxLength } from '../util/input-limits.js';
+import { GraphQLISODateTime } from 'type-graphql';
+import { checkDate, checkJson, checkString, maxLength } from '../util/input-limits.js';
 import { GraphQLJSON, GraphQLJSONObject } from '../util/json-scalars.js';
 
 /** Checks one coerced input value; `path` names it for the error (input.name, filter.email, input.contexts[1]). */
@@ -11,7 +12,7 @@ type Check = (value: unknown, path: string) => void;
 /**
  * The input limits (src/util/input-limits.ts) on every argument of every field, queries, mutations
  * and subscriptions alike, over HTTP and graphql-ws: each field taking a string or JSON somewhere in
- * its arguments has them checked before its resolver (a subscription's: its subscribe) runs. Fields
+ * (or a date) somewhere in its arguments has them checked before its resolver (a subscription's: its subscribe) runs. Fields
  * without such arguments are left as they are, so the checks cost nothing on the rest of the schema.
  */
 export function checkInputsOfEveryField(schema: GraphQLSchema): GraphQLSchema {
@@ -71,6 +72,11 @@ class Checks {
     if (type === GraphQLJSON || type === GraphQLJSONObject) {
       return (value, path) => {
         if (value !== null && value !== undefined) checkJson(value, path);
+      };
+    }
+    if (type === GraphQLISODateTime) {
+      return (value, path) => {
+        if (value instanceof Date) checkDate(value, path);
       };
     }
     return null;

@@ -2,9 +2,10 @@ import { badInput } from '../errors/domain-error.js';
 
 /**
  * The limits every input obeys, whichever API it comes through (README, "Input limits"). Each
- * adapter applies them to every string and JSON value it receives, before any service runs:
- * PostgreSQL refuses NUL characters in text and jsonb, an indexed text column refuses values over
- * about 2,700 bytes, and the ORM walks JSON recursively.
+ * adapter applies them to every string, JSON value and date it receives, before any service runs:
+ * PostgreSQL refuses NUL characters in text and jsonb, half a UTF-16 surrogate pair in jsonb (the
+ * audit trail stores names as JSON) and years outside 1 to 9999 as ISO text; an indexed text column
+ * refuses values over about 2,700 bytes; the ORM walks JSON recursively.
  */
 export const INPUT_LIMITS = {
   /** names, identifiers, e-mail addresses, tokens and other one-line values: most of them are indexed */
@@ -15,7 +16,13 @@ export const INPUT_LIMITS = {
   document: 1024 * 1024,
   /** objects and arrays inside one JSON value */
   jsonDepth: 32,
+  /** dates: the years PostgreSQL reads back as ISO 8601 */
+  earliestDate: '0001-01-01T00:00:00.000Z',
+  latestDate: '9999-12-31T23:59:59.999Z',
 } as const;
+
+const EARLIEST = Date.parse(INPUT_LIMITS.earliestDate);
+const LATEST = Date.parse(INPUT_LIMITS.latestDate);
 
 /** The fields allowed more than a line, by input field (or argument) name; every other string is a line. */
 const LONGER: Record<string, number> = {
@@ -41,14 +48,22 @@ const LONGER: Record<string, number> = {
 export const maxLength = (name: string): number => LONGER[name] ?? INPUT_LIMITS.line;
 
 const NUL = '\u0000';
+/** half a surrogate pair: a string that is not Unicode text (JSON can carry one, escaped) */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** A string input: no NUL character, at most `max` characters (maxLength of its name). `field` is the input's path (input.name, filter.email). */
-export function checkString(value: string, field: string, max: number): void {
+/** Text PostgreSQL stores as it is: no NUL character, no lone surrogate. */
+function checkCharacters(value: string, field: string): void {
   if (value.includes(NUL)) throw badInput(field, `${field} must not contain a NUL character`);
+  if (LONE_SURROGATE.test(value)) throw badInput(field, `${field} must be Unicode text (it holds half a surrogate pair)`);
+}
+
+/** A string input: only characters PostgreSQL stores, at most `max` (maxLength of its name). `field` is the input's path (input.name, filter.email). */
+export function checkString(value: string, field: string, max: number): void {
+  checkCharacters(value, field);
   if (value.length > max) throw badInput(field, `${field} must be at most ${max.toLocaleString('en-US')} characters`);
 }
 
-/** A JSON input: nested at most jsonDepth levels, no NUL character in any key or string, at most a document long as JSON text. */
+/** A JSON input: nested at most jsonDepth levels, keys and strings as checkString's, at most a document long as JSON text. */
 export function checkJson(value: unknown, field: string): void {
   checkJsonNode(value, field, 0);
   // the depth is bounded now, so serializing cannot overflow the stack
@@ -59,7 +74,7 @@ export function checkJson(value: unknown, field: string): void {
 
 function checkJsonNode(value: unknown, field: string, depth: number): void {
   if (typeof value === 'string') {
-    if (value.includes(NUL)) throw badInput(field, `${field} must not contain a NUL character`);
+    checkCharacters(value, field);
     return;
   }
   if (typeof value !== 'object' || value === null) return;
@@ -70,7 +85,13 @@ function checkJsonNode(value: unknown, field: string, depth: number): void {
     return;
   }
   for (const [key, item] of Object.entries(value)) {
-    if (key.includes(NUL)) throw badInput(field, `${field} must not contain a NUL character`);
+    checkCharacters(key, field);
     checkJsonNode(item, field, depth + 1);
   }
+}
+
+/** A date input: within the years 1 to 9999. */
+export function checkDate(value: Date, field: string): void {
+  const time = value.getTime();
+  if (!(time >= EARLIEST && time <= LATEST)) throw badInput(field, `${field} must be a date in the years 1 to 9999`);
 }
