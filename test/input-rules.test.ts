@@ -1,6 +1,6 @@
 import { createClient, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Feed } from './support/subscriptions.js';
+import { Feed, waitFor } from './support/subscriptions.js';
 import { changedTables, databaseDigest, failure } from './support/assertions.js';
 import { rejected, startWorld, type World } from './support/deployment-world.js';
 import type { TestServer } from './support/server.js';
@@ -152,6 +152,30 @@ describe('text PostgreSQL cannot store', () => {
 describe('ids', () => {
   test('an empty env id moving a cluster is refused on the field, not taken for "no env"', async () => {
     await refusedOn(`mutation { updateCluster(id: "${w.cluster.id}", input: { envId: "" }) { id } }`, undefined, 'input.envId');
+  });
+});
+
+describe('variables the operation does not declare', () => {
+  test('over graphql-ws, one nested 5,000 deep is ignored, as over HTTP: the socket stays open and the subscription runs', async () => {
+    const socket = new WebSocket(server.berth.wsUrl, 'graphql-transport-ws');
+    const messages: { type: string; id?: string }[] = [];
+    let closed: number | null = null;
+    socket.on('message', (data) => messages.push(JSON.parse(String(data)) as { type: string }));
+    socket.on('close', (code) => (closed = code));
+    await new Promise((resolve) => socket.once('open', resolve));
+    try {
+      socket.send(JSON.stringify({ type: 'connection_init', payload: admin }));
+      await waitFor(() => messages.some((m) => m.type === 'connection_ack'), 'the ack');
+      // built as text: JSON.stringify overflows on it (as it did in the server)
+      socket.send(`{"id":"1","type":"subscribe","payload":{"query":"subscription { events { operation } }","variables":{"junk":${nestedText(5000)}}}}`);
+      await waitFor(() => messages.some((m) => m.type === 'next' && m.id === '1') || closed !== null, 'the first event');
+      expect(closed).toBeNull();
+      // and over HTTP, the same junk is ignored
+      const res = await raw(`{ serverInfo { version } }`, `{"junk":${nestedText(5000)}}`);
+      expect(res.data).toEqual({ serverInfo: { version: expect.any(String) } });
+    } finally {
+      socket.close();
+    }
   });
 });
 
