@@ -11,9 +11,9 @@ type Check = (value: unknown, path: string) => void;
 
 /**
  * The input limits (src/util/input-limits.ts) on every argument of every field, queries, mutations
- * and subscriptions alike, over HTTP and graphql-ws: each field taking a string or JSON somewhere in
- * (or a date) somewhere in its arguments has them checked before its resolver (a subscription's: its subscribe) runs. Fields
- * without such arguments are left as they are, so the checks cost nothing on the rest of the schema.
+ * and subscriptions alike, over HTTP and graphql-ws: a field taking a string, JSON or a date
+ * anywhere in its arguments has them checked before its resolver (a subscription's subscribe) runs.
+ * Other fields are left as they are, so the checks cost nothing on the rest of the schema.
  */
 export function checkInputsOfEveryField(schema: GraphQLSchema): GraphQLSchema {
   const checks = new Checks();
