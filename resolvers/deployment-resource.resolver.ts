@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSONObject } from '../src/util/json-scalars.js';
 import { Deployment, DeploymentResource, DeploymentResourceType } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { checkInputsOfEveryField } from '../src/graphql/input-checks.js';
 import { resolvers } from './index.js';
 
 /**
@@ -16,9 +17,9 @@ const noTopics: PubSub = {
   },
 };
 
-/** The whole API as one schema, built from the resolvers and entity classes. */
-export function buildBerthSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers, validate: false, emitSchemaFile: false, pubSub: noTopics });
+/** The whole API as one schema, built from the resolvers and entity classes, with the input limits on every argument. */
+export async function buildBerthSchema(): Promise<GraphQLSchema> {
+  return checkInputsOfEveryField(await buildSchema({ resolvers, validate: false, emitSchemaFile: false, pubSub: noTopics }));
 }
 
 /** The SDL checked in as schema/schema.graphql (sorted, so it diffs cleanly). */

@@ -1,6 +1,6 @@
 import { Entity, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON } from '../util/json-scalars.js';
 import { BaseEntity } from './base.entity.js';
 import { DeploymentKind } from './deployment-kind.entity.js';
 import { Env } from './env.entity.js';

@@ -1,5 +1,5 @@
 import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON } from '../util/json-scalars.js';
 
 /**
  * A task's operation as stored: Platz's externally tagged JSON ({"Install": {...}}), snake_case inside.

@@ -1,6 +1,6 @@
 import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
-import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLJSONObject } from '../util/json-scalars.js';
 import { BaseEntity } from './base.entity.js';
 import { DeploymentKind } from './deployment-kind.entity.js';
 import { DeploymentTask } from './deployment-task.entity.js';

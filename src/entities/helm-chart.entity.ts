@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON } from '../util/json-scalars.js';
 import { BaseEntity } from './base.entity.js';
 import { HelmRegistry } from './helm-registry.entity.js';
 import { HelmTagFormat } from './helm-tag-format.entity.js';

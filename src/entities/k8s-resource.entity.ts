@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { Field, ObjectType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSONObject } from '../util/json-scalars.js';
 import { BaseEntity } from './base.entity.js';
 import { Deployment } from './deployment.entity.js';
 import { K8sResourceStatusColor } from './enums.js';

@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, execute, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { identityKey } from '../policy/grants.js';
 import type { ChangeEvent } from '../events/event-log.js';
 import type { EventMessage } from '../events/event-stream.js';
@@ -60,5 +60,16 @@ function shareKey(args: ExecutionArgs): string | null {
   if (ctx.identity.kind === 'anonymous') return null;
   let id = documentIds.get(args.document);
   if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-  return `${id}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${identityKey(ctx.identity)}`;
+  return `${id}|${args.operationName ?? ''}|${JSON.stringify(declaredVariables(args))}|${identityKey(ctx.identity)}`;
+}
+
+/**
+ * The values of the variables the operation declares, which the input limits have checked by now.
+ * graphql-js ignores any others a client sends, and they may be anything: one nested thousands
+ * deep overflowed JSON.stringify here, and graphql-ws closed the whole socket.
+ */
+function declaredVariables(args: ExecutionArgs): Record<string, unknown> {
+  const values = args.variableValues ?? {};
+  const definitions = getOperationAST(args.document, args.operationName)?.variableDefinitions ?? [];
+  return Object.fromEntries(definitions.map(({ variable }) => [variable.name.value, values[variable.name.value]]));
 }

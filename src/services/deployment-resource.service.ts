@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { LockMode } from '@mikro-orm/core';
 import { Field, ID, InputType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSONObject } from '../util/json-scalars.js';
 import { DeploymentKind, DeploymentResource, DeploymentResourceType, K8sCluster } from '../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../entities/enums.js';
 import { uiInputs } from '../deployments/chart-ext.js';

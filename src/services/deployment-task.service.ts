@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { Field, ID, InputType } from 'type-graphql';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON } from '../util/json-scalars.js';
 import { Deployment, DeploymentTask, HelmChart, K8sCluster, K8sResource } from '../entities/index.js';
 import type { DeploymentTaskOperation } from '../entities/deployment-task-operation.js';
 import { DeploymentTaskStatus } from '../entities/enums.js';

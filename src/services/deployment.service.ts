@@ -1,5 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSONObject } from '../util/json-scalars.js';
 import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../entities/index.js';
 import { DeploymentStatus, UserDeploymentRole } from '../entities/enums.js';
 import { Cardinality, chartFeatures } from '../deployments/chart-ext.js';

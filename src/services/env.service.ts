@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLJSONObject } from '../util/json-scalars.js';
 import { Field, InputType } from 'type-graphql';
 import { reinstallEnabled } from '../deployments/tasks.js';
 import { Bot, Deployment, Env, EnvUserPermission, User } from '../entities/index.js';

@@ -1,4 +1,4 @@
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON } from '../util/json-scalars.js';
 import { Field, ID, InputType } from 'type-graphql';
 import { MAX_TAG_LENGTH, parseTag } from '../catalog/tag-format.js';
 import { Cardinality } from '../deployments/chart-ext.js';

@@ -181,7 +181,8 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
     return this.uow.mutation(ctx, 'updateCluster', async (tx, audit) => {
       const fields = clusterFields(input);
       const cluster = await findVisible(tx, K8sCluster, id);
-      const env = input.envId ? await findVisible(tx, Env, input.envId, 'input.envId') : input.envId;
+      // null takes the cluster out of its env; anything else, even "", must name one
+      const env = input.envId === undefined || input.envId === null ? input.envId : await findVisible(tx, Env, input.envId, 'input.envId');
       await requireSiteAdmin(tx);
       if (fields.ingressDomain) {
         const other = await tx.em.findOne(K8sCluster, { ingressDomain: fields.ingressDomain, id: { $ne: cluster.id } });
