@@ -33,6 +33,9 @@ import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { CredentialWatch } from './credential-watch.js';
+import { logHttpRequests, logWebSockets, operationInRequestScope } from './access-log.js';
+import { requestIdOf } from './request-origin.js';
+import { runInRequestScope } from '../logging/request-scope.js';
 import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
 import { ClusterWatcher } from '../workers/cluster-watcher.js';
@@ -238,9 +241,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       '/graphql': graphqlWs,
       '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
     };
+    const logWebSocket = logWebSockets(logger, config.TRUST_PROXY);
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const endpoint = webSockets[new URL(request.url ?? '/', 'http://berth').pathname];
-      if (endpoint) return endpoint.handleUpgrade(request, socket, head);
+      const path = new URL(request.url ?? '/', 'http://berth').pathname;
+      const endpoint = webSockets[path];
+      if (endpoint) return endpoint.handleUpgrade(request, socket, head, logWebSocket(path, request));
       // destroyed once written, as ws does on refusing: the HTTP server leaves an upgraded socket half-open, and a
       // peer that never answers the FIN would hold it, and the shutdown's HTTP drain, open
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
@@ -264,6 +269,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
         ApolloServerPluginCacheControlDisabled(),
         unexpectedErrorLogger(logger),
         refuseSubscriptionsOverHttp(),
+        operationInRequestScope(),
         metrics.graphqlPlugin(),
         {
           async serverWillStart() {
@@ -310,9 +316,13 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       });
     };
     const cors = corsMiddleware(config.CORS_ORIGINS);
+    const logRequest = logHttpRequests(logger, config.TRUST_PROXY);
     httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const scope = { requestId: requestIdOf(req) };
+      res.setHeader('x-request-id', scope.requestId);
       metrics.observeHttp(req, res);
-      cors(req, res, () => route(req, res));
+      logRequest(req, res, scope);
+      runInRequestScope(scope, () => cors(req, res, () => route(req, res)));
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', (err: NodeJS.ErrnoException) =>

@@ -8,8 +8,9 @@ import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
 import { createServiceContext, type ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+import { currentRequestScope } from '../logging/request-scope.js';
+import { callerOf } from './access-log.js';
+import { clientAddressOf } from './request-origin.js';
 
 /** What a request's handlers receive: its service context, and the services to call with it. */
 export type RequestContext = ServiceContext & { services: Services };
@@ -26,11 +27,14 @@ export interface RequestOrigin {
  */
 export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator, options: { trustProxy: boolean }) {
   return async (credentials: Credentials, origin: RequestOrigin = {}): Promise<RequestContext> => {
-    const id = origin.requestId && REQUEST_ID.test(origin.requestId) ? origin.requestId : randomUUID();
+    const id = origin.requestId ?? randomUUID();
     const clientAddress = origin.request && clientAddressOf(origin.request, options.trustProxy);
     const fork = em.fork() as SqlEntityManager;
     try {
-      return { ...createServiceContext(fork, { identity: await authenticator.identify(fork, credentials) }, id), clientAddress, services };
+      const identity = await authenticator.identify(fork, credentials);
+      const scope = currentRequestScope();
+      if (scope) scope.caller = callerOf(identity);
+      return { ...createServiceContext(fork, { identity }, id), clientAddress, services };
     } catch (err) {
       if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), clientAddress, services };
       // Apollo would answer a failed context 500 with the error's own text
@@ -38,17 +42,6 @@ export function contextFactory(em: SqlEntityManager, services: Services, authent
       throw err;
     }
   };
-}
-
-/**
- * The address a request came from: the socket's peer, or, behind a trusted reverse proxy, the last address of
- * X-Forwarded-For, the one that proxy added (those before it are whatever the client sent). IPv4 peers of a dual-stack
- * socket lose their `::ffff:` prefix.
- */
-export function clientAddressOf(request: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? request.headers['x-forwarded-for'] : undefined;
-  const address = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').at(-1)?.trim() || request.socket.remoteAddress || 'unknown';
-  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 }
 
 /** Credentials from HTTP headers. */

@@ -3,6 +3,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Credentials } from '../request/identity.js';
 import { credentialsFromHeaders, type RequestOrigin } from './context.js';
+import { currentRequestScope } from '../logging/request-scope.js';
 import { SUBSCRIPTION_OVER_HTTP } from '../graphql/http-subscriptions.js';
 import { SERVICE_UNAVAILABLE } from '../graphql/errors.js';
 
@@ -44,7 +45,7 @@ export function graphqlHttpHandler(apollo: ApolloServer<GraphQLContext>, createC
     const queryStart = url.indexOf('?');
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: queryStart < 0 ? '' : url.slice(queryStart), body },
-      context: () => createContext(credentialsFromHeaders(req.headers), { request: req, requestId: headers.get('x-request-id') }),
+      context: () => createContext(credentialsFromHeaders(req.headers), { request: req, requestId: currentRequestScope()?.requestId }),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { callerOf, type WebSocketLog } from './access-log.js';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import type { Duplex } from 'node:stream';
@@ -48,9 +49,16 @@ export function closeReason(text: string): string {
   return `${cut}…`;
 }
 
+/** Hands an upgraded socket to its server, its access log kept by socket until it closes. */
+export function acceptLogged(wsServer: WebSocketServer, ws: WebSocket, request: http.IncomingMessage, log: WebSocketLog, logs: WeakMap<object, WebSocketLog>): void {
+  logs.set(ws, log);
+  ws.once('close', (code) => log.closed(code));
+  wsServer.emit('connection', ws, request);
+}
+
 export interface WebSocketEndpoint {
   /** takes over an HTTP upgrade request for this endpoint's path */
-  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer, log: WebSocketLog): void;
   /** sends every socket a close frame (1001), and terminates those still open after a short grace period */
   dispose(): Promise<void>;
   /** the sockets open now (metrics) */
@@ -84,6 +92,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
   // dashboards open thousands of sockets with the same few documents: parse and validate each once,
   // which also lets their subscribers share executions (sharedSubscribe keys on the document)
   const validDocuments = new Map<string, DocumentNode>();
+  const logs = new WeakMap<object, WebSocketLog>();
   // the subscriptions of one socket share one bounded queue
   const connections = new WeakMap<object, SubscriberConnection>();
   // per socket context, what ends the count of each running subscription; graphql-ws completes every operation once
@@ -94,7 +103,9 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       onConnect: async (ctx) => {
         const credentials = credentialsFromConnectionParams(ctx.connectionParams);
         if (!credentials.authorization && !credentials.platzToken) return true;
-        const { authError } = await options.createContext(credentials);
+        const { authError, identity } = await options.createContext(credentials);
+        const log = logs.get(ctx.extra.socket);
+        if (log) log.caller = callerOf(identity);
         if (authError) {
           // graphql-ws would close with a bare "Forbidden": the client is told which credential failed and why
           ctx.extra.socket.close(CloseCode.Forbidden, closeReason(`Forbidden: connection_init ${credentials.source}: ${authError.message}`));
@@ -106,7 +117,9 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
       onClose: (ctx) => options.credentials.forget(ctx.extra.socket),
       // parsed and validated here rather than by graphql-ws, where a parse error (or too many tokens)
       // throws and closes the whole connection; errors returned here answer just this operation
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
+        const log = logs.get(ctx.extra.socket);
+        if (log) log.operations++;
         let document = validDocuments.get(payload.query);
         if (!document) {
           try {
@@ -164,7 +177,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
     wsServer,
   );
   return {
-    handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
+    handleUpgrade: (request, socket, head, log) => wsServer.handleUpgrade(request, socket, head, (ws) => acceptLogged(wsServer, ws, request, log, logs)),
     // graphql-ws's dispose closes each socket with 1001 Going away, then waits for every one to close
     dispose: () => closeWithinGrace(wsServer, async () => server.dispose()),
     get connections() {

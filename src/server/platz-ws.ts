@@ -12,7 +12,8 @@ import { EVENT_TABLES, isEventTable, type EventTable } from '../events/event-typ
 import type { ServiceContext } from '../request/context.js';
 import { credentialsFromHeaders } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
-import { closeWithinGrace, type WebSocketEndpoint } from './graphql-ws.js';
+import { acceptLogged, closeWithinGrace, type WebSocketEndpoint } from './graphql-ws.js';
+import { callerOf, type WebSocketLog } from './access-log.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface PlatzWsOptions {
@@ -140,6 +141,7 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
   const { hub, createContext, logger, queueLimit, credentials } = options;
   const identities = new WeakMap<http.IncomingMessage, KnownIdentity>();
   const connections = new Set<PlatzConnection>();
+  const logs = new WeakMap<object, WebSocketLog>();
 
   const authenticate = async (request: http.IncomingMessage): Promise<KnownIdentity | null> => {
     const credentials = credentialsOf(request);
@@ -173,6 +175,8 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
     connections.add(connection);
     socket.on('error', (err) => logger.debug({ err, identity: identityKey(identity) }, 'Platz WebSocket error'));
     credentials.watch(socket, credentialsOf(request));
+    const log = logs.get(socket);
+    if (log) socket.on('message', () => log.operations++);
     socket.on('close', () => {
       connections.delete(connection);
       credentials.forget(socket);
@@ -182,7 +186,11 @@ export function startPlatzWs(options: PlatzWsOptions): WebSocketEndpoint {
   const pings = setInterval(() => connections.forEach((connection) => connection.heartbeat()), PING_EVERY_MS).unref();
 
   return {
-    handleUpgrade: (request, socket, head) => wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request)),
+    handleUpgrade: (request, socket, head, log) =>
+      wsServer.handleUpgrade(request, socket, head, (ws) => {
+        log.caller = callerOf(identities.get(request)!);
+        acceptLogged(wsServer, ws, request, log, logs);
+      }),
     dispose: () =>
       closeWithinGrace(wsServer, async () => {
         clearInterval(pings);
