@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { migrationsList } from '../src/db/migrations/index.js';
@@ -298,4 +299,31 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       await server.sql(`alter table bots_gone rename to bots`);
     }
   });
+});
+
+describe('slow clients', () => {
+  test('a client that sends its headers too slowly, or its body, gets 408 and its socket closed; a prompt one is served', async () => {
+    const impatient = await startTestServer({ HTTP_HEADERS_TIMEOUT_SECONDS: '1', HTTP_REQUEST_TIMEOUT_SECONDS: '2' });
+    try {
+      const { port } = new URL(impatient.berth.url);
+      /** opens a connection, writes `start` and then nothing more; resolves with what the server answered once it closed */
+      const stall = (start: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(start));
+          let answer = '';
+          socket.on('data', (chunk) => (answer += chunk.toString()));
+          socket.on('close', () => resolve(answer));
+          socket.on('error', reject);
+        });
+      const [headers, body] = await Promise.all([
+        stall('POST /graphql HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\n'),
+        stall('POST /graphql HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":'),
+      ]);
+      expect(headers).toMatch(/^HTTP\/1\.1 408 /);
+      expect(body).toMatch(/^HTTP\/1\.1 408 /);
+      expect((await impatient.gql(`{ serverInfo { version } }`)).errors).toBeUndefined();
+    } finally {
+      await impatient.stop();
+    }
+  }, 30_000);
 });

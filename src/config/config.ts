@@ -12,6 +12,12 @@ const bool = z
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().default('0.0.0.0'),
+  /** how long a client may take to send a request's headers; then 408 and the socket is closed (a slow client holds no socket) */
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(10),
+  /** how long a client may take to send a whole request, its body included */
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
+  /** how long an idle keep-alive connection is kept open */
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(5),
   /** postgres://… selects a real PostgreSQL; absent means the embedded engine */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   BERTH_DATA_DIR: z.string().default('./.berth-data'),

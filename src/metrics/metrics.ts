@@ -50,6 +50,9 @@ function processMetrics(): Registry {
  * what components already count (the hub, the task worker, open sockets) is read at scrape time, and so is what the
  * database says (`readStoredState`, the pool). A database that fails leaves its series out of that scrape.
  */
+/** error codes that are Berth's (or its database's) fault rather than the client's */
+const SERVER_FAULTS = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
+
 export class Metrics {
   private readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
@@ -207,7 +210,7 @@ export class Metrics {
             const { body } = response;
             // formatted by then: every error has its code
             const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
-            const outcome = !errors?.length ? 'ok' : errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 'error' : 'client_error';
+            const outcome = !errors?.length ? 'ok' : errors.some((e) => SERVER_FAULTS.has(String(e.extensions?.code))) ? 'error' : 'client_error';
             // an operation that did not parse or validate has no name or type to trust
             const labels = operation ? { operation: label(operationName), type: operation.operation } : { operation: 'unknown', type: 'unknown' };
             observe.observe({ ...labels, outcome }, (performance.now() - started) / 1000);

@@ -221,7 +221,14 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     // req.protocol, req.host and req.ip read the X-Forwarded-* headers only from a proxy we were told to trust
     app.set('trust proxy', config.TRUST_PROXY);
     // its request handler is attached once Apollo has started, before listening
-    const httpServer = http.createServer();
+    const httpServer = http.createServer({
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      // at least the headers' time, as node requires
+      requestTimeout: Math.max(config.HTTP_REQUEST_TIMEOUT_SECONDS, config.HTTP_HEADERS_TIMEOUT_SECONDS) * 1000,
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000,
+      // how often node looks for requests past those timeouts (30 s by default, which would let them run that long)
+      connectionsCheckingInterval: 1000,
+    });
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
     const limits = documentLimits(config);
     const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
