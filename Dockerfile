@@ -3,7 +3,7 @@
 # Without DATABASE_URL the embedded engine keeps its data in /app/.berth-data (a volume).
 
 # ---------------------------------------------------------------- build
-FROM node:22-bookworm-slim AS build
+FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,7 +12,7 @@ COPY . .
 RUN npm run build
 
 # ---------------------------------------------------------------- runtime
-FROM node:22-bookworm-slim AS runtime
+FROM node:22.23.3-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
