@@ -216,7 +216,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       const c = createClient({ url: server.berth.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer not.a.jwt' }, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { closed: (event) => resolve(event as { code: number; reason: string }) } });
       clients.push(c);
     });
-    expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden' });
+    expect(await closed).toMatchObject({ code: 4403, reason: 'Forbidden: connection_init authorization: Invalid access token' });
   });
 
   test('a subscribe before the connection is acknowledged closes the socket with 4401', async () => {

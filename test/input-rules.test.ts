@@ -204,7 +204,7 @@ describe('JSON values are bounded', () => {
 
   test('an array nested 5,000 deep where an object is expected is refused without echoing it', async () => {
     const res = await raw(create, `{"input":{${base()},"name":"deep","config":${nestedText(5000, '[', ']')}}}`, admin);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(200); // a variable failing coercion, for an application/json client (GraphQL over HTTP)
     expect(res.errors).toHaveLength(1);
     expect(res.errors![0].extensions).toEqual({ code: 'BAD_USER_INPUT' });
     expect(res.errors![0].message).toMatch(/JSONObject cannot represent a value that is not an object/);

@@ -80,7 +80,7 @@ afterAll(async () => {
 test('every series: requests, operations, sockets, subscriptions, events, pool, clusters, tasks, deployments', async () => {
   expect((await server.gql('query Viewer { me { ... on User { id } } }', {}, admin)).errors).toBeUndefined();
   expect((await server.gql('mutation Refused { createEnv(input: { name: "nope" }) { id } }')).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
-  expect((await server.gql('query { nope }')).errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect((await server.gql('query { nope }', {}, { accept: 'application/graphql-response+json' })).errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   expect((await server.gql(`query ${'N'.repeat(65)} { __typename }`)).errors).toBeUndefined();
   expect((await fetch(new URL('/healthz', server.berth.url))).status).toBe(200);
   expect((await fetch(new URL('/nowhere/9f1c2b7e-0000-4000-8000-000000000000', server.berth.url))).status).toBe(404);
