@@ -30,7 +30,8 @@ const codes = (errors: { extensions?: { code?: string } }[] | undefined) => (err
 
 test('a server started with GRAPHQL_MAX_DEPTH=3 refuses a depth-4 document over HTTP and WebSocket; the default takes it', async () => {
   const strictAuth = await strict.adminAuth();
-  const refused = await strict.gql(DEPTH_FOUR, undefined, strictAuth);
+  // a GraphQL over HTTP client gets 400 for a document refused before it runs
+  const refused = await strict.gql(DEPTH_FOUR, undefined, { ...strictAuth, accept: 'application/graphql-response+json' });
   expect(refused.status).toBe(400);
   expect(refused.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/depth limit of 3/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
   expect(await overWebSocket(strict, DEPTH_FOUR, strictAuth)).toEqual([expect.objectContaining({ message: expect.stringMatching(/depth limit of 3/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
