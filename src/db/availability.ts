@@ -7,7 +7,7 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
 
 /**
  * Whether an error means the database is unavailable (rather than a query or a bug): the request may succeed later,
- * so it is answered 503 with Retry-After rather than 500. Follows `cause` chains, as the ORM and the pool wrap errors.
+ * so it is answered 503 with Retry-After rather than 500. Follows the chains the ORM, the pool and graphql-js wrap errors in.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let current = err, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
@@ -15,7 +15,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
-    current = cause ?? (current as { originalError?: unknown }).originalError;
+    // graphql-js wraps what is not an Error of its realm (a driver's error seen from a VM context) as `thrownValue`
+    const wrapped = current as { originalError?: unknown; thrownValue?: unknown };
+    current = cause ?? wrapped.originalError ?? wrapped.thrownValue;
   }
   return false;
 }

@@ -22,6 +22,8 @@ const milliseconds = (since: number) => Math.round((performance.now() - since) *
 export function logHttpRequests(logger: Logger, trustProxy: boolean) {
   return (req: IncomingMessage, res: ServerResponse, scope: RequestScope): void => {
     const started = performance.now();
+    // read now: by the time the response closes, the request may have let go of its socket
+    const address = clientAddressOf(req, trustProxy);
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
@@ -33,7 +35,7 @@ export function logHttpRequests(logger: Logger, trustProxy: boolean) {
         durationMs: milliseconds(started),
         caller: scope.caller ?? 'anonymous',
         ...(scope.operation ? { operation: scope.operation } : {}),
-        address: clientAddressOf(req, trustProxy),
+        address,
         // the response closes outside the request's async context: named here
         requestId: scope.requestId,
         ...(res.writableFinished ? {} : { aborted: true }),
