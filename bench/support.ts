@@ -1,5 +1,5 @@
 /**
- * What the benchmarks share: running Berth (and the baseline) as a child process, a throwaway PostgreSQL
+ * What the benchmarks share: running Berth (and its peers) as a child process, a throwaway PostgreSQL
  * database, GraphQL over HTTP, reading settings, cleaning up once (also on Ctrl-C), and a few numbers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { BerthOptions } from '../src/server/app.js';
+import { seedFleet } from './support/fixtures.js';
+import { recordingLogger } from './support/logger.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { waitFor } from './support/subscriptions.js';
 
 /** Apollo's HTTP drain gives up on open connections after 10 s: shutdown must end well before it. */
 const STOP_BOUND_MS = 5000;
@@ -147,4 +153,89 @@ test('shutdown closes every WebSocket with 1001 and terminates those that do not
     expect(last?.opcode).toBe(0x8);
     expect(last?.payload.readUInt16BE(0)).toBe(1001);
   }
+});
+
+/** A POST of `body` to /graphql on a keep-alive connection of its own, which `hangUp` resets before the answer. */
+function request(port: number, headers: Record<string, string>, body: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const req = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json', ...headers } });
+  req.on('error', () => {});
+  req.end(body);
+  const answer = (async () => {
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    return { status: res.statusCode, connection: res.headers.connection, body: JSON.parse(text) as { data?: { deployments: { edges: unknown[] } }; errors?: unknown[] } };
+  })();
+  // a request hung up on has no answer to wait for
+  answer.catch(() => {});
+  void answer.finally(() => agent.destroy()).catch(() => {});
+  // with a reset, as a client that crashed or timed out: the server's socket closes at once, the handler runs on
+  return { answer, hangUp: () => req.socket?.resetAndDestroy() };
+}
+
+const DEPLOYMENTS = JSON.stringify({ query: '{ deployments(first: 50) { edges { node { id cluster { name env { name } } kind { name } helmChart { imageTag } latestTask { id status } } } } }' });
+
+/** A server of its own over a fleet of 50 deployments, logging to `logger`. */
+async function fleetServer(logger: ReturnType<typeof recordingLogger>) {
+  let pages = 0;
+  let trigger: { after: number; then: () => void } | undefined;
+  // the ORM's query log is read inside the request that runs the query: a request whose page was just logged is
+  // certainly being handled, its relations still to load
+  const ormOverrides: BerthOptions['ormOverrides'] = {
+    debug: ['query'],
+    logger: (line: string) => {
+      if (trigger && / from "deployments" as "d0" /.test(line) && ++pages === trigger.after) trigger.then();
+    },
+  };
+  const own = await startTestServer({}, { logger, ormOverrides });
+  await seedFleet(own.em, { deployments: 50 });
+  const headers = await own.adminAuth();
+  return {
+    own,
+    /** Fires `n` requests for the whole fleet with its relations; `then` runs as the `after`-th has read its page. */
+    fire(n: number, after: number, then: () => void) {
+      pages = 0;
+      trigger = { after, then };
+      return Array.from({ length: n }, () => request(own.berth.port, headers, DEPLOYMENTS));
+    },
+    async [Symbol.asyncDispose]() {
+      await own.berth.stop();
+      await own.db.drop();
+    },
+  };
+}
+
+/** What shutdown must not log: an error (a request failing on a closed pool), or a component not closing cleanly. */
+const faults = (logger: ReturnType<typeof recordingLogger>) => logger.lines.filter((l) => l.level === 'error' || /did not close in time|failed to close/.test(l.msg));
+
+test('requests in flight when shutdown begins are answered before the database closes, ending their keep-alive connections', async () => {
+  const logger = recordingLogger();
+  await using fleet = await fleetServer(logger);
+  let stopped: Promise<void> | undefined;
+  const requests = fleet.fire(8, 8, () => (stopped = fleet.own.berth.stop()));
+  const answers = await Promise.all(requests.map((r) => r.answer));
+  expect(stopped).toBeDefined();
+  await stopped;
+  for (const { status, body } of answers) {
+    expect({ status, errors: body.errors, edges: body.data?.deployments.edges.length }).toEqual({ status: 200, errors: undefined, edges: 50 });
+  }
+  // (at least) the last to read its page was still loading its relations: a keep-alive client sends nothing more on
+  // a connection the shutdown is closing
+  expect(answers.some((a) => a.connection === 'close')).toBe(true);
+  expect(faults(logger)).toEqual([]);
+});
+
+test('requests whose clients hung up still finish before the database closes, so shutdown logs no error', async () => {
+  const logger = recordingLogger();
+  await using fleet = await fleetServer(logger);
+  let stopped: Promise<void> | undefined;
+  const requests = fleet.fire(40, 5, () => {
+    requests.forEach((r) => r.hangUp());
+    stopped = fleet.own.berth.stop();
+  });
+  await waitFor(() => stopped !== undefined, 'a request to read its page');
+  await stopped;
+  // "driver has already been destroyed" was how such a request failed
+  expect(faults(logger)).toEqual([]);
 });

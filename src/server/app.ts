@@ -38,6 +38,7 @@ import { requestIdOf } from './request-origin.js';
 import { runInRequestScope } from '../logging/request-scope.js';
 import { startPlatzWs } from './platz-ws.js';
 import { Lifecycle } from './lifecycle.js';
+import { InFlightRequests } from './in-flight.js';
 import { ClusterWatcher } from '../workers/cluster-watcher.js';
 import { ClusterTaskExecutor } from '../workers/task-executor.js';
 import { TaskWorker } from '../workers/task-worker.js';
@@ -229,6 +230,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       // how often node looks for requests past those timeouts (30 s by default, which would let them run that long)
       connectionsCheckingInterval: 1000,
     });
+    const requests = new InFlightRequests(httpServer);
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
     const limits = documentLimits(config);
     const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
@@ -283,7 +285,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
             return {
               async drainServer() {
                 credentials.stop();
-                await Promise.all(Object.values(webSockets).map((ws) => ws.dispose()));
+                // beside the plugin's drain of sockets: the handlers of requests whose clients are gone
+                await Promise.all([...Object.values(webSockets).map((ws) => ws.dispose()), requests.drain()]);
               },
             };
           },
@@ -313,10 +316,13 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       res.status(500).type('json').send(INTERNAL_ERROR_BODY);
     });
 
-    // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express
-    const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) return void app(req, res);
-      graphqlHttp(req, res).catch((err: unknown) => {
+    // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express. Settles once handled.
+    const route = (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+      if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
+        app(req, res);
+        return new Promise((resolve) => res.once('close', () => resolve()));
+      }
+      return graphqlHttp(req, res).catch((err: unknown) => {
         logger.error({ err }, 'unexpected HTTP error');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(INTERNAL_ERROR_BODY);
@@ -329,7 +335,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       res.setHeader('x-request-id', scope.requestId);
       metrics.observeHttp(req, res);
       logRequest(req, res, scope);
-      runInRequestScope(scope, () => cors(req, res, () => route(req, res)));
+      runInRequestScope(scope, () => cors(req, res, () => requests.track(res, route(req, res))));
     });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', (err: NodeJS.ErrnoException) =>
