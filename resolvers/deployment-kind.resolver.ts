@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Deployment, DeploymentKind, HelmRegistry } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany } from '../src/graphql/relations.js';
+import { loadMany } from '../src/services/relations.js';
 import { DeploymentKindFilter } from '../src/services/deployment-kind.service.js';
 
 @Resolver(() => DeploymentKind)

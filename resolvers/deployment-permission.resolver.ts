@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Bot, DeploymentKind, DeploymentPermission, Env, User } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import { CreateDeploymentPermissionInput, DeploymentPermissionFilter } from '../src/services/deployment-permission.service.js';
 
 @Resolver(() => DeploymentPermission)

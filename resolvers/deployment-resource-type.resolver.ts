@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { DeploymentKind, DeploymentResource, DeploymentResourceType, Env } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadMany, loadOne, loadRequired } from '../src/services/relations.js';
 import { DeploymentResourceTypeFilter } from '../src/services/deployment-resource-type.service.js';
 
 @Resolver(() => DeploymentResourceType)

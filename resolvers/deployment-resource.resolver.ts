@@ -3,7 +3,7 @@ import { GraphQLJSONObject } from '../src/util/json-scalars.js';
 import { Deployment, DeploymentResource, DeploymentResourceType } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import {
   CreateDeploymentResourceInput, DeploymentResourceFilter, UpdateDeploymentResourceInput, visibleProps,
 } from '../src/services/deployment-resource.service.js';

@@ -3,7 +3,7 @@ import { Bot, Deployment, DeploymentTask, K8sCluster, User } from '../src/entiti
 import { DeploymentTaskOperationUnion, toOperationObject } from '../src/entities/deployment-task-operation.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import { CreateDeploymentTaskInput, DeploymentTaskFilter } from '../src/services/deployment-task.service.js';
 
 @Resolver(() => DeploymentTask)

@@ -5,7 +5,7 @@ import {
 import { childLimit } from '../src/graphql/child-limit.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadMany, loadOne, loadRequired } from '../src/services/relations.js';
 import { CreateDeploymentInput, DeploymentFilter, UpdateDeploymentInput } from '../src/services/deployment.service.js';
 
 const newestTaskFirst = [{ field: 'createdAt', direction: 'DESC' }] as const;

@@ -3,7 +3,7 @@ import { Bot, Env, EnvUserPermission, User } from '../src/entities/index.js';
 import { EnvUserRole } from '../src/entities/enums.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import { CreateEnvUserPermissionInput, EnvUserPermissionFilter } from '../src/services/env-user-permission.service.js';
 
 @Resolver(() => EnvUserPermission)

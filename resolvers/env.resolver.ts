@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Deployment, DeploymentPermission, Env, EnvUserPermission, K8sCluster, Secret, User } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne } from '../src/graphql/relations.js';
+import { loadMany, loadOne } from '../src/services/relations.js';
 import { CreateEnvInput, EnvFilter, UpdateEnvInput } from '../src/services/env.service.js';
 
 @Resolver(() => Env)

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Group, GroupMember, GroupWebApp, User, WebApp } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadThrough } from '../src/graphql/relations.js';
+import { loadThrough } from '../src/services/relations.js';
 import { CreateGroupInput, GroupFilter, UpdateGroupInput } from '../src/services/group.service.js';
 
 @Resolver(() => Group)

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import { DeploymentKind, HelmChart, HelmRegistry, HelmTagFormat } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import { HelmChartFilter, RegisterHelmChartInput } from '../src/services/helm-chart.service.js';
 
 @Resolver(() => HelmChart)

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type
 import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadRequired } from '../src/graphql/relations.js';
+import { loadMany, loadRequired } from '../src/services/relations.js';
 import { CreateHelmRegistryInput, HelmRegistryFilter } from '../src/services/helm-registry.service.js';
 import { childLimit } from '../src/graphql/child-limit.js';
 

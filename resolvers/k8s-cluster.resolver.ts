@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { Deployment, Env, K8sCluster, K8sNamespace, K8sResource } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne } from '../src/graphql/relations.js';
+import { loadMany, loadOne } from '../src/services/relations.js';
 import {
   ClusterStatistics, CreateClustersFromKubeconfigInput, K8sClusterFilter, KubeconfigContext, UpdateClusterInput,
 } from '../src/services/k8s-cluster.service.js';

@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { K8sCluster, K8sNamespace, K8sServiceAccount } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne } from '../src/graphql/relations.js';
+import { loadMany, loadOne } from '../src/services/relations.js';
 import { K8sNamespaceFilter } from '../src/services/k8s-namespace.service.js';
 
 @Resolver(() => K8sNamespace)

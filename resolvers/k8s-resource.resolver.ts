@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Deployment, K8sCluster, K8sResource } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadOne, loadRequired } from '../src/graphql/relations.js';
+import { loadOne, loadRequired } from '../src/services/relations.js';
 import { K8sResourceFilter } from '../src/services/k8s-resource.service.js';
 
 @Resolver(() => K8sResource)

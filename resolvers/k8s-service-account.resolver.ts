@@ -2,7 +2,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { K8sNamespace, K8sServiceAccount, User } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadRequired } from '../src/graphql/relations.js';
+import { loadMany, loadRequired } from '../src/services/relations.js';
 import { K8sServiceAccountFilter } from '../src/services/k8s-service-account.service.js';
 
 @Resolver(() => K8sServiceAccount)

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Env, Secret } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadRequired } from '../src/graphql/relations.js';
+import { loadRequired } from '../src/services/relations.js';
 import { CreateSecretInput, SecretFilter, UpdateSecretInput } from '../src/services/secret.service.js';
 
 @Resolver(() => Secret)

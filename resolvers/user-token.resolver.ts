@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Resolver, Roo
 import { User, UserToken } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadRequired } from '../src/graphql/relations.js';
+import { loadRequired } from '../src/services/relations.js';
 import { CreateUserTokenInput, UserTokenFilter } from '../src/services/user-token.service.js';
 
 @ObjectType({ description: 'A new user token; the token itself is shown only here' })

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type
 import { DeploymentPermission, EnvUserPermission, Group, K8sServiceAccount, User, WebApp } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne } from '../src/graphql/relations.js';
+import { loadMany, loadOne } from '../src/services/relations.js';
 import type { AuthTokens } from '../src/services/auth.service.js';
 import { ApproveAccessInput, CreateUserInput, SignUpInput, UpdateUserInput, UserFilter } from '../src/services/user.service.js';
 import { AuthPayload } from './auth-payload.js';

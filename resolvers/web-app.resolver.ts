@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-grap
 import { Group, GroupWebApp, WebApp } from '../src/entities/index.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadThrough } from '../src/graphql/relations.js';
+import { loadThrough } from '../src/services/relations.js';
 import { CreateWebAppInput, UpdateWebAppInput, WebAppFilter } from '../src/services/web-app.service.js';
 
 @Resolver(() => WebApp)

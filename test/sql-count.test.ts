@@ -39,7 +39,7 @@ async function tablesRead(run: () => Promise<unknown>, headers?: Record<string, 
     .sort();
 }
 
-test('50 deployments with cluster, env, kind, chart and latest task: one statement per list level', async () => {
+test('50 deployments with cluster, env, kind, chart and latest task: one statement per list level, the to-one relations joined', async () => {
   const auth = await server.adminAuth();
   let body: Awaited<ReturnType<typeof server.gql<DeploymentsWithRelationsQuery, unknown>>> | undefined;
   const tables = await tablesRead(async () => {
@@ -49,8 +49,8 @@ test('50 deployments with cluster, env, kind, chart and latest task: one stateme
   const nodes = body!.data!.deployments.edges.map((e) => e.node);
   expect(nodes).toHaveLength(50);
   expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
-  // exactly one statement per level
-  expect(tables).toEqual(['deployment_kinds', 'deployment_tasks', 'deployments', 'envs', 'helm_charts', 'k8s_clusters']);
+  // one statement per list level: the to-one relations are read with the deployments
+  expect(tables).toEqual(['deployment_tasks', 'deployments']);
 });
 
 test('nested lists stay batched: clusters → deployments → tasks(first: 2) → acting user', async () => {
@@ -71,7 +71,7 @@ describe.each([
   ['an env User', () => envUser],
   ['a kind Maintainer', () => maintainer],
 ])('%s listing deployments with relations', (_, caller) => {
-  test.each([5, 50])('%i deployments: one statement per list level, plus the caller\'s grants once', async (first) => {
+  test.each([5, 50])('%i deployments: one statement per list level, plus the caller\'s grants unless cached', async (first) => {
     const { headers } = caller();
     let body: GraphQLResponse<DeploymentsWithRelationsQuery> | undefined;
     const tables = await tablesRead(async () => {
@@ -81,7 +81,19 @@ describe.each([
     const nodes = body!.data!.deployments.edges.map((e) => e.node);
     expect(nodes).toHaveLength(first);
     expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id === fleet.env.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
-    // the visibility checks of every level reuse the batched rows: the same statements for 5 rows as for 50
-    expect(tables).toEqual(['berth_grants', 'deployment_kinds', 'deployment_tasks', 'deployments', 'envs', 'helm_charts', 'k8s_clusters']);
+    // every level is scoped in SQL: the same statements for 5 rows as for 50, and as for a site admin
+    expect(tables.filter((t) => t !== 'berth_grants')).toEqual(['deployment_tasks', 'deployments']);
   });
+});
+
+test("an env User's grants are read once, kept with the credential, and read again after a grant changes", async () => {
+  const caller = await createUser(server);
+  await grantEnvRole(server, fleet.env.id, { userId: caller.id }, EnvUserRole.User);
+  const list = () => server.gql(DeploymentsWithRelationsDocument, { first: 5 }, caller.headers);
+  expect(await tablesRead(list, caller.headers)).toContain('berth_grants');
+  expect(await tablesRead(list, caller.headers)).not.toContain('berth_grants');
+  // a write through Berth empties the cache at its commit
+  const created = await server.gql<{ createEnv: { id: string } }, unknown>('mutation { createEnv(input: { name: "sql-count-env" }) { id } }', {}, await server.adminAuth());
+  expect(created.errors).toBeUndefined();
+  expect(await tablesRead(list, caller.headers)).toContain('berth_grants');
 });

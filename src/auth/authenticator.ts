@@ -4,7 +4,8 @@ import { Bot, Deployment, User } from '../entities/index.js';
 import { isUuid } from '../entities/uuid.js';
 import { unauthenticated } from '../errors/domain-error.js';
 import type { Credentials, Identity } from '../request/identity.js';
-import { anonymous } from '../request/identity.js';
+import { GrantsCache } from '../request/grants-cache.js';
+import { anonymous, type UserFacts } from '../request/identity.js';
 import { parseOpaqueToken, secretMatches } from './opaque-token.js';
 
 /** Platz's claim: {"User": "<uuid>"} or {"Deployment": "<uuid>"} */
@@ -33,13 +34,15 @@ const MAX_CACHED = 10_000;
  *
  * What a credential resolves to (user row, session state, token hash) is kept for `cacheTtlMs`,
  * so a request costs no identity query. Within one process, logout and revocation take effect at
- * once (forgetSession); on other replicas within the TTL.
+ * once (forgetSession); on other replicas within the TTL. The grants of each identity are kept as long (`grants`).
  */
 export class Authenticator {
   private readonly key: Uint8Array;
   private readonly cache = new Map<string, { until: number; verified: Verified }>();
   /** access tokens whose signature has been checked, with their claims */
   private readonly verifiedTokens = new Map<string, JwtPayload>();
+  /** what each identity is granted, trusted as long as a credential */
+  readonly grants: GrantsCache;
 
   constructor(
     jwtSecret: string,
@@ -47,6 +50,7 @@ export class Authenticator {
     private readonly cacheTtlMs: number,
   ) {
     this.key = new TextEncoder().encode(jwtSecret);
+    this.grants = new GrantsCache(cacheTtlMs);
   }
 
   async issueAccessToken(claim: IdentityClaim, sessionId?: string): Promise<{ token: string; expiresAt: Date }> {
@@ -174,6 +178,7 @@ export class Authenticator {
           get user() {
             return (user ??= em.map(User, row as never));
           },
+          facts: factsOf(row),
           sessionId: verified.sessionId,
           tokenId: verified.token?.id,
         };
@@ -207,6 +212,17 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.delete(key);
   if (map.size >= MAX_CACHED) map.delete(map.keys().next().value!);
   map.set(key, value);
+}
+
+/** Read from the row as the credential cached it: the same for every request until the cache entry goes. */
+const factsMemo = new WeakMap<Row, UserFacts>();
+function factsOf(row: Row): UserFacts {
+  let facts = factsMemo.get(row);
+  if (!facts) {
+    facts = { id: String(row.id), isAdmin: row.is_admin === true, authLevel: Number(row.auth_level ?? 0), serviceAccountId: (row.service_account_id as string | null) ?? null };
+    factsMemo.set(row, facts);
+  }
+  return facts;
 }
 
 const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : new Date(value as string | Date));

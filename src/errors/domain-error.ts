@@ -31,6 +31,17 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * Services name the field at fault as their own input calls it (`envId`); each adapter places it in its request
+ * (GraphQL's `filter.envId`, a REST query parameter). A message that starts with the field's name follows it.
+ */
+export function fieldWithin(err: unknown, path: string): unknown {
+  if (!(err instanceof DomainError) || !err.field) return err;
+  const field = `${path}.${err.field}`;
+  const message = err.message.startsWith(err.field) ? field + err.message.slice(err.field.length) : err.message;
+  return new DomainError(err.code, message, field, err.retryAfter);
+}
+
 export const unauthenticated = (message = 'Authentication required') => new DomainError(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message = "You don't have permission to perform this operation") => new DomainError(ErrorCode.FORBIDDEN, message);
 export const badInput = (field: string, message: string) => new DomainError(ErrorCode.BAD_USER_INPUT, message, field);

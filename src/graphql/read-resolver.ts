@@ -1,9 +1,14 @@
 import type { ClassType } from 'type-graphql';
-import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { EntityClass } from '@mikro-orm/core';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
+import { fieldWithin } from '../errors/domain-error.js';
+import { relayPaging } from '../services/pagination.js';
 import type { ReadService } from '../services/read-service.js';
 import type { Services } from '../services/index.js';
 import { connectionType, PageArgs, toConnection, type ConnectionShape } from './connection.js';
 import type { GraphQLContext } from './context.js';
+import { selectedToOnes } from './selection.js';
 
 /**
  * The two read queries every aggregate has: `<single>(id)` (null when missing) and `<plural>(filter, first, after, last, before)`
@@ -31,8 +36,12 @@ export function ReadResolver<T extends { id: string }, F extends object>(options
       @Args(() => PageArgs) page: PageArgs,
       @Arg('filter', () => options.filter, { nullable: true }) filter: F | undefined,
       @Ctx() ctx: GraphQLContext,
+      @Info() info: GraphQLResolveInfo,
     ): Promise<ConnectionShape<T>> {
-      return toConnection(await options.service(ctx.services).list(ctx, filter, page));
+      const service = options.service(ctx.services);
+      const query = await service.query(ctx, filter).catch((err: unknown) => Promise.reject(fieldWithin(err, 'filter')));
+      const include = selectedToOnes(info, ctx.em, options.node as EntityClass<unknown>);
+      return toConnection(await relayPaging<T>(page).read(ctx, { ...query, include }));
     }
   }
   return AggregateReadResolver;

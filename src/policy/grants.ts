@@ -1,6 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { requireIdentity, type ServiceContext } from '../request/context.js';
-import type { KnownIdentity } from '../request/identity.js';
+import { userFacts, type KnownIdentity } from '../request/identity.js';
 import type { User } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState, UserDeploymentRole } from '../entities/enums.js';
 
@@ -45,7 +45,7 @@ export function identityKey(identity: KnownIdentity): string {
 function idOf(identity: KnownIdentity): string {
   switch (identity.kind) {
     case 'user':
-      return identity.user.id;
+      return userFacts(identity).id;
     case 'bot':
       return identity.bot.id;
     case 'deployment':
@@ -71,7 +71,7 @@ export function grantsFrom(identity: KnownIdentity, record: GrantsRecord | null)
 /** What the identity holds now, in one statement; the same SQL function records the history subscribers are judged with. */
 export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity): Promise<Grants> {
   // a site admin passes every check, so its roles and groups are never consulted
-  if (identity.kind === 'user' && identity.user.isAdmin) return { ...grantsFrom(identity, null), siteAdmin: true, authLevel: identity.user.authLevel };
+  if (identity.kind === 'user' && userFacts(identity).isAdmin) return { ...grantsFrom(identity, null), siteAdmin: true, authLevel: userFacts(identity).authLevel };
   if (identity.kind === 'system') return { ...grantsFrom(identity, null), siteAdmin: true };
   // on the caller's transaction when there is one: the embedded database has a single connection
   const [row] = await em
@@ -83,10 +83,17 @@ export async function loadGrants(em: SqlEntityManager, identity: KnownIdentity):
 
 const GRANTS = Symbol('grants');
 
-/** The caller's grants, read once per request on first use; UNAUTHENTICATED for anonymous callers. */
+/** The caller's grants, read once per request on first use (or from the grants cache); UNAUTHENTICATED for anonymous callers. */
 export function grantsOf(ctx: ServiceContext): Promise<Grants> {
   let grants = ctx.memo.get(GRANTS) as Promise<Grants> | undefined;
-  if (!grants) ctx.memo.set(GRANTS, (grants = loadGrants(ctx.em, requireIdentity(ctx))));
+  if (!grants) {
+    const identity = requireIdentity(ctx);
+    const load = () => loadGrants(ctx.em, identity);
+    // inside a transaction grants may reflect writes not committed yet: never shared
+    const cache = ctx.em.isInTransaction() ? undefined : ctx.grantsCache;
+    grants = cache ? (cache.get(identityKey(identity), identity, load) as Promise<Grants>) : load();
+    ctx.memo.set(GRANTS, grants);
+  }
   return grants;
 }
 

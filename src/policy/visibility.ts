@@ -6,6 +6,7 @@ import {
 } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
 import type { ServiceContext } from '../request/context.js';
+import { userFacts } from '../request/identity.js';
 import type { Where } from '../request/where.js';
 import { adminOfSomeEnv, type Grants } from './grants.js';
 
@@ -85,12 +86,12 @@ const users: VisibilityRule = {
   where(g) {
     if (g.siteAdmin || adminOfSomeEnv(g)) return null;
     if (g.identity.kind !== 'user') return NOTHING;
-    return { $or: [{ id: g.identity.user.id }, { authLevel: { $lt: g.authLevel ?? 0 } }] };
+    return { $or: [{ id: userFacts(g.identity).id }, { authLevel: { $lt: g.authLevel ?? 0 } }] };
   },
   visible(g, row) {
     if (g.siteAdmin || adminOfSomeEnv(g)) return true;
     if (g.identity.kind !== 'user') return false;
-    return row.id === g.identity.user.id || (row as unknown as User).authLevel < (g.authLevel ?? 0);
+    return row.id === userFacts(g.identity).id || (row as unknown as User).authLevel < (g.authLevel ?? 0);
   },
 };
 
@@ -102,8 +103,8 @@ const bots: VisibilityRule = {
 
 const userTokens: VisibilityRule = {
   scope: (g) => String(g.siteAdmin),
-  where: (g) => (g.siteAdmin ? null : g.identity.kind === 'user' ? { user: g.identity.user.id } : NOTHING),
-  visible: (g, row) => g.siteAdmin || (g.identity.kind === 'user' && (row as unknown as UserToken).user.id === g.identity.user.id),
+  where: (g) => (g.siteAdmin ? null : g.identity.kind === 'user' ? { user: userFacts(g.identity).id } : NOTHING),
+  visible: (g, row) => g.siteAdmin || (g.identity.kind === 'user' && (row as unknown as UserToken).user.id === userFacts(g.identity).id),
 };
 
 /** Kubportal: your own groups, and the web apps your groups show. */
@@ -117,11 +118,11 @@ const memberOf = (ids: (g: Grants) => Set<string>): VisibilityRule => ({
 const serviceAccounts: VisibilityRule = {
   where(g) {
     const inside = insideEnv(['namespace', 'cluster', 'env']).where(g);
-    const own = g.identity.kind === 'user' ? g.identity.user.serviceAccount?.id : undefined;
+    const own = g.identity.kind === 'user' ? userFacts(g.identity).serviceAccountId : undefined;
     return inside && own ? { $or: [inside, { id: own }] } : inside;
   },
   async visible(g, row, ctx) {
-    const own = g.identity.kind === 'user' && g.identity.user.serviceAccount?.id === row.id;
+    const own = g.identity.kind === 'user' && userFacts(g.identity).serviceAccountId === row.id;
     return own || insideEnv(['namespace', 'cluster', 'env']).visible(g, row, ctx);
   },
 };
@@ -182,9 +183,19 @@ function ruleOf(entity: EntityClass<unknown>): VisibilityRule {
   return rules.get(entity) ?? { where: () => NOTHING, visible: () => false };
 }
 
-/** The list filter for this caller; null when every row is visible. */
+const scopeMemo = new WeakMap<Grants, Map<EntityClass<unknown>, Where | null>>();
+
+/**
+ * The rows of this aggregate the caller may see, as a query; null when every row is visible. Lists and relations
+ * on the read path apply it in SQL, so a hidden row never leaves the database. The same object for the same grants
+ * (one request's), which batch loaders key on.
+ */
 export function scopeWhere(g: Grants, entity: EntityClass<unknown>): Where | null {
-  return ruleOf(entity).where(g);
+  let scopes = scopeMemo.get(g);
+  if (!scopes) scopeMemo.set(g, (scopes = new Map()));
+  let scope = scopes.get(entity);
+  if (scope === undefined) scopes.set(entity, (scope = ruleOf(entity).where(g)));
+  return scope;
 }
 
 /** Keeps the rows this caller may see, in order; the others become null. */

@@ -2,6 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { DomainError } from '../errors/domain-error.js';
 import { unauthenticated } from '../errors/domain-error.js';
 import { anonymous, type Identity, type KnownIdentity, type SystemIdentity } from './identity.js';
+import type { GrantsCache } from './grants-cache.js';
 import { Loaders } from './loaders.js';
 
 /**
@@ -23,11 +24,13 @@ export interface ServiceContext {
    * contexts made from it and with the shallow copies Apollo hands resolvers.
    */
   memo: Map<symbol, Promise<unknown>>;
+  /** the process's grants cache; absent for Berth's own writers and in tests, which then read grants once per context */
+  grantsCache?: GrantsCache;
 }
 
 /** `em` must be a fork of its own: the context owns its identity map and loaders. */
-export function createServiceContext(em: SqlEntityManager, auth: { identity: Identity; authError?: DomainError }, requestId: string): ServiceContext {
-  return { em, identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map() };
+export function createServiceContext(em: SqlEntityManager, auth: { identity: Identity; authError?: DomainError }, requestId: string, grantsCache?: GrantsCache): ServiceContext {
+  return { em, identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map(), grantsCache };
 }
 
 /** A writer that no request drives, as `name` (audited as the actor `system`, `name` as the request id's prefix). */

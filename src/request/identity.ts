@@ -3,10 +3,33 @@ import type { Bot, Deployment, User } from '../entities/index.js';
 /** Who is calling. Resolved once per request or WebSocket connection. */
 export type Identity =
   | { kind: 'anonymous' }
-  | { kind: 'user'; user: User; sessionId?: string; tokenId?: string }
+  | UserIdentity
   | { kind: 'bot'; bot: Bot; tokenId: string }
   | { kind: 'deployment'; deployment: Deployment }
   | SystemIdentity;
+
+/**
+ * A calling user. `user` is the row as an entity of the request's unit of work, mapped on first use (writes);
+ * `facts`, when the authenticator set them, answer what reads and policy checks ask without that mapping.
+ */
+export interface UserIdentity {
+  kind: 'user';
+  user: User;
+  facts?: UserFacts;
+  sessionId?: string;
+  tokenId?: string;
+}
+
+/** What the policy reads of a calling user. */
+export interface UserFacts {
+  id: string;
+  isAdmin: boolean;
+  authLevel: number;
+  serviceAccountId: string | null;
+}
+
+export const userFacts = (identity: UserIdentity): UserFacts =>
+  identity.facts ?? { id: identity.user.id, isAdmin: identity.user.isAdmin, authLevel: identity.user.authLevel, serviceAccountId: identity.user.serviceAccount?.id ?? null };
 
 /** Berth itself, writing without a request: `k8s-watch` (the cluster informers), `task-worker`. Holds every right. */
 export interface SystemIdentity {

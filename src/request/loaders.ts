@@ -1,18 +1,57 @@
 import DataLoader from 'dataloader';
-import { wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
+import { raw, wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { rowMapper } from './rows.js';
 
 type WithId = { id: string };
 export type OrderSpec<T> = readonly { field: keyof T & string; direction: 'ASC' | 'DESC' }[];
 
+/** Which rows a read may return, as a query on the entity (a visibility rule's `where`); null for every row. */
+export type Scope = object | null;
+
 /**
  * Per-request batching: every relation read in one request goes through here, so a list of N
  * parents costs one SQL statement per relation, not N. Loaders are created on first use.
+ *
+ * Two families: `rowById` and `childRows` read rows (src/request/rows.ts) inside a scope applied in
+ * SQL, for the read path; `byId` and `children` load entities of the request's unit of work, for writes.
  */
 export class Loaders {
   private readonly cache = new Map<string, DataLoader<string, unknown>>();
+  /** scopes are built once per request and entity (src/policy/visibility.ts), so their identity names them */
+  private readonly scopeIds = new WeakMap<object, number>();
+  private scopeCount = 0;
 
   constructor(private readonly em: SqlEntityManager) {}
+
+  /** Rows by primary key inside `scope`; null for an id that is missing or out of scope (the two look the same). */
+  rowById<T extends WithId>(entity: EntityClass<T>, scope: Scope): DataLoader<string, T | null> {
+    return this.loader(`row:${entity.name}:${this.scopeId(scope)}`, async (ids) => {
+      const meta = this.em.getMetadata().get(entity);
+      const rows = scope
+        ? await this.scoped(entity, { $and: [{ id: { $in: [...ids] } }, scope] }, '')
+        : await this.execute(`select * from "${meta.tableName}" where "id" in (${ids.map(() => '?').join(', ')})`, [...ids]);
+      const map = rowMapper(this.em, entity);
+      const byId = new Map(rows.map((row) => [row.id as string, map(row)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  /** Child rows by foreign key inside `scope`, ordered, at most `limit` per parent: one statement for every parent. */
+  childRows<T extends WithId>(entity: EntityClass<T>, foreignKey: keyof T & string, order: OrderSpec<T>, scope: Scope, limit?: number): DataLoader<string, T[]> {
+    return this.loader(`rows:${entity.name}:${foreignKey}:${limit ?? ''}:${this.scopeId(scope)}`, async (parentIds) => {
+      const map = rowMapper(this.em, entity);
+      const fkColumn = (this.em.getMetadata().get(entity).properties as Record<string, { fieldNames: string[] }>)[foreignKey].fieldNames[0];
+      const byParent = new Map<string, T[]>();
+      for (const row of await this.childRowsOf(entity, foreignKey, order, parentIds, scope, limit)) {
+        const parentId = row[fkColumn] as string;
+        const list = byParent.get(parentId) ?? [];
+        list.push(map(row));
+        byParent.set(parentId, list);
+      }
+      return parentIds.map((id) => byParent.get(id) ?? []);
+    });
+  }
 
   /**
    * Rows by primary key; null for a missing id. Rows this request already holds (the caller, a
@@ -30,9 +69,7 @@ export class Loaders {
       const missing = ids.filter((id) => !held(id));
       if (missing.length) {
         const table = this.em.getMetadata().get(entity).tableName;
-        const rows = await this.em
-          .getConnection()
-          .execute<Record<string, unknown>[]>(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing, 'all', this.em.getTransactionContext());
+        const rows = await this.execute(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing);
         for (const row of rows) this.hydrate(entity, row);
       }
       return ids.map((id) => held(id) ?? null);
@@ -56,7 +93,33 @@ export class Loaders {
     });
   }
 
-  private async findChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], limit?: number) {
+  private async childRowsOf<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], scope: Scope, limit?: number) {
+    const { fk, orderSql } = this.ordering(entity, foreignKey, order);
+    if (!scope) return this.selectChildren(entity, foreignKey, order, parentIds, limit);
+    // the scope may join (a deployment's env is its cluster's): columns are qualified by the entity's alias
+    const qualified = (sql: string) => sql.replace(/"(\w+)"/g, 'e."$1"');
+    const where = { $and: [{ [foreignKey]: { $in: [...parentIds] } }, scope] };
+    if (limit === undefined) return this.scoped(entity, where, ` order by ${qualified(`${fk}, ${orderSql}`)}`);
+    const rank = `row_number() over (partition by ${qualified(fk)} order by ${qualified(orderSql)}) as berth_rank`;
+    const rows = await this.scoped(entity, where, '', rank, (sql) => `select * from (${sql}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`, [limit]);
+    return rows.map(({ berth_rank: _rank, ...row }) => row);
+  }
+
+  /** One statement for rows of `entity` matching `where`, which the query builder renders (a scope may join). */
+  private async scoped(
+    entity: EntityClass<unknown>,
+    where: object,
+    suffix: string,
+    extraColumn?: string,
+    around: (sql: string) => string = (sql) => sql,
+    extraParams: unknown[] = [],
+  ): Promise<Record<string, unknown>[]> {
+    const qb = this.em.createQueryBuilder(entity, 'e').select(extraColumn ? ['e.*', raw(extraColumn)] : ['e.*'] as never).where(where as never);
+    const { sql, params } = qb.toQuery();
+    return this.execute(around(sql + suffix), [...params, ...extraParams]);
+  }
+
+  private ordering(entity: EntityClass<unknown>, foreignKey: string, order: readonly { field: string; direction: 'ASC' | 'DESC' }[]) {
     const meta = this.em.getMetadata().get(entity);
     const properties = meta.properties as Record<string, { fieldNames: string[] }>;
     const column = (prop: string) => `"${properties[prop].fieldNames[0]}"`;
@@ -64,16 +127,35 @@ export class Loaders {
     // the primary key columns break ties, so the order is total
     const tieBreakers = (meta.primaryKeys as string[]).map((pk) => `${column(pk)} ${direction}`);
     const orderSql = [...order.map((o) => `${column(o.field)} ${o.direction}`), ...tieBreakers].join(', ');
-    const fk = column(foreignKey);
+    return { fk: column(foreignKey), orderSql, tableName: meta.tableName };
+  }
+
+  /** Inside a transaction (the unit of work), on its connection: the embedded database has only one. */
+  private execute(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+    return this.em.getConnection().execute<Record<string, unknown>[]>(sql, params, 'all', this.em.getTransactionContext());
+  }
+
+  private scopeId(scope: Scope): number {
+    if (!scope) return 0;
+    let id = this.scopeIds.get(scope);
+    if (id === undefined) this.scopeIds.set(scope, (id = ++this.scopeCount));
+    return id;
+  }
+
+  private async findChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], limit?: number) {
+    return (await this.selectChildren(entity, foreignKey, order, parentIds, limit)).map((row) => this.hydrate(entity, row));
+  }
+
+  private async selectChildren<T extends WithId>(entity: EntityClass<T>, foreignKey: string, order: OrderSpec<T>, parentIds: readonly string[], limit?: number) {
+    const { fk, orderSql, tableName } = this.ordering(entity, foreignKey, order);
     const inList = `${fk} in (${parentIds.map(() => '?').join(', ')})`;
     const sql =
       limit === undefined
-        ? `select * from "${meta.tableName}" where ${inList} order by ${fk}, ${orderSql}`
+        ? `select * from "${tableName}" where ${inList} order by ${fk}, ${orderSql}`
         : `select * from (select *, row_number() over (partition by ${fk} order by ${orderSql}) as berth_rank ` +
-          `from "${meta.tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
-    // inside a transaction (the unit of work), on its connection: the embedded database has only one
-    const rows = await this.em.getConnection().execute<Record<string, unknown>[]>(sql, limit === undefined ? [...parentIds] : [...parentIds, limit], 'all', this.em.getTransactionContext());
-    return rows.map(({ berth_rank: _rank, ...row }) => this.hydrate(entity, row));
+          `from "${tableName}" where ${inList}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`;
+    const rows = await this.execute(sql, limit === undefined ? [...parentIds] : [...parentIds, limit]);
+    return rows.map(({ berth_rank: _rank, ...row }) => row);
   }
 
   /**

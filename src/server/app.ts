@@ -20,6 +20,7 @@ import { connectOrm, databaseTarget, isReady, migrate, type DatabaseTarget } fro
 import { getOrCreateSetting } from '../db/settings.js';
 import { openEventBus } from '../events/bus/index.js';
 import { EventHub } from '../events/event-hub.js';
+import { EVENT_TABLES, type EventTable } from '../events/event-types.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
@@ -132,6 +133,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
     await hub.start();
     lifecycle.started('event hub', () => hub.stop());
+    // grants changed by another replica (or by SQL outside Berth's writes): cached grants are read again
+    hub.onChange(Object.keys(EVENT_TABLES) as EventTable[], (event) => event.regrants && authenticator.grants.clear());
 
     const limiterStore = await openLimiterStore(config, database, orm, logger);
     lifecycle.started('login throttling', () => limiterStore.close());

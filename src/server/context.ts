@@ -34,7 +34,7 @@ export function contextFactory(em: SqlEntityManager, services: Services, authent
       const identity = await authenticator.identify(fork, credentials);
       const scope = currentRequestScope();
       if (scope) scope.caller = callerOf(identity);
-      return { ...createServiceContext(fork, { identity }, id), clientAddress, services };
+      return { ...createServiceContext(fork, { identity }, id, authenticator.grants), clientAddress, services };
     } catch (err) {
       if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), clientAddress, services };
       // Apollo would answer a failed context 500 with the error's own text

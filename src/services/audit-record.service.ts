@@ -21,10 +21,10 @@ export class AuditRecordService extends ReadService<AuditRecord, AuditRecordFilt
       order: [{ field: 'createdAt', direction: 'DESC' }],
       where: (f) =>
         compact({
-          env: optionalUuid(f.envId, 'filter.envId'),
-          targetId: optionalUuid(f.targetId, 'filter.targetId'),
+          env: optionalUuid(f.envId, 'envId'),
+          targetId: optionalUuid(f.targetId, 'targetId'),
           targetType: f.targetType,
-          actorId: optionalUuid(f.actorId, 'filter.actorId'),
+          actorId: optionalUuid(f.actorId, 'actorId'),
           operation: f.operation,
         }),
     });

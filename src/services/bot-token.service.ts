@@ -27,7 +27,7 @@ export class BotTokenService extends ReadService<BotToken, BotTokenFilter> {
     super({
       entity: BotToken,
       order: [{ field: 'createdAt', direction: 'ASC' }],
-      where: (f) => compact({ bot: optionalUuid(f.botId, 'filter.botId'), createdByUser: optionalUuid(f.createdByUserId, 'filter.createdByUserId') }),
+      where: (f) => compact({ bot: optionalUuid(f.botId, 'botId'), createdByUser: optionalUuid(f.createdByUserId, 'createdByUserId') }),
     });
   }
 

@@ -26,7 +26,7 @@ export class DeploymentPermissionService extends ReadService<DeploymentPermissio
     super({
       entity: DeploymentPermission,
       order: [{ field: 'createdAt', direction: 'ASC' }],
-      where: (f) => compact({ ...envGrantWhere(f), kind: optionalUuid(f.kindId, 'filter.kindId'), role: f.role }),
+      where: (f) => compact({ ...envGrantWhere(f), kind: optionalUuid(f.kindId, 'kindId'), role: f.role }),
     });
   }
 

@@ -17,8 +17,8 @@ export class DeploymentResourceTypeService extends ReadService<DeploymentResourc
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
         compact({
-          env: optionalUuid(f.envId, 'filter.envId'),
-          deploymentKind: optionalUuid(f.deploymentKindId, 'filter.deploymentKindId'),
+          env: optionalUuid(f.envId, 'envId'),
+          deploymentKind: optionalUuid(f.deploymentKindId, 'deploymentKindId'),
           key: f.key,
         }),
     });

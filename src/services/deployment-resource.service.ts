@@ -45,11 +45,11 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
       entity: DeploymentResource,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) => {
-        const envId = optionalUuid(f.envId, 'filter.envId');
-        const typeId = optionalUuid(f.typeId, 'filter.typeId');
+        const envId = optionalUuid(f.envId, 'envId');
+        const typeId = optionalUuid(f.typeId, 'typeId');
         return compact({
           type: envId ? { env: envId, ...compact({ id: typeId }) } : typeId,
-          deployment: optionalUuid(f.deploymentId, 'filter.deploymentId'),
+          deployment: optionalUuid(f.deploymentId, 'deploymentId'),
           exists: f.exists,
           syncStatus: f.syncStatus,
         });

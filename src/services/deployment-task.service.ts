@@ -58,12 +58,12 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
       // latest due first, as Platz lists them
       order: [{ field: 'executeAt', direction: 'DESC' }],
       where: (f) => {
-        const envId = optionalUuid(f.envId, 'filter.envId');
-        const clusterId = optionalUuid(f.clusterId, 'filter.clusterId');
+        const envId = optionalUuid(f.envId, 'envId');
+        const clusterId = optionalUuid(f.clusterId, 'clusterId');
         const conditions: object[] = [
           compact({
             cluster: envId ? { env: envId, ...compact({ id: clusterId }) } : clusterId,
-            deployment: optionalUuid(f.deploymentId, 'filter.deploymentId'),
+            deployment: optionalUuid(f.deploymentId, 'deploymentId'),
             status: f.status,
             createdAt: f.createdFrom ? { $gte: f.createdFrom } : undefined,
             executeAt: f.showFuture === false ? { $lte: new Date() } : undefined,

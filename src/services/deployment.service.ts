@@ -65,11 +65,11 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
       entity: Deployment,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) => {
-        const envId = optionalUuid(f.envId, 'filter.envId');
+        const envId = optionalUuid(f.envId, 'envId');
         return compact({
           name: f.name ? iContains(f.name) : undefined,
-          kind: optionalUuid(f.kindId, 'filter.kindId'),
-          cluster: envId ? { env: envId, ...compact({ id: optionalUuid(f.clusterId, 'filter.clusterId') }) } : optionalUuid(f.clusterId, 'filter.clusterId'),
+          kind: optionalUuid(f.kindId, 'kindId'),
+          cluster: envId ? { env: envId, ...compact({ id: optionalUuid(f.clusterId, 'clusterId') }) } : optionalUuid(f.clusterId, 'clusterId'),
           enabled: f.enabled,
           status: f.status,
         });

@@ -16,9 +16,9 @@ export class EnvGrantFilter {
 
 export function envGrantWhere(f: EnvGrantFilter): Where {
   return {
-    env: optionalUuid(f.envId, 'filter.envId'),
-    user: optionalUuid(f.userId, 'filter.userId'),
-    bot: optionalUuid(f.botId, 'filter.botId'),
+    env: optionalUuid(f.envId, 'envId'),
+    user: optionalUuid(f.userId, 'userId'),
+    bot: optionalUuid(f.botId, 'botId'),
   };
 }
 

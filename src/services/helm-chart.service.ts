@@ -80,10 +80,10 @@ export class HelmChartService extends ReadService<HelmChart, HelmChartFilter> {
       order: [{ field: 'createdAt', direction: 'DESC' }],
       where: async (f, ctx) => {
         const where = compact({
-          helmRegistry: optionalUuid(f.helmRegistryId, 'filter.helmRegistryId'),
+          helmRegistry: optionalUuid(f.helmRegistryId, 'helmRegistryId'),
           parsedBranch: f.parsedBranch,
         });
-        const kindId = optionalUuid(f.kindId, 'filter.kindId');
+        const kindId = optionalUuid(f.kindId, 'kindId');
         const conditions: object[] = [where];
         if (kindId) conditions.push({ helmRegistry: { kind: kindId } });
         if (f.inUse !== undefined && f.inUse !== null) conditions.push({ id: { [f.inUse ? '$in' : '$nin']: await inUseIds(ctx) } });

@@ -58,7 +58,7 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
       entity: HelmRegistry,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
-        compact({ repoName: f.repoName, domainName: f.domainName, kind: optionalUuid(f.kindId, 'filter.kindId'), provider: f.provider }),
+        compact({ repoName: f.repoName, domainName: f.domainName, kind: optionalUuid(f.kindId, 'kindId'), provider: f.provider }),
     });
   }
 

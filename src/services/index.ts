@@ -45,7 +45,7 @@ export interface ServiceDeps {
 }
 
 export function createServices(deps: ServiceDeps) {
-  const uow = new UnitOfWork(deps.events);
+  const uow = new UnitOfWork(deps.events, deps.authenticator.grants);
   const { authenticator, config, keyring } = deps;
   const auth = new AuthService(uow, authenticator, config.REFRESH_TOKEN_TTL_SECONDS, deps.loginThrottle);
   const groups = new GroupService(uow, authenticator);

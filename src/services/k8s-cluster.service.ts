@@ -129,7 +129,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       entity: K8sCluster,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
-        compact({ env: optionalUuid(f.envId, 'filter.envId'), name: f.name ? iEquals(f.name) : undefined, ignore: f.ignore, isOk: f.isOk }),
+        compact({ env: optionalUuid(f.envId, 'envId'), name: f.name ? iEquals(f.name) : undefined, ignore: f.ignore, isOk: f.isOk }),
     });
   }
 

@@ -16,7 +16,7 @@ export class K8sNamespaceService extends ReadService<K8sNamespace, K8sNamespaceF
       entity: K8sNamespace,
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
-        compact({ cluster: optionalUuid(f.clusterId, 'filter.clusterId'), name: f.name ? iEquals(f.name) : undefined, visible: f.visible }),
+        compact({ cluster: optionalUuid(f.clusterId, 'clusterId'), name: f.name ? iEquals(f.name) : undefined, visible: f.visible }),
     });
   }
 }

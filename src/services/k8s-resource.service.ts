@@ -22,8 +22,8 @@ export class K8sResourceService extends ReadService<K8sResource, K8sResourceFilt
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
         compact({
-          cluster: optionalUuid(f.clusterId, 'filter.clusterId'),
-          deployment: optionalUuid(f.deploymentId, 'filter.deploymentId'),
+          cluster: optionalUuid(f.clusterId, 'clusterId'),
+          deployment: optionalUuid(f.deploymentId, 'deploymentId'),
           kind: f.kind ? iEquals(f.kind) : undefined,
           name: f.name ? iEquals(f.name) : undefined,
         }),

@@ -14,7 +14,7 @@ export class K8sServiceAccountService extends ReadService<K8sServiceAccount, K8s
     super({
       entity: K8sServiceAccount,
       order: [{ field: 'createdAt', direction: 'ASC' }],
-      where: (f) => compact({ namespace: optionalUuid(f.namespaceId, 'filter.namespaceId'), name: f.name ? iEquals(f.name) : undefined }),
+      where: (f) => compact({ namespace: optionalUuid(f.namespaceId, 'namespaceId'), name: f.name ? iEquals(f.name) : undefined }),
     });
   }
 }

@@ -2,7 +2,11 @@ import type { EntityClass, FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
+import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
+import { columnOf, rowMapper } from '../request/rows.js';
+import { joinRelations, type Include } from './relations.js';
+import type { Where } from '../request/where.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -87,14 +91,29 @@ function afterCondition(keys: { field: string; direction: 'ASC' | 'DESC' }[], va
   return { $or: alternatives };
 }
 
-/** Relay-style keyset pagination over any entity with a stable order (first/after or last/before). */
-export async function paginate<T extends { id: string }>(
-  em: SqlEntityManager,
-  entity: EntityClass<T>,
-  where: object,
-  order: OrderSpec<T>,
-  request: PageRequest,
-): Promise<Page<T>> {
+/** What a read service hands a paging strategy: the rows a list may show (scope and filter) and their order. */
+export interface ScopedQuery<T> {
+  entity: EntityClass<T>;
+  where: Where;
+  order: OrderSpec<T>;
+  /** to-one relations to read in the same statement (the adapter knows which its response shows) */
+  include?: Include;
+}
+
+/** How an adapter cuts a list into pages: Relay cursors for GraphQL; page numbers and a count for REST. */
+export interface Paging<T, P> {
+  read(ctx: ServiceContext, query: ScopedQuery<T>): Promise<P>;
+}
+
+/** Relay cursors; errors name the arguments first, after, last and before. */
+export const relayPaging = <T extends { id: string }>(request: PageRequest): Paging<T, Page<T>> => ({
+  read: (ctx, query) => paginate(ctx, query, request),
+});
+
+/** Relay-style keyset pagination over any entity with a stable order (first/after or last/before), as rows. */
+async function paginate<T extends { id: string }>(ctx: ServiceContext, query: ScopedQuery<T>, request: PageRequest): Promise<Page<T>> {
+  const { em } = ctx;
+  const { entity, where, order } = query;
   const first = pageSize(request.first, 'first');
   const last = pageSize(request.last, 'last');
   if (first !== undefined && last !== undefined) throw badInput('last', 'Pass either first or last, not both');
@@ -111,10 +130,23 @@ export async function paginate<T extends { id: string }>(
     conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', kinds)));
   }
 
-  const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
-    orderBy: scanKeys.map((k) => ({ [k.field]: k.direction })) as never,
-    limit: size + 1,
-  });
+  const qb = em
+    .createQueryBuilder(entity, 'e')
+    .select('e.*' as never)
+    .where({ $and: conditions } as never)
+    .orderBy(scanKeys.map((k) => ({ [k.field]: k.direction })) as never)
+    .limit(size + 1);
+  const joined = await joinRelations(ctx, entity as EntityClass<unknown>, query.include ?? []);
+  let raw: Record<string, unknown>[];
+  if (joined) {
+    const page = qb.toQuery();
+    const outerOrder = scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ');
+    raw = await em
+      .getConnection()
+      .execute<Record<string, unknown>[]>(`with p as (${page.sql}) select p.*, ${joined.columns} from p order by ${outerOrder}`, [...page.params, ...joined.params], 'all', em.getTransactionContext());
+    joined.prime(raw);
+  } else raw = await qb.execute<Record<string, unknown>[]>('all', false);
+  const rows = raw.map(rowMapper(em, entity));
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();

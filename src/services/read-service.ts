@@ -1,39 +1,39 @@
 import type { EntityClass } from '@mikro-orm/core';
-import { keepVisible, scopeWhere } from '../policy/visibility.js';
+import { grantsOf } from '../policy/grants.js';
+import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
 import { assertUuid, type Where } from '../request/where.js';
-import { paginate, type Page, type PageRequest } from './pagination.js';
-import { grantsOf } from '../policy/grants.js';
-
+import type { ScopedQuery } from './pagination.js';
 
 export interface ReadSpec<T, F> {
   entity: EntityClass<T>;
   /** default order, most significant first; id is appended as the tie-breaker */
   order: OrderSpec<T>;
-  /** the filter arguments as a query; fields left undefined do not filter */
+  /** the filter arguments as a query; fields left undefined do not filter. Input errors name the filter's own fields. */
   where(filter: F, ctx: ServiceContext): Where | Promise<Where>;
 }
 
 /**
- * Reads shared by every aggregate: by id (batched) and keyset-paginated lists.
- * Aggregate services extend it with their own rules and writes.
+ * Reads shared by every aggregate, for every adapter: by id (batched) and lists, as rows (src/request/rows.ts)
+ * inside the caller's scope, applied in SQL. Aggregate services extend it with their own rules and writes.
  */
 export class ReadService<T extends { id: string }, F extends object> {
   constructor(protected readonly spec: ReadSpec<T, F>) {}
 
   /** null when missing or outside the caller's scope: the two look the same. */
   async findById(ctx: ServiceContext, id: string): Promise<T | null> {
-    const grants = await grantsOf(ctx);
-    const row = await ctx.loaders.byId(this.spec.entity).load(assertUuid(id, 'id'));
-    const [visible] = await keepVisible(ctx, grants, this.spec.entity, [row]);
-    return visible;
+    const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
+    return ctx.loaders.rowById(this.spec.entity, scope).load(assertUuid(id, 'id'));
   }
 
-  /** Only rows inside the caller's scope, filtered in SQL so pages and counts agree with it. */
-  async list(ctx: ServiceContext, filter: F | null | undefined, page: PageRequest): Promise<Page<T>> {
+  /**
+   * The rows a list shows this caller: its scope and the filter, in the default order. An adapter pages it with its
+   * own strategy (`relayPaging`, src/services/pagination.ts) and places a BAD_USER_INPUT's filter field in its request.
+   */
+  async query(ctx: ServiceContext, filter: F | null | undefined): Promise<ScopedQuery<T>> {
     const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
     const where = await this.spec.where(filter ?? ({} as F), ctx);
-    return paginate(ctx.em, this.spec.entity, scope ? { $and: [where, scope] } : where, this.spec.order, page);
+    return { entity: this.spec.entity, where: scope ? { $and: [where, scope] } : where, order: this.spec.order };
   }
 }

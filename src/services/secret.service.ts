@@ -46,7 +46,7 @@ export class SecretService extends ReadService<Secret, SecretFilter> {
       order: [{ field: 'createdAt', direction: 'ASC' }],
       where: (f) =>
         compact({
-          env: optionalUuid(f.envId, 'filter.envId'),
+          env: optionalUuid(f.envId, 'envId'),
           collection: f.collection ? iEquals(f.collection) : undefined,
           name: f.name ? iEquals(f.name) : undefined,
         }),

@@ -7,6 +7,7 @@ import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
 import { takeEventLock, transactionCursor } from '../events/event-log.js';
 import { findVisible } from '../policy/permissions.js';
 import { transactionContext, type ServiceContext } from '../request/context.js';
+import type { GrantsCache } from '../request/grants-cache.js';
 import { grantsOf } from '../policy/grants.js';
 
 /** What one mutation did to one object, for the audit trail. Snapshots must already be free of secrets. */
@@ -33,7 +34,11 @@ export interface ChangeAnnouncer {
  * the change events the triggers wrote are announced to every replica once the transaction has committed.
  */
 export class UnitOfWork {
-  constructor(private readonly events: ChangeAnnouncer) {}
+  constructor(
+    private readonly events: ChangeAnnouncer,
+    /** emptied after every commit: a write may have changed someone's grants (the event log tells other replicas) */
+    private readonly grantsCache?: GrantsCache,
+  ) {}
 
   async run<T>(ctx: ServiceContext, work: (tx: ServiceContext) => Promise<T>): Promise<T> {
     let eventCursor: number | null = null;
@@ -50,6 +55,7 @@ export class UnitOfWork {
     } catch (err) {
       throw asDomainError(err);
     }
+    this.grantsCache?.clear();
     if (eventCursor !== null) this.events.announce(eventCursor);
     return result;
   }

@@ -52,7 +52,7 @@ export async function revokeApiToken(
 
 export class UserTokenService extends ReadService<UserToken, UserTokenFilter> {
   constructor(private readonly uow: UnitOfWork, private readonly authenticator: Authenticator) {
-    super({ entity: UserToken, order: [{ field: 'createdAt', direction: 'ASC' }], where: (f) => compact({ user: optionalUuid(f.userId, 'filter.userId') }) });
+    super({ entity: UserToken, order: [{ field: 'createdAt', direction: 'ASC' }], where: (f) => compact({ user: optionalUuid(f.userId, 'userId') }) });
   }
 
   create(ctx: ServiceContext, input: CreateUserTokenInput): Promise<{ token: string; userToken: UserToken }> {

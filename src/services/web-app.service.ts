@@ -3,6 +3,7 @@ import { GroupWebApp, K8sNamespace, K8sServiceAccount, User, WebApp } from '../e
 import { badInput } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
+import { userFacts } from '../request/identity.js';
 import { LINK_ORDER, visibleByIds } from './group.service.js';
 import type { OrderSpec } from '../request/loaders.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
@@ -116,7 +117,8 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
   /** A link template with {{namespace}} and {{serviceaccount}} filled from the caller's service account (empty when it has none). */
   async render(ctx: ServiceContext, template: string | null | undefined): Promise<string | null> {
     if (template == null) return null;
-    const account = ctx.identity.kind === 'user' && ctx.identity.user.serviceAccount ? await ctx.loaders.byId(K8sServiceAccount).load(ctx.identity.user.serviceAccount.id) : null;
+    const accountId = ctx.identity.kind === 'user' ? userFacts(ctx.identity).serviceAccountId : null;
+    const account = accountId ? await ctx.loaders.byId(K8sServiceAccount).load(accountId) : null;
     const namespace = account ? await ctx.loaders.byId(K8sNamespace).load(account.namespace.id) : null;
     const values: Record<string, string> = { namespace: namespace?.name ?? '', serviceaccount: account?.name ?? '' };
     return template.replace(PLACEHOLDERS, (_, name: string) => values[name]);
