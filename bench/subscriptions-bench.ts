@@ -14,7 +14,9 @@
  * 4. publishes `updateEnv` at --rate per second (default 2) for --seconds (default 20), on each env in turn,
  *    the description carrying the sequence number and the send time; every subscriber measures receive
  *    time minus send time (one clock: the publisher is this process);
- * 5. prints a table against the issue's targets and a one-line JSON summary; exits non-zero when a
+ * 5. reads from the server's /metrics how many times it executed the selection meanwhile (what the subscribers
+ *    did not share: once per event when they may all share, see docs/architecture.md);
+ * 6. prints a table against the issue's targets and a one-line JSON summary; exits non-zero when a
  *    subscriber failed, did not receive exactly the updates of the envs its user may see (one lost, one
  *    of another env, one twice), or an update failed.
  *
@@ -29,6 +31,7 @@
  * The subscribers run on the same machine as the server and take CPU from it: figures are for
  * comparing versions of Berth, and a lower bound on what the server alone would do.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -60,6 +63,9 @@ const MAX_ENVS = 8;
 const SITE_ADMIN_EVERY = 20;
 /** users set up at once */
 const SETUP_CONCURRENCY = 8;
+
+/** what the bench reads of the server's /metrics */
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 /** the issue's targets, on a 2-core machine */
 const TARGETS = { subscribers: 10_000, users: 2_000, p99MaxMs: 1_000, rssPerSubscriberMaxKb: 40 } as const;
@@ -134,6 +140,14 @@ class Server extends BerthProcess {
     await once(inspector, 'message', { signal });
     inspector.close();
     await once(inspector, 'close', { signal });
+  }
+
+  /** Selections executed for live events so far (berth_subscription_executions_total): what subscribers did not share. */
+  async executions(): Promise<number> {
+    const res = await fetch(`${this.origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const line = (await res.text()).split('\n').find((l) => l.startsWith('berth_subscription_executions_total '));
+    if (!line) throw new Error(`no berth_subscription_executions_total in the server's /metrics (HTTP ${res.status})`);
+    return Number(line.split(' ')[1]);
   }
 
   /** CPU seconds used so far, user and system, all threads */
@@ -432,6 +446,8 @@ interface Measurements {
   deliveries: Deliveries;
   /** CPU seconds the server and this process used over `seconds`, from the first publish to the end of the drain */
   cpu: { server: number; bench: number; seconds: number };
+  /** the server's executions of the subscriptions' selection over the same time */
+  executions: number;
 }
 
 function report(m: Measurements) {
@@ -491,6 +507,7 @@ function report(m: Measurements) {
     ['events published', `${events} / ${settings.events}`, `${settings.rate}/s for ${settings.seconds} s; updateEnv p50 ${percentile(mutations, 0.5)} ms, p99 ${percentile(mutations, 0.99)} ms`],
     ['messages delivered / expected', `${d.delivered} / ${expected}`, `each subscriber exactly its user's: ${verdict(targets.exact)} (${short} short, ${d.foreign} of others' envs, ${d.duplicates} duplicates, ${d.unexpected} unexpected)`],
     ['messages delivered per second', (d.delivered / windowSeconds).toFixed(0), `over ${windowSeconds.toFixed(1)} s, first publish to last delivery`],
+    ['selections executed', `${m.executions}`, `for ${d.delivered} messages of ${events} updates: executions the subscribers shared`],
     ['latency p50', `${latency.p50} ms`, 'send of updateEnv to receipt by the subscriber'],
     ['latency p99', `${latency.p99} ms`, `target ${targets.p99Ms.target} ms: ${verdict(targets.p99Ms)}`],
     ['latency max', `${latency.max} ms`, `of update ${updates.slowest}`],
@@ -541,6 +558,7 @@ function report(m: Measurements) {
     duplicates: d.duplicates,
     unexpected: d.unexpected,
     messagesPerSecond: round(d.delivered / windowSeconds, 0),
+    executions: m.executions,
     latencyMs: { ...latency, slowestUpdate: updates.slowest },
     updateEnvMs: { p50: percentile(mutations, 0.5), p99: percentile(mutations, 0.99) },
     connectSeconds: round(m.connectSeconds, 1),
@@ -585,6 +603,7 @@ async function main(): Promise<boolean> {
         BERTH_ADMIN_EMAIL: 'bench-admin@example.com',
         // a backlog is what this bench measures, not a reason to disconnect
         SUBSCRIPTION_QUEUE_LIMIT: '1000000',
+        METRICS_TOKEN,
       },
       settings.cpuProfDir,
     );
@@ -606,12 +625,14 @@ async function main(): Promise<boolean> {
     const rssLive = await server.measureRss();
 
     console.log(`publishing ${settings.events} updates at ${settings.rate}/s…`);
+    const executionsBefore = await server.executions();
     const [serverCpuStart, benchCpuStart, cpuStart] = [await server.cpuSeconds(), process.cpuUsage(), performance.now()];
     const published = await publish(url, setup);
     await drain(deliveries, messagesPlanned(setup, subscribers));
     const benchCpu = process.cpuUsage(benchCpuStart);
     const cpu = { server: (await server.cpuSeconds()) - serverCpuStart, bench: (benchCpu.user + benchCpu.system) / 1e6, seconds: (performance.now() - cpuStart) / 1000 };
     if (!server.running) throw new Error(`the server died during the run.\n${server.describe()}`);
+    const executions = (await server.executions()) - executionsBefore;
 
     const { text, json, ok } = report({
       database: settings.adminUrl ? 'PostgreSQL' : 'embedded database',
@@ -622,6 +643,7 @@ async function main(): Promise<boolean> {
       published,
       deliveries,
       cpu,
+      executions,
     });
     console.log(text);
     console.log(JSON.stringify(json));
