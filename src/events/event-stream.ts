@@ -23,6 +23,8 @@ export interface EventMessage {
   node: object | null;
   /** the hub's event, the same object for every subscriber of a live change (their executions can be shared) */
   event?: ChangeEvent;
+  /** the grants the message was judged with: its selection reads relations with them, and shares executions by them */
+  grants?: Grants;
 }
 
 /**
@@ -111,8 +113,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     }
     if (event.cursor <= this.delivered) return;
     this.delivered = event.cursor;
-    this.useGrants(grants);
-    this.push({ ...message(event, operation, node), event }, true);
+    this.push({ ...message(event, operation, node), event, grants }, true);
     this.countQueued(1);
   }
 
@@ -127,7 +128,6 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     // a dispatch retried after a failure may have applied this change meanwhile
     if (event.cursor <= this.regrantedThrough || this.finished) return;
     this.regrantedThrough = event.cursor;
-    this.useGrants(after);
     // what a grant brings is part of the change, like an opening: not counted against the socket's queue
     for (const m of messages) this.push(m, false);
   }
@@ -152,13 +152,11 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
           this.countQueued(-1);
           if (item.event.cursor <= this.delivered) continue;
           this.delivered = item.event.cursor;
-          this.useGrants(item.grants);
-          this.push({ ...message(item.event, item.operation, item.node), event: item.event }, true);
+          this.push({ ...message(item.event, item.operation, item.node), event: item.event, grants: item.grants }, true);
           this.countQueued(1);
         } else if (item.event.cursor > this.regrantedThrough) {
           for (const m of await this.shift(this.baseEm, item.before, item.after, item.event)) this.push(m, false);
           this.regrantedThrough = item.event.cursor;
-          this.useGrants(item.after);
         }
       }
       this.pending = null;
@@ -175,14 +173,13 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
         const cursor = await headCursor(em);
         const grants = (await grantsAt(em, [this.identity], cursor)).get(identityKey(this.identity));
         if (!grants) return null;
-        this.useGrants(grants);
         const messages: EventMessage[] = [];
         for (const table of this.spec.filter.tables) {
           const entity = entityOf(table);
           const scope = scopeWhere(grants, entity);
           const where = { $and: [...(scope ? [scope] : []), ...this.spec.filter.where] };
           const rows = await em.find(entity, where as never, { orderBy: { id: 'ASC' } as never });
-          for (const row of rows) messages.push({ operation: 'SNAPSHOT', cursor: String(cursor), table, id: row.id, node: row });
+          for (const row of rows) messages.push({ operation: 'SNAPSHOT', cursor: String(cursor), table, id: row.id, node: row, grants });
         }
         return { messages, cursor };
       },
@@ -221,7 +218,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
         if (changes[0]?.cursor === event.cursor) await regrant(event);
         const operation = await judge(this.spec.filter, event, event.table as EventTable, before, grants, verdicts);
         if (!operation) continue;
-        const m = message(event, operation, null);
+        const m: EventMessage = { ...message(event, operation, null), grants: grants ?? undefined };
         messages.push(m);
         if (operation !== 'DELETE' && operation !== 'LEAVE') shown.push({ message: m, event });
       }
@@ -231,7 +228,6 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
       if (events.length < PAGE) break;
     }
     while (changes.length) await regrant({ cursor: changes[0].cursor, id: null });
-    if (grants) this.useGrants(grants);
     return { messages: messages.filter((m) => !skipped(m)), cursor: head };
   }
 
@@ -239,10 +235,10 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
   private async shift(em: SqlEntityManager, before: Grants | null, after: Grants | null, event: { cursor: number; id: string | null }): Promise<EventMessage[]> {
     const changes = await scopeShift(em, this.spec.filter, before, after, event.cursor, event.id);
     const nodes = await loadNodes(em.fork(), changes.map((c) => (c.operation === 'ENTER' ? c : null)));
-    return changes.map((c, i) => ({ operation: c.operation, cursor: `${event.cursor}.${i + 1}`, table: c.table, id: c.id, node: nodes[i] }));
+    return changes.map((c, i) => ({ operation: c.operation, cursor: `${event.cursor}.${i + 1}`, table: c.table, id: c.id, node: nodes[i], grants: after ?? undefined }));
   }
 
-  /** Relations of the objects sent are checked with the grants their event was judged with. */
+  /** Relations of the object sent are checked with the grants its message was judged with (applied as it is read: those queued behind may differ). */
   private useGrants(grants: Grants): void {
     if (grants === this.grants) return;
     this.grants = grants;
@@ -254,6 +250,7 @@ export class EventStream implements Subscriber, AsyncIterableIterator<EventMessa
     const item = this.queue.shift();
     if (!item) return { done: true, value: undefined };
     if (item.live) this.countQueued(-1);
+    if (item.message.grants) this.useGrants(item.message.grants);
     this.renewUnitOfWork();
     return { done: false, value: item.message };
   }

@@ -9,6 +9,7 @@ import { json, query } from './event-log.js';
  * read the same versions, so both judge an event with the grants in force at its cursor.
  */
 
+/** `cursor` comes as text (a bigint may exceed a JS number's exact range); ORDER BY names the column, not that text */
 type VersionRow = { identity: string; cursor: string; grants: GrantsRecord | string | null };
 
 /** null: the identity is gone, deactivated, or did not exist yet at that cursor. */
@@ -22,7 +23,7 @@ export async function grantsAt(em: SqlEntityManager, identities: readonly KnownI
   const rows = await query<VersionRow[]>(
     em,
     `select distinct on (identity) identity, cursor::text as cursor, grants from grant_versions
-     where identity in ${inList(identities)} and cursor <= ? order by identity, cursor desc`,
+     where identity in ${inList(identities)} and cursor <= ? order by identity, grant_versions.cursor desc`,
     [...identities.map(identityKey), cursor],
   );
   const byKey = new Map(rows.map((row) => [row.identity, row]));
@@ -45,7 +46,7 @@ export async function grantsChangedAt(em: SqlEntityManager, identities: readonly
 export async function grantsHistory(em: SqlEntityManager, identity: KnownIdentity, after: number, upTo: number): Promise<{ cursor: number; grants: Grants | null }[]> {
   const rows = await query<VersionRow[]>(
     em,
-    'select identity, cursor::text as cursor, grants from grant_versions where identity = ? and cursor > ? and cursor <= ? order by cursor',
+    'select identity, cursor::text as cursor, grants from grant_versions where identity = ? and cursor > ? and cursor <= ? order by grant_versions.cursor',
     [identityKey(identity), after, upTo],
   );
   return rows.map((row) => ({ cursor: Number(row.cursor), grants: asGrants(identity, row) }));

@@ -19,6 +19,8 @@ export interface MetricSources {
   hub: Pick<EventHub, 'position' | 'deliveredCount' | 'subscriberCount'>;
   /** the WebSocket endpoints by path */
   webSockets: () => Record<string, { readonly connections: number }>;
+  /** executions of GraphQL subscriptions' selections for live events (src/server/shared-execution.ts) */
+  subscriptionExecutions: () => number;
   /** this process's task worker, once started (TASK_WORKER) */
   taskWorker: () => Pick<TaskWorker, 'outcomes'> | undefined;
   logger: Logger;
@@ -98,6 +100,15 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(hub.deliveredCount);
+      },
+    });
+    new Counter({
+      name: 'berth_subscription_executions_total',
+      help: "Executions of a GraphQL subscription's selection for a change event by this process: fewer than the events delivered by what subscribers shared",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.subscriptionExecutions());
       },
     });
     new Gauge({

@@ -22,6 +22,11 @@ interface VisibilityRule {
   visible(g: Grants, row: Row, ctx: ServiceContext): boolean | Promise<boolean>;
   /** what the verdicts depend on in the grants (see sameScope); set for the aggregates that produce events */
   scope?(g: Grants): string;
+  /**
+   * the same across identities (see sharedScopeKey): equal strings, equal verdicts for whoever holds the
+   * grants; null, or absent, when the verdicts depend on who holds them (their own user, bot or account)
+   */
+  shared?(g: Grants): string | null;
   /** set for rows inside an env: an event about one is visible by the env it recorded */
   byEnv?: true;
 }
@@ -41,15 +46,18 @@ export function visibleEnvIds(g: Grants): Set<string> {
   return ids;
 }
 
-const everyone: VisibilityRule = { where: () => null, visible: () => true, scope: () => '' };
-const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOTHING), visible: (g) => g.siteAdmin, scope: (g) => String(g.siteAdmin) };
+const everyone: VisibilityRule = { where: () => null, visible: () => true, scope: () => '', shared: () => '' };
+const siteAdminsOnly: VisibilityRule = { where: (g) => (g.siteAdmin ? null : NOTHING), visible: (g) => g.siteAdmin, scope: (g) => String(g.siteAdmin), shared: (g) => String(g.siteAdmin) };
 const envScope = (g: Grants) => (g.siteAdmin ? '*' : [...visibleEnvIds(g)].sort().join(','));
+/** for rules that show everything to whoever passes `all`, and otherwise the caller's own rows */
+const allOrOwn = (all: (g: Grants) => boolean) => (g: Grants) => (all(g) ? '*' : null);
 
 /** Rows inside an env, reached from the row through `path` (relation names ending at the env). */
 function insideEnv(path: string[]): VisibilityRule {
   return {
     byEnv: true,
     scope: envScope,
+    shared: envScope,
     where(g) {
       if (g.siteAdmin) return null;
       let where: Where = { $in: [...visibleEnvIds(g)] };
@@ -82,6 +90,7 @@ async function envIdOf(ctx: ServiceContext, row: Row, path: string[]): Promise<s
 
 const users: VisibilityRule = {
   scope: (g) => `${g.siteAdmin || adminOfSomeEnv(g)}|${String(g.authLevel)}`,
+  shared: allOrOwn((g) => g.siteAdmin || adminOfSomeEnv(g)),
   // Lighthouse: yourself and users of a strictly lower auth level; env Admins also see everyone they could grant a role to
   where(g) {
     if (g.siteAdmin || adminOfSomeEnv(g)) return null;
@@ -97,25 +106,32 @@ const users: VisibilityRule = {
 
 const bots: VisibilityRule = {
   scope: (g) => String(g.siteAdmin || adminOfSomeEnv(g)),
+  shared: allOrOwn((g) => g.siteAdmin || adminOfSomeEnv(g)),
   where: (g) => (g.siteAdmin || adminOfSomeEnv(g) ? null : g.identity.kind === 'bot' ? { id: g.identity.bot.id } : NOTHING),
   visible: (g, row) => g.siteAdmin || adminOfSomeEnv(g) || (g.identity.kind === 'bot' && g.identity.bot.id === row.id),
 };
 
 const userTokens: VisibilityRule = {
   scope: (g) => String(g.siteAdmin),
+  shared: allOrOwn((g) => g.siteAdmin),
   where: (g) => (g.siteAdmin ? null : g.identity.kind === 'user' ? { user: userFacts(g.identity).id } : NOTHING),
   visible: (g, row) => g.siteAdmin || (g.identity.kind === 'user' && (row as unknown as UserToken).user.id === userFacts(g.identity).id),
 };
 
 /** Kubportal: your own groups, and the web apps your groups show. */
-const memberOf = (ids: (g: Grants) => Set<string>): VisibilityRule => ({
-  scope: (g) => (g.siteAdmin ? '*' : [...ids(g)].sort().join()),
-  where: (g) => (g.siteAdmin ? null : { id: { $in: [...ids(g)] } }),
-  visible: (g, row) => g.siteAdmin || ids(g).has(row.id),
-});
+const memberOf = (ids: (g: Grants) => Set<string>): VisibilityRule => {
+  const scope = (g: Grants) => (g.siteAdmin ? '*' : [...ids(g)].sort().join());
+  return {
+    scope,
+    shared: scope,
+    where: (g) => (g.siteAdmin ? null : { id: { $in: [...ids(g)] } }),
+    visible: (g, row) => g.siteAdmin || ids(g).has(row.id),
+  };
+};
 
 /** Namespaces and service accounts of clusters in your envs, and your own service account. */
 const serviceAccounts: VisibilityRule = {
+  shared: allOrOwn((g) => g.siteAdmin),
   where(g) {
     const inside = insideEnv(['namespace', 'cluster', 'env']).where(g);
     const own = g.identity.kind === 'user' ? userFacts(g.identity).serviceAccountId : undefined;
@@ -129,6 +145,7 @@ const serviceAccounts: VisibilityRule = {
 
 /** Global resource types (no env) are catalog entries; the rest belong to their env. */
 const resourceTypes: VisibilityRule = {
+  shared: envScope,
   where(g) {
     const inside = insideEnv(['env']).where(g);
     return inside ? { $or: [{ env: null }, inside] } : null;
@@ -137,12 +154,10 @@ const resourceTypes: VisibilityRule = {
 };
 
 /** Site admins read every record; env Admins those of their envs. */
+const adminEnvIds = (g: Grants) => [...g.envRoles].filter(([, role]) => role === EnvUserRole.Admin).map(([id]) => id);
 const auditRecords: VisibilityRule = {
-  where(g) {
-    if (g.siteAdmin) return null;
-    const adminEnvs = [...g.envRoles].filter(([, role]) => role === EnvUserRole.Admin).map(([id]) => id);
-    return { env: { $in: adminEnvs } };
-  },
+  shared: (g) => (g.siteAdmin ? '*' : adminEnvIds(g).sort().join(',')),
+  where: (g) => (g.siteAdmin ? null : { env: { $in: adminEnvIds(g) } }),
   visible(g, row) {
     const env = (row as unknown as AuditRecord).env;
     return g.siteAdmin || (!!env && g.envRoles.get(env) === EnvUserRole.Admin);
@@ -220,6 +235,26 @@ function scopeKey(g: Grants, rule: VisibilityRule): string {
 export function sameScope(a: Grants, b: Grants, entity: EntityClass<unknown>): boolean {
   const rule = ruleOf(entity);
   return !!rule.scope && scopeKey(a, rule) === scopeKey(b, rule);
+}
+
+const sharedKeyMemo = new WeakMap<Grants, WeakMap<readonly EntityClass<unknown>[], string | null>>();
+
+/**
+ * What the verdicts of these aggregates' rules depend on in these grants, whoever holds them: two identities
+ * with equal strings see exactly the same rows of each (a subscription's selection reading them through
+ * relations can then be executed once for both). Null when some rule looks at the identity itself (its own
+ * user, bot, token or service account). `entities` is kept by the caller: the answer is remembered per array.
+ */
+export function sharedScopeKey(g: Grants, entities: readonly EntityClass<unknown>[]): string | null {
+  let keys = sharedKeyMemo.get(g);
+  if (!keys) sharedKeyMemo.set(g, (keys = new WeakMap()));
+  let key = keys.get(entities);
+  if (key === undefined) {
+    const parts = entities.map((entity) => ruleOf(entity).shared?.(g) ?? null);
+    key = parts.includes(null) ? null : parts.join('|');
+    keys.set(entities, key);
+  }
+  return key;
 }
 
 /** An object as a change event recorded it, on one side of the change: its env and the ids it referred to. */

@@ -219,7 +219,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const createContext = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
     const schema = await buildBerthSchema();
 
-    const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, taskWorker: () => taskWorker, logger });
+    const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, subscriptionExecutions: () => graphqlWs.executions, taskWorker: () => taskWorker, logger });
     const app = express();
     app.disable('x-powered-by');
     // req.protocol, req.host and req.ip read the X-Forwarded-* headers only from a proxy we were told to trust

@@ -12,7 +12,7 @@ import { logUnexpectedError, type formatError } from '../graphql/errors.js';
 import { limitRules, type DocumentLimits } from '../graphql/limits.js';
 import { credentialsFromConnectionParams, type RequestOrigin } from './context.js';
 import type { CredentialWatch } from './credential-watch.js';
-import { sharedSubscribe } from './shared-execution.js';
+import { SharedExecution } from './shared-execution.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface GraphqlWsOptions {
@@ -56,6 +56,12 @@ export function acceptLogged(wsServer: WebSocketServer, ws: WebSocket, request: 
   wsServer.emit('connection', ws, request);
 }
 
+/** The GraphQL subscription endpoint: a WebSocket endpoint that also counts its executions of live events. */
+export interface GraphqlWsEndpoint extends WebSocketEndpoint {
+  /** how many times a live event's selection was executed; with the events delivered, how much subscribers share (metrics) */
+  readonly executions: number;
+}
+
 export interface WebSocketEndpoint {
   /** takes over an HTTP upgrade request for this endpoint's path */
   handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer, log: WebSocketLog): void;
@@ -84,19 +90,20 @@ export async function closeWithinGrace(wsServer: WebSocketServer, close: () => P
  * connection presenting a credential that fails is refused (4403); one without any may still run
  * anonymous operations, as over HTTP.
  */
-export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
+export function startGraphqlWs(options: GraphqlWsOptions): GraphqlWsEndpoint {
   const { schema, format, logger } = options;
   // Apollo adds the introspection rule for HTTP itself; here it is ours to add
   const rules = [...specifiedRules, ...limitRules(options.limits), ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const wsServer = new WebSocketServer({ noServer: true });
   // dashboards open thousands of sockets with the same few documents: parse and validate each once,
-  // which also lets their subscribers share executions (sharedSubscribe keys on the document)
+  // which also lets their subscribers share executions (SharedExecution keys on the document)
   const validDocuments = new Map<string, DocumentNode>();
   const logs = new WeakMap<object, WebSocketLog>();
   // the subscriptions of one socket share one bounded queue
   const connections = new WeakMap<object, SubscriberConnection>();
   // per socket context, what ends the count of each running subscription; graphql-ws completes every operation once
   const counted = new WeakMap<object, Map<string, () => void>>();
+  const shared = new SharedExecution();
   const server = useServer<Record<string, unknown>, Extra & Record<PropertyKey, unknown>>(
     {
       schema,
@@ -134,7 +141,7 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
         }
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
-      subscribe: sharedSubscribe,
+      subscribe: shared.subscribe,
       // one context per operation, as per HTTP request: fresh loaders and identity map (a context kept
       // for the connection served stale rows), and the credential checked again (a revoked session ends)
       context: async (ctx) => {
@@ -182,6 +189,9 @@ export function startGraphqlWs(options: GraphqlWsOptions): WebSocketEndpoint {
     dispose: () => closeWithinGrace(wsServer, async () => server.dispose()),
     get connections() {
       return wsServer.clients.size;
+    },
+    get executions() {
+      return shared.executions;
     },
   };
 }
