@@ -185,7 +185,7 @@ async function fleetServer(logger: ReturnType<typeof recordingLogger>) {
   const ormOverrides: BerthOptions['ormOverrides'] = {
     debug: ['query'],
     logger: (line: string) => {
-      if (trigger && / from "deployments" as "d0" /.test(line) && ++pages === trigger.after) trigger.then();
+      if (trigger && / from "deployments"( as "\w+")? /.test(line) && ++pages === trigger.after) trigger.then();
     },
   };
   const own = await startTestServer({}, { logger, ormOverrides });
