@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import pg from 'pg';
+import { exitOnSignals } from './peer-shutdown.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const port = Number(process.env.PORT);
@@ -74,17 +75,4 @@ server.on('error', (err) => {
 });
 server.listen(port, host);
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  // closeAllConnections: the load generator's keep-alive sockets would otherwise hold close() open
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  await pool.end();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown());
-process.on('SIGINT', () => void shutdown());
+exitOnSignals(server, () => pool.end());

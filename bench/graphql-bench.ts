@@ -29,6 +29,7 @@ import autocannon from 'autocannon';
 import { hashSecret, newOpaqueToken } from '../src/auth/opaque-token.js';
 import { openOrm } from '../src/db/orm.js';
 import { seedFleet } from '../test/support/fixtures.js';
+import { NO_BACKGROUND_WORK } from '../test/support/background-work.js';
 import { BerthProcess, type CleanupStep, createDatabase, freePort, loginAdmin, positiveNumber, post, REQUEST_TIMEOUT_MS, ROOT, round, run, ServerProcess, withCleanup } from './support.js';
 
 const RESULTS_FILE = join(ROOT, 'bench/results/latest.json');
@@ -36,19 +37,6 @@ const RESULTS_FILE = join(ROOT, 'bench/results/latest.json');
 const READY_TIMEOUT_MS = 60_000;
 const SEEDED_DEPLOYMENTS = 50;
 const ROUNDS = 2;
-
-/**
- * Berth without its background work: the fleet's clusters, registries and endpoints are names that do not exist,
- * and the task worker would run the seeded tasks, changing the rows being read while costing CPU.
- */
-const NO_BACKGROUND_WORK = {
-  K8S_WATCH: 'false',
-  CHART_DISCOVERY: 'false',
-  TASK_WORKER: 'false',
-  DEPLOYMENT_CREDENTIALS: 'false',
-  REPORTED_STATUS: 'false',
-  RESOURCE_SYNC: 'false',
-};
 
 const settings = {
   adminUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',

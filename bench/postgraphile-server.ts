@@ -12,6 +12,7 @@ import { postgraphile } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
 import { grafserv } from 'postgraphile/grafserv/node';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
+import { exitOnSignals } from './peer-shutdown.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const port = Number(process.env.PORT);
@@ -53,18 +54,5 @@ try {
 }
 server.listen(port, host);
 
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  // closeAllConnections: the load generator's keep-alive sockets would otherwise hold close() open
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  // releases grafserv too (PostGraphile forbids releasing that first)
-  await pgl.release();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown());
-process.on('SIGINT', () => void shutdown());
+// releases grafserv too (PostGraphile forbids releasing that first)
+exitOnSignals(server, () => pgl.release());

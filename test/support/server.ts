@@ -4,6 +4,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startBerth, type Berth, type BerthOptions } from '../../src/server/app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { NO_BACKGROUND_WORK } from './background-work.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
@@ -27,6 +28,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+
 /** The configuration of a test server: a free port, no logs, a known admin; `env` adds or overrides variables. */
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
@@ -35,16 +37,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     LOG_LEVEL: 'silent',
     BERTH_ADMIN_EMAIL: 'admin@example.com',
     BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    // no background writer in tests that are not about it: the clusters they make point at hosts that do not exist
-    K8S_WATCH: 'false',
-    // nor chart discovery: their OCI registries are names that do not exist
-    CHART_DISCOVERY: 'false',
-    // nor the task worker: tests of the API look at tasks as they were created
-    TASK_WORKER: 'false',
-    DEPLOYMENT_CREDENTIALS: 'false',
-    // nor the workers that call deployments: their endpoints are hosts that do not exist
-    REPORTED_STATUS: 'false',
-    RESOURCE_SYNC: 'false',
+    ...NO_BACKGROUND_WORK,
     ...env,
   });
 }
