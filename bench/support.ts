@@ -284,7 +284,9 @@ export class ServerProcess {
 /** Berth (dist/src/main.js) with the Node flags of `npm start`, logging warnings only, without the IDE; `env` names the database. */
 export class BerthProcess extends ServerProcess {
   constructor(name: string, port: number, env: Record<string, string>, options: ServerOptions = {}) {
-    const nodeArgs = ['--experimental-async-context-frame', ...(options.nodeArgs ?? [])];
+    // BENCH_BERTH_NODE_ARGS: extra node flags for Berth alone (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`)
+    const extra = process.env.BENCH_BERTH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const nodeArgs = ['--experimental-async-context-frame', ...extra, ...(options.nodeArgs ?? [])];
     // on its first start, Berth creates the admin from BERTH_ADMIN_PASSWORD
     super(name, join(ROOT, 'dist/src/main.js'), port, { LOG_LEVEL: 'warn', GRAPHQL_IDE: 'false', BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }, { ...options, nodeArgs });
   }

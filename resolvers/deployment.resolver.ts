@@ -5,8 +5,8 @@ import {
 import { childLimit } from '../src/graphql/child-limit.js';
 import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
-import { loadMany, loadOne, loadRequired } from '../src/services/relations.js';
-import { CreateDeploymentInput, DeploymentFilter, UpdateDeploymentInput } from '../src/services/deployment.service.js';
+import { loadLatest, loadMany, loadOne, loadRequired } from '../src/services/relations.js';
+import { CreateDeploymentInput, DeploymentFilter, latestTask, UpdateDeploymentInput } from '../src/services/deployment.service.js';
 
 const newestTaskFirst = [{ field: 'createdAt', direction: 'DESC' }] as const;
 
@@ -73,9 +73,8 @@ export class DeploymentResolver extends ReadResolver({
   }
 
   @FieldResolver(() => DeploymentTask, { nullable: true, description: 'the newest task' })
-  async latestTask(@Root() d: Deployment, @Ctx() ctx: GraphQLContext): Promise<DeploymentTask | null> {
-    const [task] = await loadMany(ctx, DeploymentTask, 'deployment', d.id, { order: newestTaskFirst, limit: 1 });
-    return task ?? null;
+  latestTask(@Root() d: Deployment, @Ctx() ctx: GraphQLContext): Promise<DeploymentTask | null> {
+    return loadLatest(ctx, latestTask, d);
   }
 
   @FieldResolver(() => [K8sResource])

@@ -49,8 +49,8 @@ test('50 deployments with cluster, env, kind, chart and latest task: one stateme
   const nodes = body!.data!.deployments.edges.map((e) => e.node);
   expect(nodes).toHaveLength(50);
   expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
-  // one statement per list level: the to-one relations are read with the deployments
-  expect(tables).toEqual(['deployment_tasks', 'deployments']);
+  // one statement per list level: the to-one relations and the latest task are read with the deployments
+  expect(tables).toEqual(['deployments']);
 });
 
 test('nested lists stay batched: clusters → deployments → tasks(first: 2) → acting user', async () => {
@@ -82,8 +82,32 @@ describe.each([
     expect(nodes).toHaveLength(first);
     expect(nodes.every((n) => n.cluster.env?.name === 'fleet-env' && n.env?.id === fleet.env.id && n.kind.name && n.helmChart.imageTag && n.latestTask?.status === 'Pending')).toBe(true);
     // every level is scoped in SQL: the same statements for 5 rows as for 50, and as for a site admin
-    expect(tables.filter((t) => t !== 'berth_grants')).toEqual(['deployment_tasks', 'deployments']);
+    expect(tables.filter((t) => t !== 'berth_grants')).toEqual(['deployments']);
   });
+});
+
+test('a list reads only the columns its selection shows, at every level', async () => {
+  const auth = await server.adminAuth();
+  log.clear();
+  const body = await server.gql<any, unknown>('{ deployments(first: 5) { edges { node { name kind { name } latestTask { status } } } } }', {}, auth);
+  expect(body.errors).toBeUndefined();
+  expect(body.data.deployments.edges.every((e: any) => e.node.kind.name && e.node.latestTask.status === 'Pending')).toBe(true);
+  const [list, ...others] = log.statements().filter((s) => /\bfrom\s+"?deployments"?/i.test(s));
+  expect(others).toEqual([]);
+  // p, the page, holds only the columns chosen for it
+  expect(list.replace('select p.*', '')).not.toMatch(/\*/);
+  // what is not selected stays in the database: the deployment's config, the kind's and the task's other columns
+  for (const column of ['config', 'values_override', 'reported_status', 'description_md', 'operation', 'cluster_id']) expect(list).not.toContain(`"${column}"`);
+});
+
+test('a field with a resolver of its own reads whole rows below it: a deployment\'s env beside its cluster\'s', async () => {
+  const auth = await server.adminAuth();
+  const body = await server.gql<any, unknown>('{ deployments(first: 3) { edges { node { env { id name } cluster { env { id } } } } } }', {}, auth);
+  expect(body.errors).toBeUndefined();
+  for (const { node } of body.data.deployments.edges) {
+    expect(node.env).toEqual({ id: fleet.env.id, name: 'fleet-env' });
+    expect(node.cluster.env).toEqual({ id: fleet.env.id });
+  }
 });
 
 test("an env User's grants are read once, kept with the credential, and read again after a grant changes", async () => {

@@ -8,7 +8,7 @@ import type { ReadService } from '../services/read-service.js';
 import type { Services } from '../services/index.js';
 import { connectionType, PageArgs, toConnection, type ConnectionShape } from './connection.js';
 import type { GraphQLContext } from './context.js';
-import { selectedToOnes } from './selection.js';
+import { selectedProjection } from './selection.js';
 
 /**
  * The two read queries every aggregate has: `<single>(id)` (null when missing) and `<plural>(filter, first, after, last, before)`
@@ -40,8 +40,8 @@ export function ReadResolver<T extends { id: string }, F extends object>(options
     ): Promise<ConnectionShape<T>> {
       const service = options.service(ctx.services);
       const query = await service.query(ctx, filter).catch((err: unknown) => Promise.reject(fieldWithin(err, 'filter')));
-      const include = selectedToOnes(info, ctx.em, options.node as EntityClass<unknown>);
-      return toConnection(await relayPaging<T>(page).read(ctx, { ...query, include }));
+      const projection = selectedProjection(info, ctx.em, options.node as EntityClass<unknown>);
+      return toConnection(await relayPaging<T>(page).read(ctx, { ...query, projection }));
     }
   }
   return AggregateReadResolver;

@@ -1,33 +1,63 @@
 import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { Include } from '../services/relations.js';
+import { getMetadataStorage } from 'type-graphql';
+import { latestRelationOf, type Projection } from '../services/relations.js';
 
 /**
- * The to-one relations a connection's nodes select, as relation paths (`cluster { env }` → ['cluster'],
- * ['cluster', 'env']): a field named like a to-one relation of the entity is that relation, the convention
- * every resolver follows. The list reads them in its own statement (src/services/relations.ts).
+ * What a connection's nodes read (src/services/relations.ts, Projection): a field named like a scalar property of the
+ * entity is that column; a field named like a to-one relation (the convention every resolver follows) or like a
+ * declared latest relation is joined, with its own projection. Any other field has a resolver of its own, which may
+ * read any column and load any relation: that node reads every column, and so does everything joined below it.
  */
-export function selectedToOnes(info: GraphQLResolveInfo, em: SqlEntityManager, entity: EntityClass<unknown>): Include {
+export function selectedProjection(info: GraphQLResolveInfo, em: SqlEntityManager, entity: EntityClass<unknown>): Projection {
   const fragments = info.fragments;
   const nodes = info.fieldNodes.flatMap((field) => subfields(field.selectionSet, fragments, 'edges')).flatMap((edges) => subfields(edges.selectionSet, fragments, 'node'));
-  const paths: string[][] = [];
-  const seen = new Set<string>();
-  const walk = (selections: FieldNode[], meta: EntityMetadata, path: string[]) => {
-    for (const field of selections) {
-      const prop = (meta.properties as Record<string, EntityProperty | undefined>)[field.name.value];
-      if (!prop || !(prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) || !prop.targetMeta) continue;
-      const next = [...path, prop.name];
-      const key = next.join('.');
-      if (!seen.has(key)) {
-        seen.add(key);
-        paths.push(next);
-      }
-      walk(subfields(field.selectionSet, fragments), prop.targetMeta, next);
-    }
-  };
-  walk(nodes.flatMap((node) => subfields(node.selectionSet, fragments)), em.getMetadata().get(entity), []);
-  return paths;
+  const metadata = em.getMetadata();
+  return projectionOf(nodes.flatMap((node) => subfields(node.selectionSet, fragments)), metadata.get(entity), { fragments, metaOf: (e) => metadata.get(e) }, false);
+}
+
+interface Walk {
+  fragments: Record<string, FragmentDefinitionNode>;
+  metaOf(entity: EntityClass<unknown>): EntityMetadata;
+}
+
+function projectionOf(fields: FieldNode[], meta: EntityMetadata, walk: Walk, everyColumn: boolean): Projection {
+  const entity = meta.class as EntityClass<unknown>;
+  const computed = computedFields(entity);
+  const properties = new Set<string>();
+  const joined = new Map<string, { fields: FieldNode[]; meta: EntityMetadata }>();
+  let opaque = everyColumn;
+  for (const field of fields) {
+    const name = field.name.value;
+    if (name === '__typename') continue;
+    const prop = (meta.properties as Record<string, EntityProperty | undefined>)[name];
+    const latest = prop ? undefined : latestRelationOf(entity, name);
+    const targetMeta = latest ? walk.metaOf(latest.target as EntityClass<unknown>) : prop && isToOne(prop) ? prop.targetMeta : undefined;
+    if (targetMeta) {
+      const group = joined.get(name) ?? { fields: [], meta: targetMeta };
+      group.fields.push(...subfields(field.selectionSet, walk.fragments));
+      joined.set(name, group);
+    } else if (prop?.kind === ReferenceKind.SCALAR && prop.persist !== false && !computed.has(name)) properties.add(name);
+    else opaque = true;
+  }
+  const relations = new Map<string, Projection>();
+  for (const [name, group] of joined) relations.set(name, projectionOf(group.fields, group.meta, walk, opaque));
+  return { properties: opaque ? undefined : [...properties], relations };
+}
+
+const isToOne = (prop: EntityProperty) => prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+
+const computedMemo = new Map<EntityClass<unknown>, Set<string>>();
+
+/** The fields of an object type that have a resolver method (type-graphql's @FieldResolver), rather than a property's value. */
+function computedFields(entity: EntityClass<unknown>): Set<string> {
+  let names = computedMemo.get(entity);
+  if (!names) {
+    names = new Set(getMetadataStorage().fieldResolvers.filter((r) => r.getObjectType?.() === entity).map((r) => r.schemaName));
+    computedMemo.set(entity, names);
+  }
+  return names;
 }
 
 /** The fields of a selection set (through fragments), those named `name` when given. */

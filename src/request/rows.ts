@@ -1,4 +1,4 @@
-import { ReferenceKind, type EntityClass, type EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 /**
@@ -24,10 +24,10 @@ export function rowMapper<T>(em: SqlEntityManager, entity: EntityClass<T>): (row
     const platform = em.getPlatform();
     const columns: Column[] = [];
     for (const prop of meta.props as EntityProperty[]) {
-      if (prop.persist === false || !prop.fieldNames?.length) continue;
+      if (!readable(prop)) continue;
       if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
         columns.push({ column: prop.fieldNames[0], property: prop.name, convert: (v) => (v === null || v === undefined ? null : { id: v }) });
-      } else if (prop.kind === ReferenceKind.SCALAR) {
+      } else {
         const type = prop.customType;
         const convert: Convert | null =
           prop.runtimeType === 'Date' ? (v) => (v === null || v === undefined || v instanceof Date ? v : new Date(v as string))
@@ -52,6 +52,16 @@ export function rowMapper<T>(em: SqlEntityManager, entity: EntityClass<T>): (row
     mappers.set(meta, mapper);
   }
   return mapper as (row: Record<string, unknown>) => T;
+}
+
+/** The columns a row is made of (what rowMapper reads): scalar properties and the foreign keys of to-one relations. */
+export function readableColumns(meta: EntityMetadata): string[] {
+  return (meta.props as EntityProperty[]).filter((prop) => readable(prop)).map((prop) => prop.fieldNames[0]);
+}
+
+function readable(prop: EntityProperty): boolean {
+  if (prop.persist === false || !prop.fieldNames?.length) return false;
+  return prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
 }
 
 /** The column of a property, quoted for SQL. */

@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { GraphQLJSONObject } from '../util/json-scalars.js';
-import { Deployment, DeploymentKind, HelmChart, HelmRegistry, K8sCluster } from '../entities/index.js';
+import { Deployment, DeploymentKind, DeploymentTask, HelmChart, HelmRegistry, K8sCluster } from '../entities/index.js';
 import { DeploymentStatus, UserDeploymentRole } from '../entities/enums.js';
 import { Cardinality, chartFeatures } from '../deployments/chart-ext.js';
 import { validateConfig } from '../deployments/config-validation.js';
@@ -14,6 +14,16 @@ import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iContains, optionalUuid } from '../request/where.js';
 import { ReadService } from './read-service.js';
+import { latestRelation } from './relations.js';
+
+/** A deployment's newest task, which lists show beside it (joined into their statement when selected). */
+export const latestTask = latestRelation({
+  parent: Deployment,
+  name: 'latestTask',
+  target: DeploymentTask,
+  foreignKey: 'deployment',
+  order: [{ field: 'createdAt', direction: 'DESC' }],
+});
 
 @InputType()
 export class DeploymentFilter {

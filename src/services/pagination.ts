@@ -1,11 +1,11 @@
-import type { EntityClass, FilterQuery } from '@mikro-orm/core';
+import { raw, type EntityClass, type FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
-import { columnOf, rowMapper } from '../request/rows.js';
-import { joinRelations, type Include } from './relations.js';
+import { columnOf } from '../request/rows.js';
+import { ALL_COLUMNS, projectedSelect, type Projection } from './relations.js';
 import type { Where } from '../request/where.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -96,8 +96,8 @@ export interface ScopedQuery<T> {
   entity: EntityClass<T>;
   where: Where;
   order: OrderSpec<T>;
-  /** to-one relations to read in the same statement (the adapter knows which its response shows) */
-  include?: Include;
+  /** what the rows hold and which to-one relations come with them (the adapter knows what its response shows); every column by default */
+  projection?: Projection;
 }
 
 /** How an adapter cuts a list into pages: Relay cursors for GraphQL; page numbers and a count for REST. */
@@ -130,23 +130,19 @@ async function paginate<T extends { id: string }>(ctx: ServiceContext, query: Sc
     conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', kinds)));
   }
 
-  const qb = em
+  const projected = await projectedSelect(ctx, entity as EntityClass<unknown>, query.projection ?? ALL_COLUMNS, keys.map((k) => k.field));
+  const page = em
     .createQueryBuilder(entity, 'e')
-    .select('e.*' as never)
+    .select(projected.columns.map((c) => raw(`e.${c}`)) as never)
     .where({ $and: conditions } as never)
     .orderBy(scanKeys.map((k) => ({ [k.field]: k.direction })) as never)
-    .limit(size + 1);
-  const joined = await joinRelations(ctx, entity as EntityClass<unknown>, query.include ?? []);
-  let raw: Record<string, unknown>[];
-  if (joined) {
-    const page = qb.toQuery();
-    const outerOrder = scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ');
-    raw = await em
-      .getConnection()
-      .execute<Record<string, unknown>[]>(`with p as (${page.sql}) select p.*, ${joined.columns} from p order by ${outerOrder}`, [...page.params, ...joined.params], 'all', em.getTransactionContext());
-    joined.prime(raw);
-  } else raw = await qb.execute<Record<string, unknown>[]>('all', false);
-  const rows = raw.map(rowMapper(em, entity));
+    .limit(size + 1)
+    .toQuery();
+  // one statement: the page, then its relations over the page's rows only
+  const sql = projected.relations
+    ? `with p as (${page.sql}) select p.*, ${projected.relations} from p order by ${scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ')}`
+    : page.sql;
+  const rows = projected.rows(await em.getConnection().execute<Record<string, unknown>[]>(sql, [...page.params, ...projected.params], 'all', em.getTransactionContext())) as T[];
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();

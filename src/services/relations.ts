@@ -1,10 +1,11 @@
-import type { EntityClass, EntityProperty } from '@mikro-orm/core';
+import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { notFound } from '../errors/domain-error.js';
 import { grantsOf } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
-import { rowMapper } from '../request/rows.js';
+import { readableColumns, rowMapper } from '../request/rows.js';
 
 /**
  * Relations on the read path, for every adapter: rows (src/request/rows.ts), batched per request, inside the
@@ -21,12 +22,15 @@ async function scope(ctx: ServiceContext, entity: EntityClass<unknown>) {
 /** A to-one relation; null when the reference is empty or its target out of scope. */
 export async function loadOne<T extends WithId>(ctx: ServiceContext, entity: EntityClass<T>, ref: WithId | null | undefined): Promise<T | null> {
   if (!ref) return null;
+  const joined = joinedTargets.get(ref);
+  if (joined !== undefined) return joined as T | null;
   return ctx.loaders.rowById(entity, await scope(ctx, entity)).load(ref.id);
 }
 
 /** A to-one relation that the schema guarantees (NOT NULL foreign key): NOT_FOUND when its target is out of scope. */
 export async function loadRequired<T extends WithId>(ctx: ServiceContext, entity: EntityClass<T>, ref: WithId): Promise<T> {
-  const row = await ctx.loaders.rowById(entity, await scope(ctx, entity)).load(ref.id);
+  const joined = joinedTargets.get(ref);
+  const row = joined !== undefined ? (joined as T | null) : await ctx.loaders.rowById(entity, await scope(ctx, entity)).load(ref.id);
   if (!row) throw notFound(entity.name);
   return row;
 }
@@ -57,59 +61,159 @@ export async function loadThrough<L extends { createdAt: Date }, T extends WithI
   return rows.filter((r): r is T => !!r && !(r instanceof Error));
 }
 
-/** To-one relations a list shows with each of its rows, as relation paths from its entity: ['cluster'], ['cluster', 'env']. */
-export type Include = readonly (readonly string[])[];
+/**
+ * A to-one relation that is not a foreign key of its parent: the newest (by `order`) child row pointing at it, like a
+ * deployment's latest task. Declared once by the aggregate's service, so every adapter reads it alike and a list can
+ * join it (`Projection`).
+ */
+export interface LatestRelation<P extends WithId, T extends WithId> {
+  parent: EntityClass<P>;
+  /** the name adapters show it under */
+  name: string;
+  target: EntityClass<T>;
+  foreignKey: keyof T & string;
+  order: OrderSpec<T>;
+}
 
-/** What a list's statement selects besides its rows, and how the rows' relations reach the loaders. */
-export interface JoinedRelations {
-  /** select-list expressions over the list's rows, aliased `p` */
-  columns: string;
-  params: unknown[];
-  /** primes the request's row loaders with the relations of these rows (as the statement returned them) */
-  prime(rows: readonly Record<string, unknown>[]): void;
+const latestRelations = new Map<EntityClass<unknown>, Map<string, LatestRelation<WithId, WithId>>>();
+
+export function latestRelation<P extends WithId, T extends WithId & { createdAt: Date }>(relation: LatestRelation<P, T>): LatestRelation<P, T> {
+  const byName = latestRelations.get(relation.parent) ?? new Map<string, LatestRelation<WithId, WithId>>();
+  byName.set(relation.name, relation as unknown as LatestRelation<WithId, WithId>);
+  latestRelations.set(relation.parent, byName);
+  return relation;
+}
+
+/** The latest-child relation of `entity` called `name`, if one is declared. */
+export function latestRelationOf(entity: EntityClass<unknown>, name: string): LatestRelation<WithId, WithId> | undefined {
+  return latestRelations.get(entity)?.get(name);
+}
+
+/** The newest child row of `parent` inside the caller's scope, or null: joined by the list that read `parent`, or batched. */
+export async function loadLatest<P extends WithId, T extends WithId & { createdAt: Date }>(ctx: ServiceContext, relation: LatestRelation<P, T>, parent: P): Promise<T | null> {
+  const joined = joinedLatest.get(parent)?.get(relation.name);
+  if (joined !== undefined) return joined as T | null;
+  const [row] = await loadMany(ctx, relation.target, relation.foreignKey, parent.id, { order: relation.order, limit: 1 });
+  return row ?? null;
 }
 
 /**
- * The selected to-one relations of a list, joined into its statement: per path, the related row as JSON from a
- * correlated subquery on its primary key, inside the target's own scope (a row out of scope comes back as null and
- * never leaves the database). The relation fields then find them in the loaders: no statement of their own.
+ * What a list reads of its rows: the properties an adapter shows (undefined: every column), and the to-one
+ * relations (foreign keys, or a `LatestRelation` by its name) to read in the same statement, each with its own
+ * projection. The adapter knows which its response shows; rows carry no more than that.
  */
-export async function joinRelations(ctx: ServiceContext, entity: EntityClass<unknown>, include: Include): Promise<JoinedRelations | null> {
-  if (!include.length) return null;
+export interface Projection {
+  properties?: readonly string[];
+  relations: ReadonlyMap<string, Projection>;
+}
+
+/** Every column of the rows, no relation joined. */
+export const ALL_COLUMNS: Projection = { relations: new Map() };
+
+/** The rows a joined relation found, by the reference (`{ id }`) of the row that holds the foreign key: null when out of scope. */
+const joinedTargets = new WeakMap<object, WithId | null>();
+/** The latest-child rows a list joined, by parent row and relation name. */
+const joinedLatest = new WeakMap<object, Map<string, WithId | null>>();
+
+/** How a list's statement reads its projection: select-list expressions over its rows (aliased `p`), and their params. */
+export interface ProjectedSelect {
+  /** the columns of the list's own rows, quoted */
+  columns: string[];
+  /** the relations, one JSON expression each, aliased `berth_rel_<name>` */
+  relations: string;
+  params: unknown[];
+  /** the rows as the statement returned them, with their joined relations attached for loadOne, loadRequired and loadLatest */
+  rows(raw: readonly Record<string, unknown>[]): WithId[];
+}
+
+const RELATION_KEY = 'berth_rel_';
+/** json_build_object takes at most 100 arguments: wider rows are built in parts */
+const PAIRS_PER_OBJECT = 50;
+
+/**
+ * The statement parts for a list of `entity` read with `projection`: its columns (always the id, the foreign keys of
+ * joined relations and `extra`, e.g. the paging keys), and each joined relation as JSON from a correlated subquery,
+ * nested as the projection nests, inside the target's own scope: a row out of scope comes back as null and never
+ * leaves the database. One statement for the list and every to-one relation it shows.
+ */
+export async function projectedSelect(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection, extra: readonly string[]): Promise<ProjectedSelect> {
   const grants = await grantsOf(ctx);
   const em = ctx.em;
   const metadata = em.getMetadata();
-  const columns: string[] = [];
   const params: unknown[] = [];
-  const primers: ((row: Record<string, unknown>) => void)[] = [];
-  for (const [i, path] of include.entries()) {
-    // the foreign key at the end of the path, following each step's row by its primary key
-    let meta = metadata.get(entity);
-    let key = '';
-    for (const [depth, step] of path.entries()) {
-      const prop = (meta.properties as Record<string, EntityProperty>)[step];
-      const column = `"${prop.fieldNames[0]}"`;
-      key = depth === 0 ? `p.${column}` : `(select x${depth}.${column} from "${meta.tableName}" x${depth} where x${depth}."id" = ${key})`;
-      meta = prop.targetMeta!;
-    }
-    const target = meta.class as EntityClass<WithId>;
-    const scope = scopeWhere(grants, target);
-    // the scope as the ids it allows: PostgreSQL runs such an uncorrelated subquery once per statement
-    const ids = scope ? em.createQueryBuilder(target, 's').select('s.id' as never).where(scope as never).toQuery() : null;
-    columns.push(`${key} as berth_key${i}`, `(select row_to_json(t) from "${meta.tableName}" t where t."id" = ${key}${ids ? ` and t."id" in (${ids.sql})` : ''}) as berth_row${i}`);
-    if (ids) params.push(...ids.params);
-    const loader = ctx.loaders.rowById(target, scope);
-    const map = rowMapper(em, target);
-    primers.push((row) => {
-      const id = row[`berth_key${i}`] as string | null;
-      if (!id) return;
-      const json = row[`berth_row${i}`] as Record<string, unknown> | string | null;
-      loader.prime(id, json === null ? null : map(typeof json === 'string' ? (JSON.parse(json) as Record<string, unknown>) : json));
-    });
-  }
-  return {
-    columns: columns.join(', '),
-    params,
-    prime: (rows) => rows.forEach((row) => primers.forEach((prime) => prime(row))),
+  let aliases = 0;
+
+  const propsOf = (meta: EntityMetadata) => meta.properties as Record<string, EntityProperty>;
+  const isToOne = (prop: EntityProperty | undefined) =>
+    !!prop && (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner));
+  /** the columns a projection reads of `meta`'s table */
+  const columnsOf = (meta: EntityMetadata, p: Projection, more: readonly string[] = []): string[] => {
+    if (!p.properties) return readableColumns(meta);
+    const props = propsOf(meta);
+    const names = new Set(['id', ...more, ...p.properties, ...[...p.relations.keys()].filter((name) => isToOne(props[name]))]);
+    return [...names].flatMap((name) => props[name]?.fieldNames?.[0] ?? []);
   };
+  const scopeIds = (target: EntityClass<unknown>, column: string) => {
+    const scope = scopeWhere(grants, target);
+    if (!scope) return '';
+    // the scope as the ids it allows: PostgreSQL runs such an uncorrelated subquery once per statement
+    const ids = em.createQueryBuilder(target, 's').select('s.id' as never).where(scope as never).toQuery();
+    params.push(...ids.params);
+    return ` and ${column} in (${ids.sql})`;
+  };
+  /** `alias`'s relations as `[key, SQL expression]` pairs */
+  const relationsOf = (meta: EntityMetadata, alias: string, p: Projection): [string, string][] =>
+    [...p.relations].map(([name, sub]) => {
+      const prop = propsOf(meta)[name];
+      const t = `r${++aliases}`;
+      if (isToOne(prop)) {
+        const targetMeta = prop.targetMeta!;
+        const where = `${t}."id" = ${alias}."${prop.fieldNames[0]}"${scopeIds(targetMeta.class as EntityClass<unknown>, `${t}."id"`)}`;
+        return [RELATION_KEY + name, `(select ${objectOf(targetMeta, t, sub)} from "${targetMeta.tableName}" ${t} where ${where})`];
+      }
+      const latest = latestRelationOf(meta.class as EntityClass<unknown>, name);
+      if (!latest) throw new Error(`${meta.className}.${name} is neither a to-one relation nor a latest relation`);
+      const targetMeta = metadata.get(latest.target);
+      const targetProps = propsOf(targetMeta);
+      const fk = targetProps[latest.foreignKey].fieldNames[0];
+      const direction = latest.order.at(-1)?.direction ?? 'ASC';
+      const order = [...latest.order.map((o) => `${t}."${targetProps[o.field].fieldNames[0]}" ${o.direction}`), `${t}."id" ${direction}`].join(', ');
+      const where = `${t}."${fk}" = ${alias}."id"${scopeIds(latest.target as EntityClass<unknown>, `${t}."id"`)}`;
+      return [RELATION_KEY + name, `(select ${objectOf(targetMeta, t, sub)} from "${targetMeta.tableName}" ${t} where ${where} order by ${order} limit 1)`];
+    });
+  /** a row of `meta` (aliased `alias`) as a JSON object: its projected columns by column name, its relations nested */
+  const objectOf = (meta: EntityMetadata, alias: string, p: Projection): string => {
+    const pairs = [...columnsOf(meta, p).map((c): [string, string] => [c, `${alias}."${c}"`]), ...relationsOf(meta, alias, p)];
+    const build = (fn: string, part: [string, string][]) => `${fn}(${part.map(([key, value]) => `'${key}', ${value}`).join(', ')})`;
+    if (pairs.length <= PAIRS_PER_OBJECT) return build('json_build_object', pairs);
+    const parts: string[] = [];
+    for (let i = 0; i < pairs.length; i += PAIRS_PER_OBJECT) parts.push(build('jsonb_build_object', pairs.slice(i, i + PAIRS_PER_OBJECT)));
+    return parts.join(' || ');
+  };
+
+  const meta = metadata.get(entity);
+  const columns = columnsOf(meta, projection, extra);
+  const relations = relationsOf(meta, 'p', projection).map(([key, sql]) => `${sql} as "${key}"`).join(', ');
+  return { columns: columns.map((c) => `"${c}"`), relations, params, rows: (raw) => raw.map((row) => attach(em, entity, row, projection)) };
+}
+
+/** A row of the statement (or of a joined relation's JSON) as a read row, with its joined relations attached. */
+function attach(em: SqlEntityManager, entity: EntityClass<unknown>, raw: Record<string, unknown>, projection: Projection): WithId {
+  const row = rowMapper(em, entity)(raw) as WithId & Record<string, unknown>;
+  const props = em.getMetadata().get(entity).properties as Record<string, EntityProperty>;
+  for (const [name, sub] of projection.relations) {
+    let value = raw[RELATION_KEY + name] as Record<string, unknown> | string | null;
+    if (typeof value === 'string') value = JSON.parse(value) as Record<string, unknown>;
+    const prop = props[name];
+    if (prop?.targetMeta && prop.kind !== ReferenceKind.ONE_TO_MANY && prop.kind !== ReferenceKind.MANY_TO_MANY) {
+      const ref = row[name] as object | null;
+      if (ref) joinedTargets.set(ref, value === null ? null : attach(em, prop.targetMeta.class as EntityClass<unknown>, value, sub));
+    } else {
+      const latest = latestRelationOf(entity, name)!;
+      const byName = joinedLatest.get(row) ?? new Map<string, WithId | null>();
+      byName.set(name, value === null ? null : attach(em, latest.target as EntityClass<unknown>, value, sub));
+      joinedLatest.set(row, byName);
+    }
+  }
+  return row;
 }
