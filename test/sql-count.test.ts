@@ -5,6 +5,7 @@ import { createUser, grantEnvRole, grantKindRole, type Caller } from './support/
 import type { GraphQLResponse } from './support/server.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { sqlLog } from './support/sql-log.js';
+import { engineName } from './support/database.js';
 
 /** Every SQL statement the server runs but the event hub's polls (see sqlLog). */
 const log = sqlLog();
@@ -107,6 +108,26 @@ test('a field with a resolver of its own reads whole rows below it: a deployment
   for (const { node } of body.data.deployments.edges) {
     expect(node.env).toEqual({ id: fleet.env.id, name: 'fleet-env' });
     expect(node.cluster.env).toEqual({ id: fleet.env.id });
+  }
+});
+
+// PostgreSQL plans a prepared statement once per connection; the embedded engine has no pool to prepare on
+(engineName() === 'postgres' ? test : test.skip)('a table changed under a prepared read statement (a newer replica\'s migration) does not break the read', async () => {
+  const auth = await server.adminAuth();
+  // tasks per deployment: a statement selecting every column of deployment_tasks, prepared on the pool's connections
+  const query = '{ deployments(first: 3) { edges { node { id tasks(first: 1) { id status } } } } }';
+  const first = await server.gql<any, unknown>(query, {}, auth);
+  expect(first.errors).toBeUndefined();
+  for (let i = 0; i < 5; i++) await server.gql(query, {}, auth);
+  await server.em.getConnection().execute('alter table deployment_tasks add column read_sql_probe text');
+  try {
+    for (let i = 0; i < 12; i++) {
+      const again = await server.gql<any, unknown>(query, {}, auth);
+      expect(again.errors).toBeUndefined();
+      expect(again.data).toEqual(first.data);
+    }
+  } finally {
+    await server.em.getConnection().execute('alter table deployment_tasks drop column read_sql_probe');
   }
 });
 

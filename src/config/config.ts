@@ -159,6 +159,8 @@ const schema = z.object({
   /** when set, GET /metrics answers only `Authorization: Bearer <this>`; unset, anyone who reaches the port may scrape */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GRAPHQL_INTROSPECTION: bool.default(true),
+  /** how queries and mutations over HTTP run: compiled by graphql-jit (src/graphql/jit-executor.ts), or graphql-js's interpreter */
+  GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),
   GRAPHQL_IDE: bool.default(true),
   /** behind a reverse proxy: believe its X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For (off: anyone could send them) */
   TRUST_PROXY: bool.default(false),

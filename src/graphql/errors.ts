@@ -1,5 +1,4 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { assertUnreachable, DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../logging/logger.js';
@@ -51,6 +50,15 @@ const CLIENT_ERROR_CODES = new Set([
 ]);
 
 /**
+ * What a resolver threw, under graphql-js's wrapper or graphql-jit's (Apollo's unwrapResolverError checks the
+ * wrapper's class, which is another copy's where modules are loaded twice, as under jest).
+ */
+function thrownByResolver(error: unknown): unknown {
+  const wrapped = error as { path?: unknown; originalError?: unknown } | null;
+  return wrapped && typeof wrapped === 'object' && wrapped.path && wrapped.originalError ? wrapped.originalError : error;
+}
+
+/**
  * Apollo's formatError: domain errors become their code; anything unexpected is logged with the
  * request id and masked, so no stack trace or SQL reaches a client.
  */
@@ -59,7 +67,7 @@ export function formatError(logger: Logger, options: { hideSuggestions?: boolean
     // Apollo's hideSchemaDetailsFromClientErrors strips "Did you mean" from validation errors only;
     // variable coercion errors (BAD_USER_INPUT) would still name input fields and types
     if (options.hideSuggestions) formatted = { ...formatted, message: formatted.message.replace(/ ?Did you mean(.+?)\?$/, '') };
-    const original = unwrapResolverError(error);
+    const original = thrownByResolver(error);
     if (original instanceof DomainError) {
       return {
         message: original.message,
@@ -102,7 +110,7 @@ export function logUnexpectedError(logger: Logger, error: GraphQLError, requestI
   // a client's mistake (a typo, a wrong variable) pages no one: debug, without a stack
   const code = error.extensions?.code;
   if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return logger.debug({ requestId, code, message: error.message }, 'client error');
-  const original = unwrapResolverError(error);
+  const original = thrownByResolver(error);
   if (!original || original instanceof DomainError || !(original instanceof Error) || isDatabaseUnavailable(original)) return;
   if (original instanceof GraphQLError && !original.originalError) return;
   (original as Error & { requestId?: string }).requestId = requestId;

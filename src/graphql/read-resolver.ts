@@ -8,7 +8,7 @@ import type { ReadService } from '../services/read-service.js';
 import type { Services } from '../services/index.js';
 import { connectionType, PageArgs, toConnection, type ConnectionShape } from './connection.js';
 import type { GraphQLContext } from './context.js';
-import { selectedProjection } from './selection.js';
+import { selectedProjection, selectedRow } from './selection.js';
 
 /**
  * The two read queries every aggregate has: `<single>(id)` (null when missing) and `<plural>(filter, first, after, last, before)`
@@ -27,8 +27,8 @@ export function ReadResolver<T extends { id: string }, F extends object>(options
   @Resolver()
   abstract class AggregateReadResolver {
     @Query(() => options.node, { name: options.single, nullable: true, description: `One ${options.node.name} by id; null when it does not exist` })
-    async findOne(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<T | null> {
-      return options.service(ctx.services).findById(ctx, id);
+    async findOne(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<T | null> {
+      return options.service(ctx.services).findById(ctx, id, selectedRow(info, ctx.em, options.node as EntityClass<unknown>));
     }
 
     @Query(() => Connection, { name: options.plural, description: `${options.node.name} rows, keyset-paginated` })

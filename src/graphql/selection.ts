@@ -11,10 +11,33 @@ import { latestRelationOf, type Projection } from '../services/relations.js';
  * read any column and load any relation: that node reads every column, and so does everything joined below it.
  */
 export function selectedProjection(info: GraphQLResolveInfo, em: SqlEntityManager, entity: EntityClass<unknown>): Projection {
-  const fragments = info.fragments;
-  const nodes = info.fieldNodes.flatMap((field) => subfields(field.selectionSet, fragments, 'edges')).flatMap((edges) => subfields(edges.selectionSet, fragments, 'node'));
+  return memoized(listProjections, info, () => {
+    const fragments = info.fragments;
+    const nodes = info.fieldNodes.flatMap((field) => subfields(field.selectionSet, fragments, 'edges')).flatMap((edges) => subfields(edges.selectionSet, fragments, 'node'));
+    return projectionOf(nodes.flatMap((node) => subfields(node.selectionSet, fragments)), em, entity, fragments);
+  });
+}
+
+/** What a field returning one row of `entity` reads (as selectedProjection, for the field's own selection). */
+export function selectedRow(info: GraphQLResolveInfo, em: SqlEntityManager, entity: EntityClass<unknown>): Projection {
+  return memoized(rowProjections, info, () => projectionOf(info.fieldNodes.flatMap((field) => subfields(field.selectionSet, info.fragments)), em, entity, info.fragments));
+}
+
+// a cached document's field nodes are the same objects on every request: its projections are worked out once
+const listProjections = new WeakMap<FieldNode, Projection>();
+const rowProjections = new WeakMap<FieldNode, Projection>();
+
+function memoized(cache: WeakMap<FieldNode, Projection>, info: GraphQLResolveInfo, build: () => Projection): Projection {
+  // several nodes of one field (a field selected twice) are merged: keyed by the first, they are the same each time
+  const key = info.fieldNodes[0];
+  let projection = cache.get(key);
+  if (!projection) cache.set(key, (projection = build()));
+  return projection;
+}
+
+function projectionOf(fields: FieldNode[], em: SqlEntityManager, entity: EntityClass<unknown>, fragments: Record<string, FragmentDefinitionNode>): Projection {
   const metadata = em.getMetadata();
-  return projectionOf(nodes.flatMap((node) => subfields(node.selectionSet, fragments)), metadata.get(entity), { fragments, metaOf: (e) => metadata.get(e) }, false);
+  return projectionOfFields(fields, metadata.get(entity), { fragments, metaOf: (e) => metadata.get(e) }, false);
 }
 
 interface Walk {
@@ -22,7 +45,7 @@ interface Walk {
   metaOf(entity: EntityClass<unknown>): EntityMetadata;
 }
 
-function projectionOf(fields: FieldNode[], meta: EntityMetadata, walk: Walk, everyColumn: boolean): Projection {
+function projectionOfFields(fields: FieldNode[], meta: EntityMetadata, walk: Walk, everyColumn: boolean): Projection {
   const entity = meta.class as EntityClass<unknown>;
   const computed = computedFields(entity);
   const properties = new Set<string>();
@@ -42,7 +65,7 @@ function projectionOf(fields: FieldNode[], meta: EntityMetadata, walk: Walk, eve
     else opaque = true;
   }
   const relations = new Map<string, Projection>();
-  for (const [name, group] of joined) relations.set(name, projectionOf(group.fields, group.meta, walk, opaque));
+  for (const [name, group] of joined) relations.set(name, projectionOfFields(group.fields, group.meta, walk, opaque));
   return { properties: opaque ? undefined : [...properties], relations };
 }
 

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { raw, wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { readRows } from '../db/read-sql.js';
 import { rowMapper } from './rows.js';
 
 type WithId = { id: string };
@@ -24,13 +25,18 @@ export class Loaders {
 
   constructor(private readonly em: SqlEntityManager) {}
 
-  /** Rows by primary key inside `scope`; null for an id that is missing or out of scope (the two look the same). */
-  rowById<T extends WithId>(entity: EntityClass<T>, scope: Scope): DataLoader<string, T | null> {
-    return this.loader(`row:${entity.name}:${this.scopeId(scope)}`, async (ids) => {
+  /**
+   * Rows by primary key inside `scope`; null for an id that is missing or out of scope (the two look the same).
+   * `columns` (always with the id) narrows what the rows hold: such a loader is its own, so a narrow row never
+   * answers a read that needs another column.
+   */
+  rowById<T extends WithId>(entity: EntityClass<T>, scope: Scope, columns?: readonly string[]): DataLoader<string, T | null> {
+    return this.loader(`row:${entity.name}:${this.scopeId(scope)}:${columns?.join(',') ?? '*'}`, async (ids) => {
       const meta = this.em.getMetadata().get(entity);
+      const list = columns ? columns.map((c) => `"${c}"`).join(', ') : '*';
       const rows = scope
-        ? await this.scoped(entity, { $and: [{ id: { $in: [...ids] } }, scope] }, '')
-        : await this.execute(`select * from "${meta.tableName}" where "id" in (${ids.map(() => '?').join(', ')})`, [...ids]);
+        ? await this.scoped(entity, { $and: [{ id: { $in: [...ids] } }, scope] }, '', columns)
+        : await this.execute(`select ${list} from "${meta.tableName}" where "id" in (${ids.map(() => '?').join(', ')})`, [...ids]);
       const map = rowMapper(this.em, entity);
       const byId = new Map(rows.map((row) => [row.id as string, map(row)]));
       return ids.map((id) => byId.get(id) ?? null);
@@ -101,20 +107,14 @@ export class Loaders {
     const where = { $and: [{ [foreignKey]: { $in: [...parentIds] } }, scope] };
     if (limit === undefined) return this.scoped(entity, where, ` order by ${qualified(`${fk}, ${orderSql}`)}`);
     const rank = `row_number() over (partition by ${qualified(fk)} order by ${qualified(orderSql)}) as berth_rank`;
-    const rows = await this.scoped(entity, where, '', rank, (sql) => `select * from (${sql}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`, [limit]);
+    const rows = await this.scoped(entity, where, '', undefined, rank, (sql) => `select * from (${sql}) ranked where berth_rank <= ? order by ${fk}, ${orderSql}`, [limit]);
     return rows.map(({ berth_rank: _rank, ...row }) => row);
   }
 
-  /** One statement for rows of `entity` matching `where`, which the query builder renders (a scope may join). */
-  private async scoped(
-    entity: EntityClass<unknown>,
-    where: object,
-    suffix: string,
-    extraColumn?: string,
-    around: (sql: string) => string = (sql) => sql,
-    extraParams: unknown[] = [],
-  ): Promise<Record<string, unknown>[]> {
-    const qb = this.em.createQueryBuilder(entity, 'e').select(extraColumn ? ['e.*', raw(extraColumn)] : ['e.*'] as never).where(where as never);
+  /** One statement for rows of `entity` matching `where` (every column, or `columns`), which the query builder renders (a scope may join). */
+  private async scoped(entity: EntityClass<unknown>, where: object, suffix: string, columns?: readonly string[], extraColumn?: string, around: (sql: string) => string = (sql) => sql, extraParams: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
+    const qb = this.em.createQueryBuilder(entity, 'e').select((extraColumn ? [...selected, raw(extraColumn)] : selected) as never).where(where as never);
     const { sql, params } = qb.toQuery();
     return this.execute(around(sql + suffix), [...params, ...extraParams]);
   }
@@ -130,9 +130,9 @@ export class Loaders {
     return { fk: column(foreignKey), orderSql, tableName: meta.tableName };
   }
 
-  /** Inside a transaction (the unit of work), on its connection: the embedded database has only one. */
+  /** Inside a transaction (the unit of work), on its connection (the embedded database has only one); else prepared (src/db/read-sql.ts). */
   private execute(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-    return this.em.getConnection().execute<Record<string, unknown>[]>(sql, params, 'all', this.em.getTransactionContext());
+    return readRows(this.em, sql, params);
   }
 
   private scopeId(scope: Scope): number {

@@ -25,6 +25,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import { formatError, unexpectedErrorLogger } from '../graphql/errors.js';
 import { documentLimits, limitRules } from '../graphql/limits.js';
 import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
+import { jitGateway } from '../graphql/jit-executor.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory } from './context.js';
@@ -52,6 +53,9 @@ import { systemContext } from '../request/context.js';
 import { inClusterKubeconfig } from '../k8s/local-clusters.js';
 import { Metrics } from '../metrics/metrics.js';
 import { metricsEndpoint } from '../metrics/endpoint.js';
+
+/** compiled documents kept by the jit executor: a few KB each, more than any real client sends */
+const JIT_CACHE_SIZE = 1000;
 
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
@@ -264,7 +268,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
 
     const apollo = new ApolloServer<GraphQLContext>({
-      schema,
+      ...(config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema, { cacheSize: JIT_CACHE_SIZE, compileAfter: 2 }) } : { schema }),
       introspection: config.GRAPHQL_INTROSPECTION,
       csrfPrevention: true,
       // main.ts owns the signals; Apollo's own handler would race it and leave stop() hanging

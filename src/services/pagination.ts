@@ -4,6 +4,7 @@ import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
+import { readRows } from '../db/read-sql.js';
 import { columnOf } from '../request/rows.js';
 import { ALL_COLUMNS, projectedSelect, type Projection } from './relations.js';
 import type { Where } from '../request/where.js';
@@ -142,7 +143,7 @@ async function paginate<T extends { id: string }>(ctx: ServiceContext, query: Sc
   const sql = projected.relations
     ? `with p as (${page.sql}) select p.*, ${projected.relations} from p order by ${scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ')}`
     : page.sql;
-  const rows = projected.rows(await em.getConnection().execute<Record<string, unknown>[]>(sql, [...page.params, ...projected.params], 'all', em.getTransactionContext())) as T[];
+  const rows = projected.rows(await readRows(em, sql, [...page.params, ...projected.params])) as T[];
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();

@@ -5,6 +5,7 @@ import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
 import { assertUuid, type Where } from '../request/where.js';
 import type { ScopedQuery } from './pagination.js';
+import { ALL_COLUMNS, projectedColumns, type Projection } from './relations.js';
 
 export interface ReadSpec<T, F> {
   entity: EntityClass<T>;
@@ -21,10 +22,11 @@ export interface ReadSpec<T, F> {
 export class ReadService<T extends { id: string }, F extends object> {
   constructor(protected readonly spec: ReadSpec<T, F>) {}
 
-  /** null when missing or outside the caller's scope: the two look the same. */
-  async findById(ctx: ServiceContext, id: string): Promise<T | null> {
-    const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
-    return ctx.loaders.rowById(this.spec.entity, scope).load(assertUuid(id, 'id'));
+  /** null when missing or outside the caller's scope: the two look the same. `projection` narrows the row to what the adapter shows. */
+  async findById(ctx: ServiceContext, id: string, projection: Projection = ALL_COLUMNS): Promise<T | null> {
+    const entity = this.spec.entity as EntityClass<unknown>;
+    const scope = scopeWhere(await grantsOf(ctx), entity);
+    return ctx.loaders.rowById(this.spec.entity, scope, projectedColumns(ctx, entity, projection)).load(assertUuid(id, 'id'));
   }
 
   /**
