@@ -147,14 +147,21 @@ async function paginate<T extends { id: string }>(ctx: ServiceContext, query: Sc
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();
-  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(keys.map((k) => (node as Record<string, unknown>)[k.field])) }));
+  const cursorOf = (node: T) => encodeCursor(keys.map((k) => (node as Record<string, unknown>)[k.field]));
+  // encoded only when asked for: most lists show nodes and pageInfo, not each edge's cursor
+  const edges = nodes.map((node) => ({
+    node,
+    get cursor() {
+      return cursorOf(node);
+    },
+  }));
   return {
     edges,
     pageInfo: {
       hasNextPage: backwards ? !!request.before : hasMore,
       hasPreviousPage: backwards ? hasMore : !!request.after,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
+      startCursor: nodes.length ? cursorOf(nodes[0]) : null,
+      endCursor: nodes.length ? cursorOf(nodes.at(-1)!) : null,
     },
     totalCount: () => em.count(entity, where as FilterQuery<T>),
   };
