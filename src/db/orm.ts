@@ -11,11 +11,22 @@ import { migrationsList } from './migrations/index.js';
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
-  /** `loadDataDir`: a new data directory starts as this dump (PGlite's `dumpDataDir`; tests load a migrated schema) */
-  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob };
+  /**
+   * `loadDataDir`: a new data directory starts as this dump (PGlite's `dumpDataDir`; tests load a migrated schema).
+   * `sharedBuffers`: PostgreSQL's shared_buffers, EMBEDDED_SHARED_BUFFERS when absent.
+   */
+  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; sharedBuffers?: string };
 
-export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string }): DatabaseTarget {
-  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.BERTH_DATA_DIR };
+/**
+ * The embedded engine's shared_buffers unless BERTH_EMBEDDED_SHARED_BUFFERS says otherwise. PostgreSQL's default,
+ * 128MB, is resident from the start (it is filled at start), for a database of a few thousand rows: 16MB holds
+ * Berth's working set, and a page that is not in it is read from the operating system's page cache.
+ */
+export const EMBEDDED_SHARED_BUFFERS = '16MB';
+
+export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string; BERTH_EMBEDDED_SHARED_BUFFERS?: string }): DatabaseTarget {
+  if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL };
+  return { kind: 'pglite', dataDir: config.BERTH_DATA_DIR, ...(config.BERTH_EMBEDDED_SHARED_BUFFERS ? { sharedBuffers: config.BERTH_EMBEDDED_SHARED_BUFFERS } : {}) };
 }
 
 export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
@@ -100,11 +111,13 @@ export async function openOrm(target: DatabaseTarget, overrides: Partial<Options
   if (target.kind === 'pglite') {
     if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
+    const { PGlite } = await import('@electric-sql/pglite');
     // PGlite refuses a dump over an existing database: a folder opened before keeps its data
     const loadDataDir = target.dataDir === 'memory://' || !existsSync(join(target.dataDir, 'PG_VERSION')) ? target.loadDataDir : undefined;
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? EMBEDDED_SHARED_BUFFERS}`];
     // a function, because the ORM deep-copies option objects and a copied Blob loses its contents
-    const driverOptions = loadDataDir ? { driverOptions: () => ({ loadDataDir }) } : {};
-    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, ...driverOptions })) as unknown as MikroORM;
+    const driverOptions = () => ({ startParams, ...(loadDataDir ? { loadDataDir } : {}) });
+    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, driverOptions })) as unknown as MikroORM;
   }
   const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
   return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
