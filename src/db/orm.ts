@@ -6,6 +6,7 @@ import pg from 'pg';
 import { entities } from '../entities/index.js';
 import { StartupError } from '../errors/startup-error.js';
 import type { Logger } from '../logging/logger.js';
+import { copyTemplate } from './embedded-template.js';
 import { migrationsList } from './migrations/index.js';
 
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
@@ -106,14 +107,20 @@ export async function connectOrm(target: DatabaseTarget, overrides: Partial<Opti
   }
 }
 
-/** Opens the ORM; the embedded driver is imported only when used. */
+/**
+ * Opens the ORM; the embedded driver is imported only when used. A new embedded folder starts as `loadDataDir` when
+ * given, else as the build's template when there is one (src/db/embedded-template.ts), else empty (PGlite runs initdb).
+ */
 export async function openOrm(target: DatabaseTarget, overrides: Partial<Options> = {}): Promise<MikroORM> {
   if (target.kind === 'pglite') {
-    if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
+    const inMemory = target.dataDir === 'memory://';
+    // PGlite refuses a dump over an existing database: a folder opened before keeps its data
+    const fresh = inMemory || !existsSync(join(target.dataDir, 'PG_VERSION'));
+    if (!inMemory) mkdirSync(target.dataDir, { recursive: true });
+    if (fresh && !inMemory && !target.loadDataDir) copyTemplate(target.dataDir, migrationsList.map((m) => m.name));
+    const loadDataDir = fresh ? target.loadDataDir : undefined;
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
     const { PGlite } = await import('@electric-sql/pglite');
-    // PGlite refuses a dump over an existing database: a folder opened before keeps its data
-    const loadDataDir = target.dataDir === 'memory://' || !existsSync(join(target.dataDir, 'PG_VERSION')) ? target.loadDataDir : undefined;
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? EMBEDDED_SHARED_BUFFERS}`];
     // a function, because the ORM deep-copies option objects and a copied Blob loses its contents
     const driverOptions = () => ({ startParams, ...(loadDataDir ? { loadDataDir } : {}) });
@@ -121,6 +128,32 @@ export async function openOrm(target: DatabaseTarget, overrides: Partial<Options
   }
   const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
   return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
+}
+
+/** The ORM on `target` with every migration applied. */
+export async function openMigrated(target: DatabaseTarget): Promise<MikroORM> {
+  const orm = await openOrm(target);
+  try {
+    await migrate(orm, target);
+    return orm;
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+}
+
+/**
+ * A dump (PGlite's dumpDataDir, an uncompressed tar) of an in-memory embedded database with every migration applied:
+ * what the build's template (src/scripts/embedded-template.ts) and the tests' databases start as.
+ */
+export async function migratedDump(): Promise<Blob> {
+  const orm = await openMigrated({ kind: 'pglite', dataDir: 'memory://' });
+  try {
+    const pglite = (await orm.em.getConnection().getNativeClient()) as { dumpDataDir(compression: 'none'): Promise<Blob> };
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await orm.close(true);
+  }
 }
 
 /** Any fixed number: the advisory lock that lets one replica at a time migrate a shared database. */
