@@ -6,17 +6,18 @@ import pg from 'pg';
 import { entities } from '../entities/index.js';
 import { StartupError } from '../errors/startup-error.js';
 import type { Logger } from '../logging/logger.js';
-import { copyTemplate } from './embedded-template.js';
+import { BUILD_TEMPLATE, copyTemplate } from './embedded-template.js';
 import { migrationsList } from './migrations/index.js';
 
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   /**
-   * `loadDataDir`: a new data directory starts as this dump (PGlite's `dumpDataDir`; tests load a migrated schema).
-   * `sharedBuffers`: PostgreSQL's shared_buffers, EMBEDDED_SHARED_BUFFERS when absent.
+   * A new data folder starts as `loadDataDir`, a dump (PGlite's `dumpDataDir`; tests load a migrated schema), or as
+   * `template` (src/db/embedded-template.ts) when it fits, or empty. `sharedBuffers`: PostgreSQL's shared_buffers,
+   * EMBEDDED_SHARED_BUFFERS when absent.
    */
-  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; sharedBuffers?: string };
+  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; template?: string; sharedBuffers?: string };
 
 /**
  * The embedded engine's shared_buffers unless BERTH_EMBEDDED_SHARED_BUFFERS says otherwise. PostgreSQL's default,
@@ -27,7 +28,8 @@ export const EMBEDDED_SHARED_BUFFERS = '16MB';
 
 export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string; BERTH_EMBEDDED_SHARED_BUFFERS?: string }): DatabaseTarget {
   if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL };
-  return { kind: 'pglite', dataDir: config.BERTH_DATA_DIR, ...(config.BERTH_EMBEDDED_SHARED_BUFFERS ? { sharedBuffers: config.BERTH_EMBEDDED_SHARED_BUFFERS } : {}) };
+  const sharedBuffers = config.BERTH_EMBEDDED_SHARED_BUFFERS ? { sharedBuffers: config.BERTH_EMBEDDED_SHARED_BUFFERS } : {};
+  return { kind: 'pglite', dataDir: config.BERTH_DATA_DIR, template: BUILD_TEMPLATE, ...sharedBuffers };
 }
 
 export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
@@ -107,18 +109,16 @@ export async function connectOrm(target: DatabaseTarget, overrides: Partial<Opti
   }
 }
 
-/**
- * Opens the ORM; the embedded driver is imported only when used. A new embedded folder starts as `loadDataDir` when
- * given, else as the build's template when there is one (src/db/embedded-template.ts), else empty (PGlite runs initdb).
- */
+/** Opens the ORM; the embedded driver is imported only when used. */
 export async function openOrm(target: DatabaseTarget, overrides: Partial<Options> = {}): Promise<MikroORM> {
   if (target.kind === 'pglite') {
     const inMemory = target.dataDir === 'memory://';
-    // PGlite refuses a dump over an existing database: a folder opened before keeps its data
+    // A folder opened before keeps its data (PGlite refuses a dump over a database). A new one starts as the dump
+    // given, else as the template when it fits, else empty: PGlite runs initdb, and every migration follows.
     const fresh = inMemory || !existsSync(join(target.dataDir, 'PG_VERSION'));
     if (!inMemory) mkdirSync(target.dataDir, { recursive: true });
-    if (fresh && !inMemory && !target.loadDataDir) copyTemplate(target.dataDir, migrationsList.map((m) => m.name));
     const loadDataDir = fresh ? target.loadDataDir : undefined;
+    if (fresh && !inMemory && !loadDataDir && target.template) copyTemplate(target.template, target.dataDir, migrationsList.map((m) => m.name));
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
     const { PGlite } = await import('@electric-sql/pglite');
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? EMBEDDED_SHARED_BUFFERS}`];
