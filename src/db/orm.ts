@@ -20,11 +20,11 @@ export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; template?: string; sharedBuffers?: string };
 
 /**
- * The embedded engine's shared_buffers unless BERTH_EMBEDDED_SHARED_BUFFERS says otherwise. PostgreSQL's default,
- * 128MB, is resident from the start (it is filled at start), for a database of a few thousand rows: 16MB holds
- * Berth's working set, and a page that is not in it is read from the operating system's page cache.
+ * The embedded engine's shared_buffers unless BERTH_EMBEDDED_SHARED_BUFFERS says otherwise. The engine's memory holds
+ * all of it from the start: PostgreSQL's default, 128MB, would be most of an idle server, for a database of a few
+ * thousand rows. 16MB holds Berth's working set; a page that is not in it is read again through the OS's page cache.
  */
-export const EMBEDDED_SHARED_BUFFERS = '16MB';
+const EMBEDDED_SHARED_BUFFERS = '16MB';
 
 export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string; BERTH_EMBEDDED_SHARED_BUFFERS?: string }): DatabaseTarget {
   if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL };
