@@ -25,6 +25,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
  && mkdir -p /app/.berth-data \
  && chown node:node /app/.berth-data
+# with dist/embedded-template: the migrated, empty database a new data folder starts as
 COPY --from=build /app/dist ./dist
 USER node
 VOLUME ["/app/.berth-data"]

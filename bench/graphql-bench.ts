@@ -30,7 +30,7 @@ import { hashSecret, newOpaqueToken } from '../src/auth/opaque-token.js';
 import { openOrm } from '../src/db/orm.js';
 import { seedFleet } from '../test/support/fixtures.js';
 import { NO_BACKGROUND_WORK } from '../test/support/background-work.js';
-import { BerthProcess, type CleanupStep, createDatabase, freePort, loginAdmin, positiveNumber, post, REQUEST_TIMEOUT_MS, ROOT, round, run, ServerProcess, withCleanup } from './support.js';
+import { BerthProcess, type CleanupStep, createDatabase, freePort, loginAdmin, positiveNumber, post, REQUEST_TIMEOUT_MS, ROOT, round, run, ServerProcess, table, withCleanup } from './support.js';
 
 const RESULTS_FILE = join(ROOT, 'bench/results/latest.json');
 
@@ -226,13 +226,6 @@ function ratios(berth: RunResult, peer: RunResult): Ratios {
 
 // ---------------------------------------------------------------------------------------------
 // report
-
-/** Columns: the first left-aligned, the others right-aligned. */
-function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
 
 function report(runs: Run[], results: Record<RunKey, RunResult>) {
   const errorsOf = (r: RunResult) => r.rounds.reduce((sum, x) => sum + x.transportErrors + x.wrongBodies + x.non2xx, 0);

@@ -38,7 +38,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { BerthProcess, type CleanupStep, createStorage, errorMessage, freePort, gql, loginAdmin, percentile, positiveNumber, refuse, REQUEST_TIMEOUT_MS, round, run, withCleanup } from './support.js';
+import { type CleanupStep, createStorage, errorMessage, freePort, gql, InspectedBerth, loginAdmin, percentile, positiveNumber, refuse, REQUEST_TIMEOUT_MS, round, run, withCleanup } from './support.js';
 
 /** an embedded database runs its migrations before /readyz answers, which takes a while */
 const READY_TIMEOUT_MS = 60_000;
@@ -49,8 +49,6 @@ const CONNECT_BATCH = 200;
 const LIVE_TIMEOUT_MS = 30_000;
 /** lets the server's heap and sockets settle before RSS is read */
 const SETTLE_MS = 2_000;
-/** V8 hands the pages a collection freed back to the OS on background threads, shortly after */
-const GC_SETTLE_MS = 500;
 /** the drain ends when every message arrived, or when none has for this long */
 const DRAIN_IDLE_MS = 5_000;
 /** sockets this process needs besides the subscribers' (stdio, HTTP, the database) */
@@ -107,39 +105,10 @@ async function checkFileLimit(): Promise<void> {
 // the server
 
 /** Berth with its inspector open (127.0.0.1 only), and what it uses of memory and CPU. */
-class Server extends BerthProcess {
-  private inspectorUrl?: string;
-
+class Server extends InspectedBerth {
   /** `cpuProfDir`: where to write a CPU profile (--cpu-prof), if anywhere */
   constructor(port: number, env: Record<string, string>, cpuProfDir: string | undefined) {
-    super('the server', port, env, { nodeArgs: ['--inspect=127.0.0.1:0', ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])] });
-    this.onLine((line) => (this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1]));
-  }
-
-  private async rssKb(): Promise<number> {
-    const status = await readFile(`/proc/${this.pid}/status`, 'utf8');
-    return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-  }
-
-  /** VmRSS after a settle, and again after a full GC (the server keeps running meanwhile) */
-  async measureRss(): Promise<{ settled: number; collected: number }> {
-    await sleep(SETTLE_MS);
-    const settled = await this.rssKb();
-    await this.collectGarbage();
-    await sleep(GC_SETTLE_MS);
-    return { settled, collected: await this.rssKb() };
-  }
-
-  private async collectGarbage(): Promise<void> {
-    if (!this.inspectorUrl) throw new Error(`the server's inspector did not start.\n${this.describe()}`);
-    const inspector = new WebSocket(this.inspectorUrl);
-    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    await once(inspector, 'open', { signal });
-    inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-    // no domain is enabled, so the only message is the answer, sent once the collection is done
-    await once(inspector, 'message', { signal });
-    inspector.close();
-    await once(inspector, 'close', { signal });
+    super('the server', port, env, { nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
   }
 
   /** Selections executed for live events so far (berth_subscription_executions_total): what subscribers did not share. */
@@ -616,13 +585,13 @@ async function main(): Promise<boolean> {
     // the first subscribers compile code and fill caches that all later ones share: not theirs to pay in RSS
     await openSubscribers(wsUrl, setup.users, server, new Deliveries(), warmUp, Math.min(CONNECT_BATCH, settings.subscribers));
     warmUp.forEach((s) => s.close());
-    const rssBefore = await server.measureRss();
+    const rssBefore = await server.measureRss(SETTLE_MS);
     console.log(`opening ${settings.subscribers} subscribers, ${CONNECT_BATCH} at a time…`);
     const deliveries = new Deliveries();
     const connectStart = performance.now();
     await openSubscribers(wsUrl, setup.users, server, deliveries, subscribers, settings.subscribers);
     const connectSeconds = (performance.now() - connectStart) / 1000;
-    const rssLive = await server.measureRss();
+    const rssLive = await server.measureRss(SETTLE_MS);
 
     console.log(`publishing ${settings.events} updates at ${settings.rate}/s…`);
     const executionsBefore = await server.executions();

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import WebSocket from 'ws';
 
 /** compiled to dist/bench/, so the repository is two levels up */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -243,8 +244,8 @@ export class ServerProcess {
     return `${this.name} ${state}; last output:\n${this.tail.map((l) => `  | ${l}`).join('\n') || '  | (none)'}`;
   }
 
-  /** Polls GET /readyz until it answers 200; throws when the process exits or `timeoutMs` passes first. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /** Polls GET /readyz every `pollMs` until it answers 200; throws when the process exits or `timeoutMs` passes first. */
+  async waitReady(timeoutMs: number, pollMs = 200): Promise<void> {
     const url = `${this.origin}/readyz`;
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
@@ -258,7 +259,7 @@ export class ServerProcess {
       } catch (err) {
         last = err instanceof Error && err.cause instanceof Error ? err.cause.message : errorMessage(err);
       }
-      await sleep(200);
+      await sleep(pollMs);
     }
     throw new Error(`${this.name} was not ready within ${timeoutMs / 1000} s (GET ${url}: ${last}).\n${this.describe()}`);
   }
@@ -289,6 +290,49 @@ export class BerthProcess extends ServerProcess {
     const nodeArgs = ['--experimental-async-context-frame', ...extra, ...(options.nodeArgs ?? [])];
     // on its first start, Berth creates the admin from BERTH_ADMIN_PASSWORD
     super(name, join(ROOT, 'dist/src/main.js'), port, { LOG_LEVEL: 'warn', GRAPHQL_IDE: 'false', BERTH_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env }, { ...options, nodeArgs });
+  }
+}
+
+/** V8 hands the pages a collection freed back to the OS on background threads, shortly after */
+const GC_SETTLE_MS = 500;
+
+/** Berth with its inspector open (127.0.0.1 only), and what it uses of memory. */
+export class InspectedBerth extends BerthProcess {
+  private inspectorUrl?: string;
+
+  constructor(name: string, port: number, env: Record<string, string>, options: ServerOptions = {}) {
+    super(name, port, env, { ...options, nodeArgs: ['--inspect=127.0.0.1:0', ...(options.nodeArgs ?? [])] });
+    this.onLine((line) => (this.inspectorUrl ??= /^Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1]));
+  }
+
+  /** a field of /proc/<pid>/status in kB: VmRSS now, VmHWM its peak so far */
+  async statusKb(field: 'VmRSS' | 'VmHWM'): Promise<number> {
+    const status = await readFile(`/proc/${this.pid}/status`, 'utf8');
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  }
+
+  /**
+   * VmRSS after `settleMs`, and again after a full GC (the server keeps running meanwhile): where the collector
+   * happens to be swings an idle server's RSS by tens of MB.
+   */
+  async measureRss(settleMs: number): Promise<{ settled: number; collected: number }> {
+    await sleep(settleMs);
+    const settled = await this.statusKb('VmRSS');
+    await this.collectGarbage();
+    await sleep(GC_SETTLE_MS);
+    return { settled, collected: await this.statusKb('VmRSS') };
+  }
+
+  private async collectGarbage(): Promise<void> {
+    if (!this.inspectorUrl) throw new Error(`the server's inspector did not start.\n${this.describe()}`);
+    const inspector = new WebSocket(this.inspectorUrl);
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    await once(inspector, 'open', { signal });
+    inspector.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    // no domain is enabled, so the only message is the answer, sent once the collection is done
+    await once(inspector, 'message', { signal });
+    inspector.close();
+    await once(inspector, 'close', { signal });
   }
 }
 
@@ -360,4 +404,11 @@ export function round(n: number, digits = 2): number {
 /** The `q` quantile (0 to 1) of ascending `sorted`, nearest rank; NaN when empty. */
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] : NaN;
+}
+
+/** Columns: the first left-aligned, the others right-aligned. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }

@@ -1,12 +1,14 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import type { DatabaseTarget } from '../src/db/orm.js';
+import { copyTemplate, manifestFor, writeTemplate } from '../src/db/embedded-template.js';
+import { migrationsList } from '../src/db/migrations/index.js';
+import { openOrm, type DatabaseTarget } from '../src/db/orm.js';
 import { startBerth, type Berth } from '../src/server/app.js';
 import type { Logger } from '../src/logging/logger.js';
 import { recordingLogger } from './support/logger.js';
-import { postGraphQL, startTestServer, ADMIN_PASSWORD, type TestServer } from './support/server.js';
+import { postGraphQL, startTestServer, testConfig, ADMIN_PASSWORD, type TestServer } from './support/server.js';
 
 const folders: string[] = [];
 function tempFolder(): string {
@@ -22,9 +24,10 @@ afterAll(async () => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A server on the embedded engine in `dataDir` (each test has its own folder, so each stands alone). */
-async function startOn(dataDir: string, env: Record<string, string> = {}, logger?: Logger): Promise<TestServer> {
-  const server = await startTestServer(env, { database: { kind: 'pglite', dataDir }, ...(logger ? { logger } : {}), ...quietOrm });
+/** A server on the embedded engine in `dataDir`, or on `target` (each test has its own folder, so each stands alone). */
+async function startOn(dataDir: string | DatabaseTarget, env: Record<string, string> = {}, logger?: Logger): Promise<TestServer> {
+  const database: DatabaseTarget = typeof dataDir === 'string' ? { kind: 'pglite', dataDir } : dataDir;
+  const server = await startTestServer(env, { database, ...(logger ? { logger } : {}), ...quietOrm });
   running.add(server);
   const stop = server.stop;
   server.stop = async () => {
@@ -142,6 +145,93 @@ describe('the embedded engine keeps its data on disk', () => {
   });
 });
 
+describe('a new folder starts as the template', () => {
+  const names = migrationsList.map((m) => m.name);
+
+  /** A template holding every migration but the newest, written as the build writes one (from an in-memory database). */
+  async function olderTemplate(): Promise<string> {
+    const memory = await openOrm({ kind: 'pglite', dataDir: 'memory://' });
+    let dump: Blob;
+    try {
+      await memory.migrator.up({ to: names.at(-2) });
+      dump = await ((await memory.em.getConnection().getNativeClient()) as { dumpDataDir(c: 'none'): Promise<Blob> }).dumpDataDir('none');
+    } finally {
+      await memory.close(true);
+    }
+    const template = join(tempFolder(), 'template');
+    await writeTemplate(template, manifestFor(names.slice(0, -1)), async (dataDir) => {
+      const orm = await openOrm({ kind: 'pglite', dataDir, loadDataDir: dump });
+      // PGlite opens, and writes the dump out, at the first statement
+      await orm.em.getConnection().execute('select 1');
+      await orm.close(true);
+    });
+    return template;
+  }
+
+  test('only the migrations newer than the template run, then the first admin is created; the next start runs none', async () => {
+    const template = await olderTemplate();
+    const dataDir = join(tempFolder(), 'data');
+    const logger = recordingLogger();
+    let server = await startOn({ kind: 'pglite', dataDir, template }, {}, logger);
+    expect(logger.lines.filter((l) => l.msg === 'applied migrations').map((l) => l.fields)).toEqual([{ applied: names.slice(-1) }]);
+    expect(logger.lines.map((l) => l.msg)).toContain('created the first admin user');
+    expect((await server.sql<{ name: string }>('select name from mikro_orm_migrations order by id')).map((r) => r.name)).toEqual(names);
+    expect((await server.gql<any, any>(LOGIN, { p: ADMIN_PASSWORD })).data?.login.user.id).toEqual(expect.any(String));
+    await server.stop();
+    // the template is copied, not used in place: it still holds what it held
+    expect(JSON.parse(readFileSync(join(template, 'manifest.json'), 'utf8')).migrations).toEqual(names.slice(0, -1));
+
+    const again = recordingLogger();
+    server = await startOn({ kind: 'pglite', dataDir, template }, {}, again);
+    expect(again.lines.filter((l) => /migration|admin/i.test(l.msg))).toEqual([]);
+    await server.stop();
+  });
+
+  test('a template that does not fit is not copied: another PGlite made it, or it holds a migration this code does not know', async () => {
+    const template = await olderTemplate();
+    const manifest = JSON.parse(readFileSync(join(template, 'manifest.json'), 'utf8')) as { pglite: string; migrations: string[] };
+    const variant = (name: string, change: object) => {
+      const copy = join(tempFolder(), name);
+      cpSync(template, copy, { recursive: true });
+      writeFileSync(join(copy, 'manifest.json'), JSON.stringify({ ...manifest, ...change }));
+      return copy;
+    };
+    const misfits = [variant('other-pglite', { pglite: '0.0.1' }), variant('unknown-migration', { migrations: [...manifest.migrations, 'Migration29991231000000_FromAnotherBranch'] })];
+    for (const misfit of misfits) {
+      const dataDir = tempFolder();
+      expect(copyTemplate(misfit, dataDir, names)).toBe(false);
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    }
+    const dataDir = tempFolder();
+    expect(copyTemplate(template, dataDir, names)).toBe(true);
+    expect(readFileSync(join(dataDir, 'PG_VERSION'), 'utf8')).toBe(readFileSync(join(template, 'data', 'PG_VERSION'), 'utf8'));
+
+    // a start on a folder the misfit was not copied into makes the database from scratch: every migration runs
+    const logger = recordingLogger();
+    const server = await startOn({ kind: 'pglite', dataDir: join(tempFolder(), 'data'), template: misfits[1] }, {}, logger);
+    expect(logger.lines.filter((l) => l.msg === 'applied migrations').map((l) => l.fields)).toEqual([{ applied: names }]);
+    await server.stop();
+  });
+});
+
+describe('the engine\'s settings', () => {
+  test('BERTH_EMBEDDED_SHARED_BUFFERS is the engine\'s shared_buffers; 16MB when unset', async () => {
+    // the database chosen by the configuration, as npm start chooses it
+    const berth = await startBerth(testConfig({ BERTH_DATA_DIR: 'memory://', BERTH_EMBEDDED_SHARED_BUFFERS: '24MB' }), { print: () => {}, ...quietOrm });
+    try {
+      expect(await sql(berth, 'show shared_buffers')).toEqual([{ shared_buffers: '24MB' }]);
+    } finally {
+      await berth.stop();
+    }
+    const server = await startTestServer();
+    try {
+      expect(await server.sql('show shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('loadConfig', () => {
   /** the error loadConfig throws for env, as text */
   function configError(env: Record<string, string>): string {
@@ -158,6 +248,10 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ PORT: 4000, BERTH_DATA_DIR: './.berth-data', GRAPHQL_INTROSPECTION: true, GRAPHQL_IDE: true });
     expect(config.DATABASE_URL).toBeUndefined();
+    // the embedded engine: shared_buffers as src/db/orm.ts says (16MB), its WebAssembly not optimized
+    expect(config.BERTH_EMBEDDED_SHARED_BUFFERS).toBeUndefined();
+    expect(config.BERTH_EMBEDDED_OPTIMIZE_WASM).toBe(false);
+    expect(loadConfig({ BERTH_EMBEDDED_SHARED_BUFFERS: '128kB', BERTH_EMBEDDED_OPTIMIZE_WASM: 'yes' })).toMatchObject({ BERTH_EMBEDDED_SHARED_BUFFERS: '128kB', BERTH_EMBEDDED_OPTIMIZE_WASM: true });
     // empty values count as unset
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(4000);
     expect(loadConfig({ PORT: '8080', DATABASE_URL: 'postgresql://u@h/db', GRAPHQL_INTROSPECTION: 'no' })).toMatchObject({
@@ -179,6 +273,10 @@ describe('loadConfig', () => {
     ['GRAPHQL_INTROSPECTION', 'maybe'],
     ['LOG_LEVEL', 'verbose'],
     ['DATABASE_POOL_MAX', '0'],
+    ['BERTH_EMBEDDED_SHARED_BUFFERS', '16mb'],
+    ['BERTH_EMBEDDED_SHARED_BUFFERS', '64kB'],
+    ['BERTH_EMBEDDED_SHARED_BUFFERS', '2GB'],
+    ['BERTH_EMBEDDED_OPTIMIZE_WASM', 'maybe'],
   ])('%s=%s is rejected with one readable error naming the variable', (name, value) => {
     const message = configError({ [name]: value });
     expect(message).toMatch(/^Invalid configuration/);
@@ -194,6 +292,8 @@ describe('loadConfig', () => {
   test('the reasons are specific', () => {
     expect(configError({ DATABASE_URL: 'mysql://x' })).toMatch(/DATABASE_URL: .*postgres/);
     expect(configError({ BERTH_JWT_SECRET: 'short' })).toMatch(/BERTH_JWT_SECRET: .*32/);
+    expect(configError({ BERTH_EMBEDDED_SHARED_BUFFERS: '16 MB' })).toMatch(/BERTH_EMBEDDED_SHARED_BUFFERS: must be a size in kB, MB or GB, such as 16MB$/);
+    expect(configError({ BERTH_EMBEDDED_SHARED_BUFFERS: '4096GB' })).toMatch(/BERTH_EMBEDDED_SHARED_BUFFERS: must be from 128kB to 1GB$/);
   });
 
   test('several bad variables are all named in one error', () => {

@@ -1,7 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis } from 'rate-limiter-flexible';
-import { createClient } from 'redis';
 import type { DatabaseTarget } from '../db/orm.js';
 import type { Logger } from '../logging/logger.js';
 import type { LimiterFactory } from './login-throttle.js';
@@ -25,6 +24,8 @@ export interface LimiterStore {
  */
 export async function openLimiterStore(config: { REDIS_URL?: string }, database: DatabaseTarget, orm: MikroORM, logger: Logger): Promise<LimiterStore> {
   if (config.REDIS_URL) {
+    // loaded only with REDIS_URL: node-redis takes about 100 ms and 25 MB to load
+    const { createClient } = await import('redis');
     let started = false;
     // unreachable at start: fail the start with the cause; lost later: reconnect, and fail logins meanwhile at once
     const client = createClient({

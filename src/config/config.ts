@@ -21,6 +21,19 @@ const schema = z.object({
   /** postgres://… selects a real PostgreSQL; absent means the embedded engine */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   BERTH_DATA_DIR: z.string().default('./.berth-data'),
+  /**
+   * the embedded engine's shared_buffers, a PostgreSQL size (16MB, 512kB, 1GB); absent, src/db/orm.ts's default.
+   * PostgreSQL fills the whole of it at start, so it is resident memory from the first second
+   */
+  BERTH_EMBEDDED_SHARED_BUFFERS: z
+    .string()
+    .superRefine((size, ctx) => {
+      const problem = sharedBuffersProblem(size);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  /** let V8 optimize the embedded engine's WebAssembly (TurboFan) rather than run it as first compiled (Liftoff) */
+  BERTH_EMBEDDED_OPTIMIZE_WASM: bool.default(false),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** how long the first connection to DATABASE_URL is retried (with backoff) before the start gives up: a pod may start before its database */
   DATABASE_CONNECT_TIMEOUT_SECONDS: z.coerce.number().min(0).max(3600).default(60),
@@ -198,6 +211,17 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/**
+ * What is wrong with `size` as the embedded engine's shared_buffers: PostgreSQL's own floor (128kB), and at most half
+ * of the 2 GB the engine's WebAssembly memory can grow to.
+ */
+function sharedBuffersProblem(size: string): string | undefined {
+  const match = /^(\d+)(kB|MB|GB)$/.exec(size);
+  if (!match) return 'must be a size in kB, MB or GB, such as 16MB';
+  const kb = Number(match[1]) * { kB: 1, MB: 1024, GB: 1024 * 1024 }[match[2] as 'kB' | 'MB' | 'GB'];
+  return kb < 128 || kb > 1024 * 1024 ? 'must be from 128kB to 1GB' : undefined;
+}
 
 /** Why the file at `path` cannot be run, checked at start rather than by the first task. */
 function notExecutable(path: string): string | undefined {

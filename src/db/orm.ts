@@ -6,16 +6,30 @@ import pg from 'pg';
 import { entities } from '../entities/index.js';
 import { StartupError } from '../errors/startup-error.js';
 import type { Logger } from '../logging/logger.js';
+import { BUILD_TEMPLATE, copyTemplate } from './embedded-template.js';
 import { migrationsList } from './migrations/index.js';
 
 /** Where the data lives: a real PostgreSQL, or the embedded engine in a folder (or in memory). */
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
-  /** `loadDataDir`: a new data directory starts as this dump (PGlite's `dumpDataDir`; tests load a migrated schema) */
-  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob };
+  /**
+   * A new data folder starts as `loadDataDir`, a dump (PGlite's `dumpDataDir`; tests load a migrated schema), or as
+   * `template` (src/db/embedded-template.ts) when it fits, or empty. `sharedBuffers`: PostgreSQL's shared_buffers,
+   * EMBEDDED_SHARED_BUFFERS when absent.
+   */
+  | { kind: 'pglite'; dataDir: string; loadDataDir?: Blob; template?: string; sharedBuffers?: string };
 
-export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string }): DatabaseTarget {
-  return config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.BERTH_DATA_DIR };
+/**
+ * The embedded engine's shared_buffers unless BERTH_EMBEDDED_SHARED_BUFFERS says otherwise. The engine's memory holds
+ * all of it from the start: PostgreSQL's default, 128MB, would be most of an idle server, for a database of a few
+ * thousand rows. 16MB holds Berth's working set; a page that is not in it is read again through the OS's page cache.
+ */
+const EMBEDDED_SHARED_BUFFERS = '16MB';
+
+export function databaseTarget(config: { DATABASE_URL?: string; BERTH_DATA_DIR: string; BERTH_EMBEDDED_SHARED_BUFFERS?: string }): DatabaseTarget {
+  if (config.DATABASE_URL) return { kind: 'postgres', url: config.DATABASE_URL };
+  const sharedBuffers = config.BERTH_EMBEDDED_SHARED_BUFFERS ? { sharedBuffers: config.BERTH_EMBEDDED_SHARED_BUFFERS } : {};
+  return { kind: 'pglite', dataDir: config.BERTH_DATA_DIR, template: BUILD_TEMPLATE, ...sharedBuffers };
 }
 
 export function ormOptions(overrides: Partial<Options> = {}): Partial<Options> {
@@ -98,16 +112,48 @@ export async function connectOrm(target: DatabaseTarget, overrides: Partial<Opti
 /** Opens the ORM; the embedded driver is imported only when used. */
 export async function openOrm(target: DatabaseTarget, overrides: Partial<Options> = {}): Promise<MikroORM> {
   if (target.kind === 'pglite') {
-    if (target.dataDir !== 'memory://') mkdirSync(target.dataDir, { recursive: true });
+    const inMemory = target.dataDir === 'memory://';
+    // A folder opened before keeps its data (PGlite refuses a dump over a database). A new one starts as the dump
+    // given, else as the template when it fits, else empty: PGlite runs initdb, and every migration follows.
+    const fresh = inMemory || !existsSync(join(target.dataDir, 'PG_VERSION'));
+    if (!inMemory) mkdirSync(target.dataDir, { recursive: true });
+    const loadDataDir = fresh ? target.loadDataDir : undefined;
+    if (fresh && !inMemory && !loadDataDir && target.template) copyTemplate(target.template, target.dataDir, migrationsList.map((m) => m.name));
     const { MikroORM: PgliteOrm } = await import('@mikro-orm/pglite');
-    // PGlite refuses a dump over an existing database: a folder opened before keeps its data
-    const loadDataDir = target.dataDir === 'memory://' || !existsSync(join(target.dataDir, 'PG_VERSION')) ? target.loadDataDir : undefined;
+    const { PGlite } = await import('@electric-sql/pglite');
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${target.sharedBuffers ?? EMBEDDED_SHARED_BUFFERS}`];
     // a function, because the ORM deep-copies option objects and a copied Blob loses its contents
-    const driverOptions = loadDataDir ? { driverOptions: () => ({ loadDataDir }) } : {};
-    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, ...driverOptions })) as unknown as MikroORM;
+    const driverOptions = () => ({ startParams, ...(loadDataDir ? { loadDataDir } : {}) });
+    return (await PgliteOrm.init({ ...ormOptions(overrides), dbName: target.dataDir, driverOptions })) as unknown as MikroORM;
   }
   const { MikroORM: PgOrm } = await import('@mikro-orm/postgresql');
   return (await PgOrm.init({ ...ormOptions(overrides), clientUrl: target.url })) as unknown as MikroORM;
+}
+
+/** The ORM on `target` with every migration applied. */
+export async function openMigrated(target: DatabaseTarget): Promise<MikroORM> {
+  const orm = await openOrm(target);
+  try {
+    await migrate(orm, target);
+    return orm;
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+}
+
+/**
+ * A dump (PGlite's dumpDataDir, an uncompressed tar) of an in-memory embedded database with every migration applied:
+ * what the build's template (src/scripts/embedded-template.ts) and the tests' databases start as.
+ */
+export async function migratedDump(): Promise<Blob> {
+  const orm = await openMigrated({ kind: 'pglite', dataDir: 'memory://' });
+  try {
+    const pglite = (await orm.em.getConnection().getNativeClient()) as { dumpDataDir(compression: 'none'): Promise<Blob> };
+    return await pglite.dumpDataDir('none');
+  } finally {
+    await orm.close(true);
+  }
 }
 
 /** Any fixed number: the advisory lock that lets one replica at a time migrate a shared database. */

@@ -48,6 +48,8 @@ export const badInput = (field: string, message: string) => new DomainError(Erro
 export const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
 /** a duplicate, or a rule about other objects (dependents, state) that forbids the change */
 export const conflict = (message: string) => new DomainError(ErrorCode.CONFLICT, message);
+/** a cluster's API server cannot do it now (unreachable, slow, refusing Berth's credentials) */
+export const clusterUnavailable = (message: string) => new DomainError(ErrorCode.CLUSTER_UNAVAILABLE, message);
 export const tooManyRequests = (message: string, retryAfter: number) => new DomainError(ErrorCode.TOO_MANY_REQUESTS, message, undefined, retryAfter);
 
 export function assertUnreachable(value: never): never {

@@ -2,7 +2,7 @@ import {
   ApiException, CoreV1Api, createConfiguration, KubernetesObjectApi, Observable, ServerConfiguration, VersionApi, type ConfigurationOptions, type KubeConfig,
   type ObservableMiddleware, type V1Pod,
 } from '@kubernetes/client-node';
-import { conflict, DomainError, ErrorCode } from '../errors/domain-error.js';
+import { clusterUnavailable, conflict, DomainError } from '../errors/domain-error.js';
 
 /**
  * One-off calls to a cluster's API server on behalf of a request (statistics, Kubportal's provisioning), as opposed
@@ -40,7 +40,7 @@ export function objectApi(call: ClusterCall): KubernetesObjectApi {
   let api = objectApis.get(call);
   if (api) return api;
   const cluster = call.kc.getCurrentCluster();
-  if (!cluster) throw unavailable(`Cluster "${call.name}" has no current context`);
+  if (!cluster) throw clusterUnavailable(`Cluster "${call.name}" has no current context`);
   // every object Berth writes names its namespace: the default one is never used
   api = new KubernetesObjectApi(
     createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: call.kc }, middleware: [timeoutAfter(call.timeoutMs)] }),
@@ -61,15 +61,13 @@ export function clusterError(err: unknown, call: Pick<ClusterCall, 'name' | 'tim
     const message = typeof err.body === 'string' ? statusMessage(err.body) : undefined;
     if (status === 409) return conflict(`Cluster "${call.name}" could not ${action}: ${message ?? 'it already exists'}`);
     const why = status === 401 ? 'its credentials were refused (401)' : status === 403 ? "Berth's credentials may not do this (403)" : `HTTP ${status}${message ? `: ${message}` : ''}`;
-    return unavailable(`Cluster "${call.name}" could not ${action}: ${why}`);
+    return clusterUnavailable(`Cluster "${call.name}" could not ${action}: ${why}`);
   }
   const e = err as { name?: string; code?: string; cause?: { code?: string }; message?: string };
-  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return unavailable(`Cluster "${call.name}" did not answer within ${call.timeoutMs} ms`);
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return clusterUnavailable(`Cluster "${call.name}" did not answer within ${call.timeoutMs} ms`);
   const code = e?.code ?? e?.cause?.code;
-  return unavailable(`Cluster "${call.name}" is unreachable${code ? ` (${code})` : ''}; could not ${action}`);
+  return clusterUnavailable(`Cluster "${call.name}" is unreachable${code ? ` (${code})` : ''}; could not ${action}`);
 }
-
-export const unavailable = (message: string) => new DomainError(ErrorCode.CLUSTER_UNAVAILABLE, message);
 
 /** The `message` of a Kubernetes Status body, cut short. */
 function statusMessage(body: string): string | undefined {
@@ -186,7 +184,7 @@ export async function provisionAccount(call: ClusterCall, names: { namespace: st
         options,
       ),
     );
-    if (!request.status?.token) throw unavailable(`Cluster "${call.name}" issued no token for ${names.serviceAccount}`);
+    if (!request.status?.token) throw clusterUnavailable(`Cluster "${call.name}" issued no token for ${names.serviceAccount}`);
     return { namespaceUid: namespace.metadata?.uid ?? null, serviceAccountUid: account.metadata?.uid ?? null, token: request.status.token };
   } catch (err) {
     const failed = clusterError(err, call, 'provision');

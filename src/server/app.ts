@@ -396,6 +396,6 @@ async function registerLocalClusters(em: SqlEntityManager, services: Services, c
     }
     await register('BERTH_KUBECONFIG', text);
   }
-  const inCluster = inClusterKubeconfig(config.BERTH_IN_CLUSTER_ROOT);
+  const inCluster = await inClusterKubeconfig(config.BERTH_IN_CLUSTER_ROOT);
   if (inCluster) await register('the service account of this pod', inCluster);
 }

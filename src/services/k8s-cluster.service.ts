@@ -2,15 +2,21 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { Keyring } from '../auth/encryption.js';
 import { Deployment, Env, K8sCluster, User } from '../entities/index.js';
-import { badInput, conflict } from '../errors/domain-error.js';
+import { badInput, clusterUnavailable, conflict } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
-import { kubeConfigFor, type ClusterCredentials } from '../k8s/kube-config.js';
-import { deleteNamespace, provisionAccount, readClusterFigures, unavailable, type ClusterCall, type ClusterFigures, type ProvisionedAccount } from '../k8s/cluster-api.js';
+import type { ClusterCredentials } from '../k8s/kube-config.js';
+import type { ClusterCall, ClusterFigures, ProvisionedAccount } from '../k8s/cluster-api.js';
 import { ReadService } from './read-service.js';
+
+/**
+ * The calls to a cluster's API server (and, in call(), its client configuration) are loaded with the first of them:
+ * @kubernetes/client-node takes about 300 ms and 70 MB to load, which a server with no cluster to call never needs.
+ */
+const clusterApi = () => import('../k8s/cluster-api.js');
 
 @InputType()
 export class K8sClusterFilter {
@@ -275,7 +281,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
     const now = Date.now();
     const cached = this.figures.get(cluster.id);
     if (cached && now - cached.at < this.access.statisticsCacheMs) return cached.figures;
-    const figures = readClusterFigures(this.call(cluster));
+    const figures = this.call(cluster).then(async (call) => (await clusterApi()).readClusterFigures(call));
     const entry = { at: now, figures };
     this.figures.set(cluster.id, entry);
     figures.catch(() => {
@@ -288,13 +294,13 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
    * Kubportal's "create a namespace" approval, in the cluster: the namespace, a service account and its token.
    * Called outside any transaction (the caller writes its records afterwards); `cluster` is one the caller may see.
    */
-  provisionAccount(cluster: K8sCluster, names: { namespace: string; serviceAccount: string }): Promise<ProvisionedAccount> {
-    return provisionAccount(this.call(cluster), names);
+  async provisionAccount(cluster: K8sCluster, names: { namespace: string; serviceAccount: string }): Promise<ProvisionedAccount> {
+    return (await clusterApi()).provisionAccount(await this.call(cluster), names);
   }
 
   /** Undoes provisionAccount when the records of the account could not be written. */
-  deleteNamespace(cluster: K8sCluster, name: string): Promise<void> {
-    return deleteNamespace(this.call(cluster), name);
+  async deleteNamespace(cluster: K8sCluster, name: string): Promise<void> {
+    return (await clusterApi()).deleteNamespace(await this.call(cluster), name);
   }
 
   /** A connection to a cluster for Berth's own work (the task worker), its credentials opened for it alone. */
@@ -304,8 +310,9 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
   }
 
   /** The cluster's credentials are decrypted here only, for one call, and go nowhere but into client-node. */
-  private call(cluster: K8sCluster): ClusterCall {
-    if (!cluster.credentialsEncrypted) throw unavailable(`Berth has no credentials for cluster "${cluster.name}"`);
+  private async call(cluster: K8sCluster): Promise<ClusterCall> {
+    if (!cluster.credentialsEncrypted) throw clusterUnavailable(`Berth has no credentials for cluster "${cluster.name}"`);
+    const { kubeConfigFor } = await import('../k8s/kube-config.js');
     return { kc: kubeConfigFor(this.openCredentials(cluster)), name: cluster.name, timeoutMs: this.access.timeoutMs };
   }
 

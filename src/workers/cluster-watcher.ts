@@ -2,8 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { DatabaseTarget } from '../db/orm.js';
 import { openProcessLocks, type ProcessLocks } from '../db/advisory-locks.js';
 import type { EventHub } from '../events/event-hub.js';
-import { ClusterWatch, type ClusterWatchOptions, type ClusterWatchSink } from '../k8s/cluster-watch.js';
-import { kubeConfigFor } from '../k8s/kube-config.js';
+import type { ClusterWatch, ClusterWatchOptions, ClusterWatchSink } from '../k8s/cluster-watch.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
 import { Rounds } from './rounds.js';
@@ -82,6 +81,9 @@ export class ClusterWatcher {
       if (current?.version === cluster.version) continue;
       if (current) await this.unwatch(cluster.id);
       if (!(await this.locks.tryAcquire(cluster.id))) continue;
+      // loaded with the first cluster to watch: @kubernetes/client-node takes about 300 ms and 70 MB to load
+      const { ClusterWatch } = await import('../k8s/cluster-watch.js');
+      const { kubeConfigFor } = await import('../k8s/kube-config.js');
       const watch = new ClusterWatch(kubeConfigFor(cluster.credentials()), this.sink(cluster.id, cluster.name), this.options, this.logger);
       this.watching.set(cluster.id, { watch, version: cluster.version });
       this.logger.info({ cluster: cluster.name }, 'watching cluster');

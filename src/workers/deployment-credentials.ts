@@ -2,7 +2,6 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { openProcessLocks, type ProcessLocks } from '../db/advisory-locks.js';
 import type { DatabaseTarget } from '../db/orm.js';
 import type { EventHub } from '../events/event-hub.js';
-import { applySecret } from '../k8s/helm-release.js';
 import type { Logger } from '../logging/logger.js';
 import { systemContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
@@ -97,6 +96,8 @@ export class DeploymentCredentials {
       try {
         const call = await this.services.k8sClusters.connect(ctx, target.clusterId);
         const { token, expiresAt } = await this.services.auth.deploymentToken(ctx, target.id);
+        // loaded with the first deployment to write to: @kubernetes/client-node takes about 300 ms and 70 MB to load
+        const { applySecret } = await import('../k8s/helm-release.js');
         await applySecret(call, target.namespace, CREDENTIALS_SECRET, { access_token: token, server_url: this.options.serverUrl, expires_at: expiresAt.toISOString() });
       } catch (err) {
         // a namespace not made yet (the task is on its way) gets them on the deployment's next change

@@ -6,8 +6,7 @@ import { namespaceOf } from '../deployments/derivation.js';
 import { describeAnswer, isSuccess, type DeploymentEndpoints } from '../deployments/endpoint.js';
 import { releaseValues, ReleaseValuesError, uiValues } from '../deployments/release-values.js';
 import type { ClusterCall } from '../k8s/cluster-api.js';
-import { helmUninstall, helmUpgrade, type HelmRun } from '../k8s/helm-cli.js';
-import { applyNamespace, applyRelease, applySecrets, awaitRelease, ReleaseFailed, removeNamespace, restartWorkload } from '../k8s/helm-release.js';
+import type { HelmRun } from '../k8s/helm-cli.js';
 import type { ServiceContext } from '../request/context.js';
 import type { Services } from '../services/index.js';
 import { isJsonObject } from '../util/json.js';
@@ -30,6 +29,12 @@ export interface TaskExecutor {
   execute(ctx: ServiceContext, task: DeploymentTask, signal: AbortSignal): Promise<string>;
 }
 
+/**
+ * What writes into a cluster, loaded with the first task: @kubernetes/client-node takes about 300 ms and 70 MB to
+ * load, which a server that runs no task never needs.
+ */
+const clusterWrites = async () => ({ ...(await import('../k8s/helm-release.js')), ...(await import('../k8s/helm-cli.js')) });
+
 /** A config the executor cannot act on, or what the cluster refused: the task fails with it, as written. */
 export class TaskFailed extends Error {}
 
@@ -48,6 +53,7 @@ export class ClusterTaskExecutor implements TaskExecutor {
     const deployment = await ctx.em.findOneOrFail(Deployment, task.deployment.id, { populate: ['kind', 'cluster.env', 'revision'] });
     const namespace = namespaceOf(deployment.kind.name, deployment.name);
     const op = operationParts(task.operation);
+    const { applyNamespace, restartWorkload } = await clusterWrites();
     switch (op.name) {
       case 'Install':
       case 'Upgrade':
@@ -143,6 +149,7 @@ export class ClusterTaskExecutor implements TaskExecutor {
       throw err;
     }
     const call = await this.services.k8sClusters.connect(ctx, cluster.id);
+    const { applyNamespace, applySecrets, helmUpgrade, applyRelease, awaitRelease, ReleaseFailed } = await clusterWrites();
     await applyNamespace(call, namespace, deployment.id);
     await applySecrets(call, namespace, rendered.secrets);
     const repository = `${chart.helmRegistry.domainName}/${chart.helmRegistry.repoName}`;
@@ -167,6 +174,7 @@ export class ClusterTaskExecutor implements TaskExecutor {
    * uninstalls a HelmRelease being deleted, nothing would remove what the chart made outside the namespace.
    */
   private async uninstall(call: ClusterCall, namespace: string, signal: AbortSignal): Promise<string> {
+    const { helmUninstall, removeNamespace } = await clusterWrites();
     const helm = this.helm(signal);
     const uninstalled = helm ? `${await helmUninstall(call, namespace, helm)}\n` : '';
     await removeNamespace(call, namespace);

@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * Compiles dist/ once per test run, for the tests that start Berth as a process: the first file to ask builds it
- * while the others wait, so no process starts from a dist/ being written (or from an older one).
+ * Builds dist/ once per test run (npm run build: the code and the embedded database template), for the tests that
+ * start Berth as a process: the first file to ask builds it while the others wait, so no process starts from a dist/
+ * being written (or from an older one).
  */
 export async function ensureBuilt(): Promise<void> {
   const run = process.env.BERTH_TEST_RUN_DIR;
@@ -25,9 +26,9 @@ export async function ensureBuilt(): Promise<void> {
       continue;
     }
     try {
-      await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT }).catch((err: { stdout?: string }) => {
+      await promisify(execFile)('npm', ['run', '-s', 'build'], { cwd: ROOT }).catch((err: { stdout?: string; stderr?: string }) => {
         // tsc reports on stdout
-        throw new Error(`the build failed:\n${err.stdout ?? String(err)}`);
+        throw new Error(`the build failed:\n${err.stdout ?? ''}${err.stderr || String(err)}`);
       });
       closeSync(openSync(done, 'w'));
     } finally {

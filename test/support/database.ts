@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { migrate, openOrm, type DatabaseTarget } from '../../src/db/orm.js';
+import { migratedDump, openMigrated, type DatabaseTarget } from '../../src/db/orm.js';
 
 export interface TestDatabase {
   target: DatabaseTarget;
@@ -50,15 +50,9 @@ function migratedSnapshot(): Promise<Blob> {
   snapshot ??= (async () => {
     const file = join(fromRun('BERTH_TEST_RUN_DIR'), 'migrated.tar');
     if (!existsSync(file)) {
-      const orm = await migratedOrm({ kind: 'pglite', dataDir: 'memory://' });
-      try {
-        const pglite = (await orm.em.getConnection().getNativeClient()) as { dumpDataDir(compression: 'none'): Promise<Blob> };
-        const partial = `${file}.${process.pid}`;
-        writeFileSync(partial, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
-        renameSync(partial, file);
-      } finally {
-        await orm.close(true);
-      }
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, Buffer.from(await (await migratedDump()).arrayBuffer()));
+      renameSync(partial, file);
     }
     return new Blob([readFileSync(file)]);
   })();
@@ -79,7 +73,7 @@ function migratedTemplate(serverUrl: string): Promise<string> {
       if (!rowCount) {
         await client.query(`create database "${name}"`);
         // closed before the lock is released: a database is copied only while nobody is connected to it
-        await (await migratedOrm({ kind: 'postgres', url: databaseUrl(serverUrl, name) })).close(true);
+        await (await openMigrated({ kind: 'postgres', url: databaseUrl(serverUrl, name) })).close(true);
       }
     } finally {
       await client.end(); // ends the session, and with it the lock
@@ -87,17 +81,6 @@ function migratedTemplate(serverUrl: string): Promise<string> {
     return name;
   })();
   return template;
-}
-
-async function migratedOrm(target: DatabaseTarget) {
-  const orm = await openOrm(target);
-  try {
-    await migrate(orm, target);
-    return orm;
-  } catch (error) {
-    await orm.close(true);
-    throw error;
-  }
 }
 
 function databaseUrl(serverUrl: string, name: string): string {
