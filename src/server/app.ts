@@ -27,7 +27,8 @@ import { documentLimits, limitRules } from '../graphql/limits.js';
 import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
-import { contextFactory } from './context.js';
+import { contextFactory, contextOfRequest, graphqlContexts } from './context.js';
+import { platzApi } from '../rest/platz/index.js';
 import { registerCors } from './cors.js';
 import { graphqlHttp, INTERNAL_ERROR_BODY } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
@@ -91,7 +92,15 @@ export interface Berth {
   reportedStatus?: ReportedStatusPoller;
   /** this replica's deployment resource sync, unless RESOURCE_SYNC is off */
   resourceSync?: ResourceSync;
+  /** every HTTP route served (tests hold the REST APIs' documents to them); none for a worker */
+  httpRoutes: readonly HttpRoute[];
   stop(): Promise<void>;
+}
+
+export interface HttpRoute {
+  method: string;
+  /** Fastify's pattern: `:id` for a path parameter, `*` for the rest of the path */
+  url: string;
 }
 
 /**
@@ -214,10 +223,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     };
     if (options.role === 'worker') {
       startClusterWriters(config.BERTH_PUBLIC_URL ?? '');
-      return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, stop: () => lifecycle.close() };
+      return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, httpRoutes: [], stop: () => lifecycle.close() };
     }
 
-    const createContext = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
+    const requestContexts = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
+    const createContext = graphqlContexts(requestContexts);
     const schema = await buildBerthSchema();
 
     const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, subscriptionExecutions: () => graphqlWs.executions, taskWorker: () => taskWorker, logger });
@@ -247,8 +257,10 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
           runInRequestScope(scope, () => handler(req, res));
         }),
     });
+    const routes: HttpRoute[] = [];
     // a route's handler counts until it settles, also when its client hung up first
     app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
       const handle = route.handler;
       route.handler = function (request, reply) {
         const handling = handle.call(this, request, reply) as unknown;
@@ -339,6 +351,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     const ide = config.GRAPHQL_IDE ? graphqlIde() : undefined;
     if (ide) await app.register(ide.assets);
     await app.register(graphqlHttp({ apollo, createContext, logger, page: ide?.page }));
+    await app.register(platzApi({ contextOf: contextOfRequest(requestContexts), logger, version: services.serverInfo.info().version }));
     await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err;
     });
@@ -358,6 +371,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       taskWorker,
       reportedStatus,
       resourceSync,
+      httpRoutes: routes,
       stop: () => lifecycle.close(),
     };
   } catch (err) {

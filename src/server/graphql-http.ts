@@ -4,8 +4,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Credentials } from '../request/identity.js';
 import type { Logger } from '../logging/logger.js';
-import { credentialsFromHeaders, type RequestOrigin } from './context.js';
-import { currentRequestScope } from '../logging/request-scope.js';
+import { contextOfRequest, type RequestOrigin } from './context.js';
 import { SUBSCRIPTION_OVER_HTTP } from '../graphql/http-subscriptions.js';
 import { SERVICE_UNAVAILABLE } from '../graphql/errors.js';
 
@@ -38,7 +37,8 @@ export interface GraphqlHttpOptions {
  * body that is too large or not JSON gets a GraphQL-shaped error.
  */
 export function graphqlHttp(options: GraphqlHttpOptions): FastifyPluginAsync {
-  const { apollo, createContext, logger } = options;
+  const { apollo, logger } = options;
+  const contextOf = contextOfRequest(options.createContext);
   return async (app) => {
     app.removeAllContentTypeParsers();
     app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
@@ -76,7 +76,7 @@ export function graphqlHttp(options: GraphqlHttpOptions): FastifyPluginAsync {
       const queryStart = url.indexOf('?');
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: request.method, headers, search: queryStart < 0 ? '' : url.slice(queryStart), body: request.body },
-        context: () => createContext(credentialsFromHeaders(req.headers), { request: req, requestId: currentRequestScope()?.requestId }),
+        context: () => contextOf(req),
       });
       for (const [key, value] of response.headers) reply.header(key, value);
       reply.code(response.status ?? 200);

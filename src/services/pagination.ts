@@ -1,5 +1,5 @@
 import type { EntityClass, FilterQuery } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { QueryBuilder, SqlEntityManager } from '@mikro-orm/sql';
 import { isUuid } from '../entities/uuid.js';
 import { badInput } from '../errors/domain-error.js';
 import type { ServiceContext } from '../request/context.js';
@@ -105,10 +105,67 @@ export interface Paging<T, P> {
   read(ctx: ServiceContext, query: ScopedQuery<T>): Promise<P>;
 }
 
+/** One column of a list's order. */
+type OrderKey = { field: string; direction: 'ASC' | 'DESC' };
+
 /** Relay cursors; errors name the arguments first, after, last and before. */
 export const relayPaging = <T extends { id: string }>(request: PageRequest): Paging<T, Page<T>> => ({
   read: (ctx, query) => paginate(ctx, query, request),
 });
+
+export interface NumberedPageRequest {
+  /** from 1 */
+  page: number;
+  /** 0 to MAX_PAGE_SIZE */
+  perPage: number;
+}
+
+/** A page by number, and how many rows the whole list has (past the last page too). */
+export interface NumberedPage<T> {
+  page: number;
+  perPage: number;
+  items: T[];
+  total: number;
+}
+
+/** Page numbers and a page size (REST's lists): the list's order, then id, cut by offset; errors name page and perPage. */
+export const numberedPaging = <T extends { id: string }>(request: NumberedPageRequest): Paging<T, NumberedPage<T>> => ({
+  async read(ctx, query) {
+    const { page } = request;
+    if (!Number.isInteger(page) || page < 1) throw badInput('page', 'page must be a whole number from 1');
+    const perPage = pageSize(request.perPage, 'perPage')!;
+    const { em } = ctx;
+    const { entity, where, order } = query;
+    const keys: OrderKey[] = [...order, { field: 'id', direction: order.at(-1)?.direction ?? 'ASC' }];
+    const qb = em
+      .createQueryBuilder(entity, 'e')
+      .select('e.*' as never)
+      .where(where as never)
+      .orderBy(keys.map((k) => ({ [k.field]: k.direction })) as never)
+      .limit(perPage)
+      .offset((page - 1) * perPage);
+    const items = await selectRows(ctx, query, qb, keys);
+    return { page, perPage, items, total: await em.count(entity, where as FilterQuery<T>) };
+  },
+});
+
+/**
+ * The rows `qb` selects (`e.*` of `query`'s entity, ordered by `keys`), with the to-one relations `query.include`
+ * names read in the same statement.
+ */
+async function selectRows<T extends object>(ctx: ServiceContext, query: ScopedQuery<T>, qb: QueryBuilder<T>, keys: OrderKey[]): Promise<T[]> {
+  const { em } = ctx;
+  const entity = query.entity as EntityClass<unknown>;
+  const joined = await joinRelations(ctx, entity, query.include ?? []);
+  if (!joined) return (await qb.execute<Record<string, unknown>[]>('all', false)).map(rowMapper(em, query.entity));
+  const page = qb.toQuery();
+  const outerOrder = keys.map((k) => `p.${columnOf(em, entity, k.field)} ${k.direction}`).join(', ');
+  const raw = await em
+    .getConnection()
+    .execute<Record<string, unknown>[]>(`with p as (${page.sql}) select p.*, ${joined.columns} from p order by ${outerOrder}`, [...page.params, ...joined.params], 'all', em.getTransactionContext());
+  joined.prime(raw);
+  return raw.map(rowMapper(em, query.entity));
+}
 
 /** Relay-style keyset pagination over any entity with a stable order (first/after or last/before), as rows. */
 async function paginate<T extends { id: string }>(ctx: ServiceContext, query: ScopedQuery<T>, request: PageRequest): Promise<Page<T>> {
@@ -136,17 +193,7 @@ async function paginate<T extends { id: string }>(ctx: ServiceContext, query: Sc
     .where({ $and: conditions } as never)
     .orderBy(scanKeys.map((k) => ({ [k.field]: k.direction })) as never)
     .limit(size + 1);
-  const joined = await joinRelations(ctx, entity as EntityClass<unknown>, query.include ?? []);
-  let raw: Record<string, unknown>[];
-  if (joined) {
-    const page = qb.toQuery();
-    const outerOrder = scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ');
-    raw = await em
-      .getConnection()
-      .execute<Record<string, unknown>[]>(`with p as (${page.sql}) select p.*, ${joined.columns} from p order by ${outerOrder}`, [...page.params, ...joined.params], 'all', em.getTransactionContext());
-    joined.prime(raw);
-  } else raw = await qb.execute<Record<string, unknown>[]>('all', false);
-  const rows = raw.map(rowMapper(em, entity));
+  const rows = await selectRows(ctx, query, qb, scanKeys);
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();
