@@ -1,4 +1,5 @@
 import { createBot, createUser, deploymentCaller } from './support/identities.js';
+import { createOidcProvider, type TestOidcProvider } from './support/oidc-provider.js';
 import { seedFleet } from './support/fixtures.js';
 import { restClient, type Rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -49,6 +50,59 @@ describe('GET /api/v2/auth/me', () => {
     expect([badJwt.status, badJwt.body]).toEqual([401, { message: expect.stringMatching(/access token/i) }]);
     const notBearer = await rest('GET', '/api/v2/auth/me', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
     expect(notBearer.status).toBe(401);
+  });
+});
+
+describe('single sign-on: GET /api/v2/auth/google and POST /api/v2/auth/google/callback', () => {
+  let provider: TestOidcProvider;
+  let sso: TestServer;
+  let ssoRest: Rest;
+  beforeAll(async () => {
+    provider = await createOidcProvider();
+    await provider.listen();
+    sso = await startTestServer({ OIDC_ISSUER_URL: provider.issuer, OIDC_CLIENT_ID: provider.clientId, OIDC_CLIENT_SECRET: provider.clientSecret, OIDC_REDIRECT_URI: provider.redirectUri });
+    ssoRest = restClient(sso);
+  });
+  afterAll(async () => {
+    await sso?.stop();
+    await provider?.stop();
+  });
+
+  /** What Platz's frontend does: start, send the browser to the provider, post back the code it returns with. */
+  async function startLogin(account: string) {
+    provider.accounts.set(account, { email: `${account}@example.com`, email_verified: true, name: `Person ${account}` });
+    const started = await ssoRest('GET', '/api/v2/auth/google');
+    expect(started.status).toBe(200);
+    expect(Object.keys(started.body)).toEqual(['redirect_url']);
+    const callback = await provider.signIn(started.body.redirect_url, account);
+    return { code: callback.searchParams.get('code')!, state: callback.searchParams.get('state')!, cookie: started.headers.get('set-cookie')! };
+  }
+
+  test("Platz's frontend posts only the code: the state comes back in the cookie; the access token works", async () => {
+    const { code, state, cookie } = await startLogin('carol');
+    expect(cookie).toMatch(/^berth_sso_state=[^;]+; Path=\/api\/v2\/auth\/google; Max-Age=600; HttpOnly; SameSite=Lax$/);
+    expect(cookie).toContain(`berth_sso_state=${state}`);
+    const finished = await ssoRest('POST', '/api/v2/auth/google/callback', { headers: { cookie: cookie.split(';')[0] }, body: { auth_code: code } });
+    expect(finished.status).toBe(200);
+    expect(Object.keys(finished.body)).toEqual(['access_token']);
+    expect(finished.headers.get('set-cookie')).toMatch(/^berth_sso_state=; .*Max-Age=0/);
+    const me = await ssoRest('GET', '/api/v2/auth/me', { headers: { authorization: `Bearer ${finished.body.access_token}` } });
+    expect(me.body).toEqual({ User: expect.objectContaining({ email: 'carol@example.com', display_name: 'Person carol', is_admin: false }) });
+  });
+
+  test('the state may come in the body instead; a login serves once; no state at all is 400', async () => {
+    const { code, state } = await startLogin('dave');
+    const finished = await ssoRest('POST', '/api/v2/auth/google/callback', { body: { auth_code: code, state } });
+    expect(finished.status).toBe(200);
+    const again = await ssoRest('POST', '/api/v2/auth/google/callback', { body: { auth_code: code, state } });
+    expect([again.status, again.body]).toEqual([401, { message: 'Invalid or expired login state' }]);
+    const none = await ssoRest('POST', '/api/v2/auth/google/callback', { body: { auth_code: code } });
+    expect([none.status, none.body.message]).toEqual([400, expect.stringMatching(/^state must be sent/)]);
+  });
+
+  test('without single sign-on configured, starting one is 403', async () => {
+    const res = await rest('GET', '/api/v2/auth/google');
+    expect([res.status, res.body]).toEqual([403, { message: 'Single sign-on is not configured' }]);
   });
 });
 

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { notFound } from '../errors/domain-error.js';
@@ -35,9 +35,12 @@ export interface RestRoute<P extends Schema | undefined, Q extends Schema | unde
   /** the success status: 200, 201 on create, 204 (with `z.undefined()` as the response) on delete */
   status?: 200 | 201 | 204;
   response: R;
+  /** errors the route answers beyond what its inputs and method imply (a public login's 401), each with when */
+  errors?: Record<number, string>;
   /** the response's media type when it is not JSON (Platz's `GET /status` answers plain text) */
   contentType?: 'text/plain';
-  handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B> }): Promise<z.input<R>>;
+  /** `reply` for what a route adds to its answer beside the body (a cookie); the status is the route's */
+  handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: IncomingHttpHeaders }, reply: FastifyReply): Promise<z.input<R>>;
 }
 
 /** A route of any schemas, as an API lists them. */
@@ -59,6 +62,7 @@ function errorResponses(route: AnyRestRoute): Record<number, ReturnType<typeof j
   if (route.method !== 'GET') errors[403] = json(ErrorBody, 'the caller may not do this');
   if (route.params) errors[404] = json(ErrorBody, 'no such row, or one the caller may not see');
   if (route.method !== 'GET') errors[409] = json(ErrorBody, 'a duplicate, or a rule about other rows forbids it');
+  for (const [status, when] of Object.entries(route.errors ?? {})) errors[Number(status)] = json(ErrorBody, when);
   return errors;
 }
 
@@ -85,7 +89,7 @@ export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: 
       checkRestInput(request.body, 'body');
       const ctx = await contextOf(request.raw);
       if (route.access !== 'public') requireIdentity(ctx);
-      const result: unknown = await route.handle(ctx, { params: request.params, query: request.query, body: request.body });
+      const result: unknown = await route.handle(ctx, { params: request.params, query: request.query, body: request.body, headers: request.headers }, reply);
       if (route.contentType) reply.type(`${route.contentType}; charset=utf-8`);
       return reply.code(status).send(result as never);
     },
