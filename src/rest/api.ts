@@ -39,6 +39,14 @@ const SECURITY_SCHEMES = {
 } as const;
 
 /**
+ * The reference page loads everything from this server, and the browser is told so: the plugin's own policy allows
+ * styles and fonts from any https origin and upgrades requests to https (which breaks "Try it out" on plain http),
+ * and forbids the inline styles Swagger UI sets.
+ */
+const DOCS_CSP =
+  "default-src 'self'; base-uri 'self'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'self'; img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self' 'unsafe-inline'";
+
+/**
  * A REST API on Fastify, its routes declared once with zod schemas (src/rest/routes.ts) that validate requests,
  * write responses and generate its OpenAPI 3.1 document; the document at `<prefix>/openapi.json` and a reference
  * page for it (Swagger UI, from the package's own files) at `<prefix>/docs`. Errors are the API's JSON
@@ -66,8 +74,7 @@ export function restApi(options: RestApiOptions): FastifyPluginAsync {
         api.setNotFoundHandler((request, reply) => reply.code(404).send({ message: `No route ${request.method} ${request.url.split('?')[0]}` }));
         for (const route of options.routes) declareRoute(api, contextOf, route);
         api.get('/openapi.json', { schema: { hide: true } }, () => scope.swagger());
-        // its own files: nothing is fetched from elsewhere, and a strict Content-Security-Policy says so
-        await api.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+        await api.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
       },
       { prefix: options.prefix },
     );
