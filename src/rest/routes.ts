@@ -43,8 +43,7 @@ export interface RestRoute<P extends Schema | undefined, Q extends Schema | unde
   handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: IncomingHttpHeaders }, reply: FastifyReply): Promise<z.input<R>>;
 }
 
-/** A route of any schemas, as an API lists them. */
-// each route's own types are checked where `restRoute` defines it
+/** A route of any schemas, as an API lists them (each route's own types are checked where `restRoute` defines it). */
 export type AnyRestRoute = RestRoute<any, any, any, any>;
 
 /** Declares a route, its handler typed from its schemas. */
