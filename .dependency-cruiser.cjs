@@ -27,6 +27,7 @@ const ORDER = [
   'src/graphql',
   'resolvers',
   'src/workers',
+  'src/rest',
   // what the composition root serves at /metrics: reads the layers below
   'src/metrics',
   // the composition root, and the commands built on it

@@ -12,7 +12,11 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   // sources import './x.js' (NodeNext style); map back to the .ts file
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // @fastify/static (the IDE's and the API reference's files) require()s content-disposition, which is ESM only: node
+  // loads it (require of ESM), jest's module runtime on node 22 does not, so that one package is compiled to CommonJS
+  transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
   transform: {
+    '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
     '^.+\\.ts$': [
       '@swc/jest',
       {

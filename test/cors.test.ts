@@ -34,7 +34,7 @@ test('a preflight from a configured origin is answered with that origin, credent
   expect((await preflight(open, 'http://localhost:3000')).headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
 });
 
-test('the requests themselves carry the header on every route: the fast POST /graphql, and the routes behind Express', async () => {
+test('the requests themselves carry the header on every route: GraphQL, health, the REST API', async () => {
   const res = await post(open, FRONTEND);
   expect(res.status).toBe(200);
   expect(res.headers.get('access-control-allow-origin')).toBe(FRONTEND);
@@ -44,6 +44,17 @@ test('the requests themselves carry the header on every route: the fast POST /gr
     expect([path, health.headers.get('access-control-allow-origin')]).toEqual([path, FRONTEND]);
   }
   expect((await preflight(open, FRONTEND, '/healthz')).headers.get('access-control-allow-origin')).toBe(FRONTEND);
+  // the REST API's, its writes' preflights included
+  const rest = await fetch(`${base(open)}/api/v2/envs`, { headers: { origin: FRONTEND } });
+  expect([rest.status, rest.headers.get('access-control-allow-origin')]).toEqual([401, FRONTEND]);
+  for (const method of ['PUT', 'DELETE']) {
+    const res = await fetch(`${base(open)}/api/v2/envs/00000000-0000-4000-8000-000000000000`, {
+      method: 'OPTIONS',
+      headers: { origin: FRONTEND, 'access-control-request-method': method, 'access-control-request-headers': 'x-platz-token,content-type' },
+    });
+    expect([method, res.status, res.headers.get('access-control-allow-origin')]).toEqual([method, 204, FRONTEND]);
+    expect(res.headers.get('access-control-allow-methods')).toMatch(new RegExp(method));
+  }
 });
 
 test('another origin gets no Access-Control-Allow-Origin (the browser keeps it out); the request itself is served as before', async () => {

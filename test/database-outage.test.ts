@@ -52,11 +52,16 @@ import { TcpProxy } from './support/tcp-proxy.js';
       expect(body.errors[0].message).toBe('The database is unavailable; try again shortly');
       expect(text).not.toMatch(/ECONNREFUSED|Connection terminated|127\.0\.0\.1|stack/i);
     }
+    // the REST API alike, in its own error shape
+    const rest = await fetch(new URL('/api/v2/users', berth.url), { headers: auth });
+    expect({ status: rest.status, retryAfter: rest.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '5' });
+    expect(await rest.json()).toEqual({ message: 'The database is unavailable; try again shortly' });
     const ready = await fetch(new URL('/readyz', berth.url));
     expect(ready.status).toBe(503);
 
     await proxy.open();
     expect((await postGraphQL(berth.url, USERS, {}, auth)).status).toBe(200);
     expect((await fetch(new URL('/readyz', berth.url))).status).toBe(200);
+    expect((await fetch(new URL('/api/v2/users', berth.url), { headers: auth })).status).toBe(200);
   }, 60_000);
 });

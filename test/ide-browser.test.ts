@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
 
 /** Debian's chromium: CI installs it (.ci/run); without it this file fails rather than skips. */
@@ -36,13 +36,13 @@ function staysLocal(url: string): boolean {
 }
 
 /**
- * The IDE in a fresh browser profile, with what would make it unfit for a newcomer collected as it happens: a
- * console error, an uncaught exception, a request (from the page or its workers) leaving this machine.
+ * A page in a fresh browser profile, with what would make it unfit for a newcomer collected as it happens: a console
+ * error (a Content-Security-Policy violation among them), an uncaught exception, a request (from the page or its
+ * workers) leaving this machine.
  */
-async function openIde(): Promise<{ page: Page; problems: string[] }> {
+async function openWatched(url: string, prepare?: (context: BrowserContext) => Promise<unknown>): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  // a profile past the 50 requests after which Altair asks for a donation (its counter in localStorage)
-  await context.addInitScript(() => localStorage.setItem('altair:db:dac', JSON.stringify({ value: 50 })));
+  await prepare?.(context);
   const problems: string[] = [];
   context.on('request', (request) => {
     if (!staysLocal(request.url())) problems.push(`request to ${request.url()}`);
@@ -55,9 +55,16 @@ async function openIde(): Promise<{ page: Page; problems: string[] }> {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
-  await page.goto(server.berth.url);
-  await page.locator('.cm-line', { hasText: 'login(usernameOrEmail' }).waitFor({ timeout: WAIT_MS });
+  await page.goto(url);
   return { page, problems };
+}
+
+/** The IDE, its first screen shown. */
+async function openIde(): Promise<{ page: Page; problems: string[] }> {
+  // a profile past the 50 requests after which Altair asks for a donation (its counter in localStorage)
+  const opened = await openWatched(server.berth.url, (context) => context.addInitScript(() => localStorage.setItem('altair:db:dac', JSON.stringify({ value: 50 }))));
+  await opened.page.locator('.cm-line', { hasText: 'login(usernameOrEmail' }).waitFor({ timeout: WAIT_MS });
+  return opened;
 }
 
 /** Presses an operation's ► button (shown above it in the query editor), as a user runs one of several. */
@@ -138,6 +145,24 @@ describe('the GraphQL IDE in a browser', () => {
     await createEnv('seen-through-the-auth-tab');
     await resultShows(page, 'seen-through-the-auth-tab');
 
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, TEST_MS);
+});
+
+describe("the REST API's reference page in a browser", () => {
+  test('shows the routes of the OpenAPI document, from local files, under its Content-Security-Policy; a route can be tried', async () => {
+    const { page, problems } = await openWatched(`${new URL(server.berth.url).origin}/api/v2/docs/`);
+    await page.getByText('Platz API v2 (served by Berth)').first().waitFor({ timeout: WAIT_MS });
+    // the operations of one family, from the document
+    const envs = page.locator('.opblock-summary-path', { hasText: /^\/api\/v2\/envs$/ });
+    await envs.first().waitFor({ timeout: WAIT_MS });
+    expect(await page.locator('.opblock-tag', { hasText: 'Envs' }).count()).toBe(1);
+    // a public route tried from the page reaches the server
+    await page.locator('.opblock-summary-path', { hasText: /^\/status$/ }).click();
+    await page.getByRole('button', { name: 'Try it out' }).click();
+    await page.getByRole('button', { name: 'Execute' }).click();
+    await page.locator('.live-responses-table .response-col_status', { hasText: '200' }).waitFor({ timeout: WAIT_MS });
     expect(problems).toEqual([]);
     await page.context().close();
   }, TEST_MS);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from './metrics.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -8,12 +8,11 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function metricsEndpoint(metrics: Metrics, token: string | undefined) {
   // digests have one length, so the comparison takes the same time whatever was sent
   const expected = token === undefined ? undefined : digest(`Bearer ${token}`);
-  return async (req: Request, res: Response): Promise<void> => {
-    if (expected && !timingSafeEqual(digest(req.headers.authorization ?? ''), expected)) {
-      res.status(401).set('www-authenticate', 'Bearer').type('text/plain').send('A bearer token is required (METRICS_TOKEN)\n');
-      return;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain; charset=utf-8').send('A bearer token is required (METRICS_TOKEN)\n');
     }
     const text = await metrics.scrape();
-    res.type(metrics.contentType).send(text);
+    return reply.type(metrics.contentType).send(text);
   };
 }

@@ -197,7 +197,7 @@ export class Metrics {
     return this.registry.contentType;
   }
 
-  /** Observes one HTTP request as it ends; called as it arrives (Express rewrites `req.url` on the way). */
+  /** Observes one HTTP request as it ends; called as it arrives, before any router sees it. */
   observeHttp(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const url = req.url ?? '';

@@ -8,7 +8,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import express from 'express';
+import Fastify, { type FastifyError } from 'fastify';
 import { Authenticator } from '../auth/authenticator.js';
 import { ensureAdmin } from '../auth/bootstrap-admin.js';
 import { Keyring } from '../auth/encryption.js';
@@ -28,9 +28,10 @@ import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
 import { jitGateway } from '../graphql/jit-executor.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
-import { contextFactory } from './context.js';
-import { corsMiddleware } from './cors.js';
-import { graphqlHttpHandler } from './graphql-http.js';
+import { contextFactory, contextOfRequest, graphqlContexts } from './context.js';
+import { platzApi } from '../rest/platz/index.js';
+import { registerCors } from './cors.js';
+import { graphqlHttp, INTERNAL_ERROR_BODY } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
 import { graphqlIde } from './ide.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -60,7 +61,8 @@ const JIT_CACHE_SIZE = 1000;
 /** How long one component may take to close before stop() goes on without it. */
 const STOP_STEP_TIMEOUT_MS = 10_000;
 
-const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+/** the largest request body read (GraphQL documents and variables, REST bodies) */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BerthOptions {
   /** overrides the database chosen by config (tests: a fresh database per file) */
@@ -94,7 +96,15 @@ export interface Berth {
   reportedStatus?: ReportedStatusPoller;
   /** this replica's deployment resource sync, unless RESOURCE_SYNC is off */
   resourceSync?: ResourceSync;
+  /** every HTTP route served (tests hold the REST APIs' documents to them); none for a worker */
+  httpRoutes: readonly HttpRoute[];
   stop(): Promise<void>;
+}
+
+export interface HttpRoute {
+  method: string;
+  /** Fastify's pattern: `:id` for a path parameter, `*` for the rest of the path */
+  url: string;
 }
 
 /**
@@ -217,18 +227,14 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     };
     if (options.role === 'worker') {
       startClusterWriters(config.BERTH_PUBLIC_URL ?? '');
-      return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, stop: () => lifecycle.close() };
+      return { url: '', wsUrl: '', port: 0, orm, events: hub, services, clusterWatch, chartDiscovery, taskWorker, reportedStatus, resourceSync, httpRoutes: [], stop: () => lifecycle.close() };
     }
 
-    const createContext = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
+    const requestContexts = contextFactory(em, services, authenticator, { trustProxy: config.TRUST_PROXY });
+    const createContext = graphqlContexts(requestContexts);
     const schema = await buildBerthSchema();
 
     const metrics = new Metrics({ orm, database, hub, webSockets: () => webSockets, subscriptionExecutions: () => graphqlWs.executions, taskWorker: () => taskWorker, logger });
-    const app = express();
-    app.disable('x-powered-by');
-    // req.protocol, req.host and req.ip read the X-Forwarded-* headers only from a proxy we were told to trust
-    app.set('trust proxy', config.TRUST_PROXY);
-    // its request handler is attached once Apollo has started, before listening
     const httpServer = http.createServer({
       headersTimeout: config.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       // at least the headers' time, as node requires
@@ -238,6 +244,34 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       connectionsCheckingInterval: 1000,
     });
     const requests = new InFlightRequests(httpServer);
+    const logRequest = logHttpRequests(logger, config.TRUST_PROXY);
+    const app = Fastify({
+      logger: false,
+      // request.protocol, request.host and request.ip read the X-Forwarded-* headers only from a proxy we were told to trust
+      trustProxy: config.TRUST_PROXY,
+      bodyLimit: MAX_BODY_BYTES,
+      // Berth's server, with its timeouts: every request runs in a request scope with its id, and is measured and logged
+      serverFactory: (handler) =>
+        httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+          const scope = { requestId: requestIdOf(req) };
+          res.setHeader('x-request-id', scope.requestId);
+          metrics.observeHttp(req, res);
+          logRequest(req, res, scope);
+          requests.track(res, new Promise((resolve) => res.once('close', resolve)));
+          runInRequestScope(scope, () => handler(req, res));
+        }),
+    });
+    const routes: HttpRoute[] = [];
+    // a route's handler counts until it settles, also when its client hung up first
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+      const handle = route.handler;
+      route.handler = function (request, reply) {
+        const handling = handle.call(this, request, reply) as unknown;
+        if (handling instanceof Promise) requests.track(reply.raw, handling);
+        return handling;
+      };
+    });
     const format = formatError(logger, { hideSuggestions: !config.GRAPHQL_INTROSPECTION });
     const limits = documentLimits(config);
     const credentials = new CredentialWatch(createContext, logger, config.SUBSCRIPTION_REAUTH_SECONDS * 1000);
@@ -303,52 +337,27 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     await apollo.start();
     // drains HTTP and closes every WebSocket (drainServer above)
     lifecycle.started('HTTP and WebSockets', () => apollo.stop());
-    const graphqlHttp = graphqlHttpHandler(apollo, createContext);
 
-    app.get('/healthz', (_req, res) => {
-      res.json({ status: 'ok' });
+    await registerCors(app, config.CORS_ORIGINS);
+    // an unexpected failure is logged and answered without a word of it
+    app.setErrorHandler((err: FastifyError, _request, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status < 500) return reply.code(status).send({ message: err.message });
+      logger.error({ err }, 'unexpected HTTP error');
+      return reply.code(500).type('application/json; charset=utf-8').send(INTERNAL_ERROR_BODY);
     });
-    app.get('/readyz', async (_req, res) => {
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/readyz', async (_request, reply) => {
       const ready = await isReady(orm);
-      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database: ready });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database: ready });
     });
     app.get('/metrics', metricsEndpoint(metrics, config.METRICS_TOKEN));
-    if (config.GRAPHQL_IDE) app.use(graphqlIde());
-    // GET /graphql reaches Apollo here when the IDE did not take it
-    app.use('/graphql', (req, res, next) => void graphqlHttp(req, res).catch(next));
-    // Express's default handler answers HTML with a stack trace outside production: mask instead
-    app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-      if (res.headersSent) return next(err);
-      logger.error({ err }, 'unexpected HTTP error');
-      res.status(500).type('json').send(INTERNAL_ERROR_BODY);
-    });
-
-    // POST /graphql, the API's hot path, goes straight to Apollo; everything else through Express. Settles once handled.
-    const route = (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-      if (req.method !== 'POST' || !(req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
-        app(req, res);
-        return new Promise((resolve) => res.once('close', () => resolve()));
-      }
-      return graphqlHttp(req, res).catch((err: unknown) => {
-        logger.error({ err }, 'unexpected HTTP error');
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(INTERNAL_ERROR_BODY);
-      });
-    };
-    const cors = corsMiddleware(config.CORS_ORIGINS);
-    const logRequest = logHttpRequests(logger, config.TRUST_PROXY);
-    httpServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-      const scope = { requestId: requestIdOf(req) };
-      res.setHeader('x-request-id', scope.requestId);
-      metrics.observeHttp(req, res);
-      logRequest(req, res, scope);
-      runInRequestScope(scope, () => cors(req, res, () => requests.track(res, route(req, res))));
-    });
-    await new Promise<void>((resolve, reject) => {
-      httpServer.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err),
-      );
-      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    const ide = config.GRAPHQL_IDE ? graphqlIde() : undefined;
+    if (ide) await app.register(ide.assets);
+    await app.register(graphqlHttp({ apollo, createContext, logger, page: ide?.page }));
+    await app.register(platzApi({ contextOf: contextOfRequest(requestContexts), logger, version: services.serverInfo.info().version }));
+    await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err;
     });
     const { port } = httpServer.address() as AddressInfo;
     const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
@@ -366,6 +375,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
       taskWorker,
       reportedStatus,
       resourceSync,
+      httpRoutes: routes,
       stop: () => lifecycle.close(),
     };
   } catch (err) {

@@ -6,20 +6,21 @@ import { anonymous, type Credentials } from '../request/identity.js';
 import { DomainError } from '../errors/domain-error.js';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
-import { createServiceContext, type ServiceContext } from '../request/context.js';
-import type { Services } from '../services/index.js';
+import { createServiceContext } from '../request/context.js';
+import type { RequestContext, Services } from '../services/index.js';
 import { currentRequestScope } from '../logging/request-scope.js';
 import { callerOf } from './access-log.js';
 import { clientAddressOf } from './request-origin.js';
 
-/** What a request's handlers receive: its service context, and the services to call with it. */
-export type RequestContext = ServiceContext & { services: Services };
 
 /** Where a request comes from: its HTTP request (a WebSocket's upgrade request), and the request id it asked for. */
 export interface RequestOrigin {
   request?: IncomingMessage;
   requestId?: string;
 }
+
+/** Builds a request's context from its credentials, and where it comes from. */
+export type CreateContext = (credentials: Credentials, origin?: RequestOrigin) => Promise<RequestContext>;
 
 /**
  * Builds the per-request context from credentials; a bad credential is kept and reported on first use. `trustProxy`:
@@ -37,12 +38,24 @@ export function contextFactory(em: SqlEntityManager, services: Services, authent
       return { ...createServiceContext(fork, { identity }, id, authenticator.grants), clientAddress, services };
     } catch (err) {
       if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), clientAddress, services };
-      // Apollo would answer a failed context 500 with the error's own text
-      if (isDatabaseUnavailable(err)) throw databaseUnavailable();
       throw err;
     }
   };
 }
+
+/** For GraphQL's transports, whose failed context Apollo would answer 500 with the error's own text: a database out of reach is SERVICE_UNAVAILABLE. */
+export const graphqlContexts =
+  (createContext: CreateContext): CreateContext =>
+  (credentials, origin) =>
+    createContext(credentials, origin).catch((err: unknown) => {
+      throw isDatabaseUnavailable(err) ? databaseUnavailable() : err;
+    });
+
+/** The context of an HTTP request: its credential headers, its address, the id of the request scope it runs in. */
+export const contextOfRequest =
+  <C>(createContext: (credentials: Credentials, origin: RequestOrigin) => Promise<C>) =>
+  (request: IncomingMessage): Promise<C> =>
+    createContext(credentialsFromHeaders(request.headers), { request, requestId: currentRequestScope()?.requestId });
 
 /** Credentials from HTTP headers. */
 export function credentialsFromHeaders(headers: Record<string, string | string[] | undefined>): Credentials {

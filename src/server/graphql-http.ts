@@ -1,67 +1,94 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Credentials } from '../request/identity.js';
-import { credentialsFromHeaders, type RequestOrigin } from './context.js';
-import { currentRequestScope } from '../logging/request-scope.js';
+import type { Logger } from '../logging/logger.js';
+import { contextOfRequest, type RequestOrigin } from './context.js';
 import { SUBSCRIPTION_OVER_HTTP } from '../graphql/http-subscriptions.js';
 import { SERVICE_UNAVAILABLE } from '../graphql/errors.js';
 
 type CreateContext = (credentials: Credentials, origin: RequestOrigin) => Promise<GraphQLContext>;
 
-const MAX_BODY_BYTES = 1024 * 1024;
 /** when a client should try again after the database was unavailable */
 const RETRY_AFTER_SECONDS = 5;
 
+/** What an unexpected failure is answered with: nothing of the failure itself. */
+export const INTERNAL_ERROR_BODY = JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+
+/** JSON media types (`application/json`, `application/graphql-response+json`, …) carry GraphQL requests. */
+const JSON_TYPES = /^application\/(.+\+)?json\b/i;
+
 class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+  readonly statusCode = 400;
+}
+
+export interface GraphqlHttpOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  createContext: CreateContext;
+  logger: Logger;
+  /** runs before GET /graphql reaches Apollo, and may answer it instead (the IDE's page for a browser) */
+  page?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 }
 
 /**
- * GraphQL over HTTP straight on node:http: reads the body, hands the request to Apollo, writes the
- * answer. The API's hot path skips Express's router and body parser (a third of the CPU per request here).
+ * GraphQL over HTTP at /graphql, GET and POST: the body as JSON (strictly an object or an array; any other type is no
+ * GraphQL request, and Apollo says so, CSRF prevention included), handed to Apollo, its answer written as it is. A
+ * body that is too large or not JSON gets a GraphQL-shaped error.
  */
-export function graphqlHttpHandler(apollo: ApolloServer<GraphQLContext>, createContext: CreateContext) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (!(err instanceof BadRequest)) throw err;
-      res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: 'BAD_REQUEST' } }] }));
-      return;
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const url = req.url ?? '';
-    const queryStart = url.indexOf('?');
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: queryStart < 0 ? '' : url.slice(queryStart), body },
-      context: () => createContext(credentialsFromHeaders(req.headers), { request: req, requestId: currentRequestScope()?.requestId }),
-    });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      const body = response.body.string;
-      if (res.statusCode === 400 && answersWithLegacyStatus(response.headers.get('content-type'), body)) res.statusCode = 200;
-      // errors come first in a response: a body with data is not searched
-      if (body.startsWith('{"errors":') && body.includes(`"code":"${SERVICE_UNAVAILABLE}"`)) {
-        res.statusCode = 503;
-        res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+export function graphqlHttp(options: GraphqlHttpOptions): FastifyPluginAsync {
+  const { apollo, logger } = options;
+  const contextOf = contextOfRequest(options.createContext);
+  return async (app) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_request, text, done) => {
+      if (!(text as string).trim()) return done(null, {});
+      try {
+        const parsed: unknown = JSON.parse(text as string);
+        // only objects and arrays are GraphQL request bodies
+        if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
+        done(null, parsed);
+      } catch {
+        done(new BadRequest('Invalid JSON body'), undefined);
       }
-      res.end(body);
-      return;
-    }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    });
+    app.addContentTypeParser('*', (_request, payload, done) => {
+      payload.resume(); // drained, so the connection can be reused
+      done(null, undefined);
+    });
+    app.setErrorHandler((err: FastifyError, _request, reply) => {
+      const status = err.statusCode ?? 500;
+      if (status >= 500) {
+        logger.error({ err }, 'unexpected HTTP error');
+        return reply.code(500).type('application/json; charset=utf-8').send(INTERNAL_ERROR_BODY);
+      }
+      const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'Request body too large' : err.message;
+      return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+    });
+
+    const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const req = request.raw;
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const url = req.url ?? '';
+      const queryStart = url.indexOf('?');
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method, headers, search: queryStart < 0 ? '' : url.slice(queryStart), body: request.body },
+        context: () => contextOf(req),
+      });
+      for (const [key, value] of response.headers) reply.header(key, value);
+      reply.code(response.status ?? 200);
+      if (response.body.kind !== 'complete') return reply.send(Readable.from(response.body.asyncIterator));
+      const body = response.body.string;
+      if (reply.statusCode === 400 && answersWithLegacyStatus(response.headers.get('content-type'), body)) reply.code(200);
+      // errors come first in a response: a body with data is not searched
+      if (body.startsWith('{"errors":') && body.includes(`"code":"${SERVICE_UNAVAILABLE}"`)) reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+      return reply.send(body);
+    };
+    app.post('/graphql', handler);
+    app.get('/graphql', options.page ? { preHandler: options.page } : {}, handler);
   };
 }
 
@@ -80,33 +107,5 @@ function answersWithLegacyStatus(contentType: string | undefined, body: string):
     return data === undefined && !!errors?.length && errors.every((e) => DOCUMENT_ERROR_CODES.has(String(e.extensions?.code)));
   } catch {
     return false;
-  }
-}
-
-/** The JSON body, or undefined when there is none or it is not JSON (Apollo then answers with its own error). */
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  if (req.method !== 'POST' || !/^application\/(.+\+)?json\b/i.test(req.headers['content-type'] ?? '')) {
-    req.resume(); // drain, so the connection can be reused
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new BadRequest(413, 'Request body too large');
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    // only objects and arrays are GraphQL request bodies (as body-parser's strict mode)
-    if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
-    return parsed;
-  } catch {
-    throw new BadRequest(400, 'Invalid JSON body');
   }
 }

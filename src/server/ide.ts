@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import express, { type Router } from 'express';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { getDistDirectory, renderAltair } from 'altair-static';
 
 const IDE_BASE = '/graphql/ide/';
@@ -69,36 +70,62 @@ function graphqlWsHandlerSendingCredentials(dist: string): { file: string; sourc
 
 let patchedHandler: { file: string; source: string } | undefined;
 
+/** What GET /graphql may answer with: JSON for API clients, the IDE's page for a browser. */
+const GET_ANSWERS = ['application/json', 'application/graphql-response+json', 'text/html'];
+
 /**
- * A GraphQL IDE (Altair) served from the installed package's files: no CDN. A browser opening
- * /graphql gets it; API clients (no text/html in Accept, or a query) reach Apollo as usual.
- * Subscriptions use graphql-ws at this server's address as the browser reached it (through a proxy
- * that Express trusts, its X-Forwarded-Proto and X-Forwarded-Host: see TRUST_PROXY).
+ * Which of `types` an Accept header prefers, as content negotiation ranks them: by quality, then by how exactly a
+ * range names the type (`text/html` over `text/*` over any type), then by the order of `types`; none when none is
+ * acceptable. No header accepts anything: the first type.
  */
-export function graphqlIde(): Router {
+export function preferredType(accept: string | undefined, types: readonly string[]): string | undefined {
+  if (!accept) return types[0];
+  const ranges = accept.split(',').map((part) => {
+    const [range, ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return { range, q: q ? Number(q.slice(2)) : 1 };
+  });
+  let best: { type: string; q: number; exactness: number } | undefined;
+  for (const type of types) {
+    const exactnessOf = (range: string) => (range === type ? 2 : range === `${type.split('/')[0]}/*` ? 1 : range === '*/*' ? 0 : -1);
+    // the most exact range that names the type decides its quality
+    const match = ranges.map((r) => ({ q: r.q, exactness: exactnessOf(r.range) })).filter((r) => r.exactness >= 0).sort((a, b) => b.exactness - a.exactness)[0];
+    if (!match || !(match.q > 0)) continue;
+    if (!best || match.q > best.q || (match.q === best.q && match.exactness > best.exactness)) best = { type, ...match };
+  }
+  return best?.type;
+}
+
+/**
+ * A GraphQL IDE (Altair) served from the installed package's files: no CDN. `assets` serves its files under
+ * /graphql/ide/; `page`, run before GET /graphql's handler, answers a browser opening /graphql with the IDE, and lets
+ * API clients (no text/html preferred, or a query) through to Apollo. Subscriptions use graphql-ws at this server's
+ * address as the browser reached it (through a proxy that is trusted, its X-Forwarded-Proto and X-Forwarded-Host:
+ * see TRUST_PROXY).
+ */
+export function graphqlIde(): { assets: FastifyPluginAsync; page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> } {
   const dist = getDistDirectory();
   const handler = (patchedHandler ??= graphqlWsHandlerSendingCredentials(dist));
-  const router = express.Router();
-  router.get(`${IDE_BASE}${handler.file}`, (_req, res) => {
-    res.type('js').set('cache-control', 'public, max-age=3600').send(handler.source);
-  });
-  router.use(IDE_BASE, express.static(dist, { index: false, maxAge: '1h' }));
-  router.get('/graphql', (req, res, next) => {
-    const wantsHtml = req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
-    if (!wantsHtml || req.query.query !== undefined) return next();
+  const assets: FastifyPluginAsync = async (app) => {
+    app.get(`${IDE_BASE}${handler.file}`, (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(handler.source));
+    await app.register(fastifyStatic, { root: dist, prefix: IDE_BASE, index: false, maxAge: '1h', decorateReply: false });
+  };
+  const page = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const wantsHtml = preferredType(request.headers.accept, GET_ANSWERS) === 'text/html';
+    if (!wantsHtml || (request.query as Record<string, unknown>).query !== undefined) return undefined;
     // the host lands in an inline script: a name or address and a port, nothing that could end the script
-    if (!/^[\w.:[\]-]+$/.test(req.host ?? '')) return void res.status(400).type('text').send('Bad Host header');
+    if (!/^[\w.:[\]-]+$/.test(request.host ?? '')) return reply.code(400).type('text/plain; charset=utf-8').send('Bad Host header');
     const html = renderAltair({
       baseURL: IDE_BASE,
       endpointURL: '/graphql',
-      subscriptionsEndpoint: `${req.protocol === 'https' ? 'wss' : 'ws'}://${req.host}/graphql`,
+      subscriptionsEndpoint: `${request.protocol === 'https' ? 'wss' : 'ws'}://${request.host}/graphql`,
       initialSubscriptionRequestHandlerId: 'graphql-ws',
       initialQuery: FIRST_SCREEN,
       // no Altair Cloud sign-in, AI and plugin banners, update or push notifications
       disableAccount: true,
       persistedSettings: { 'banners.disable': true, 'alert.disableUpdateNotification': true, disablePushNotification: true },
     });
-    res.type('html').send(html.replace('</head>', `<style>${HIDDEN_PROMPTS}</style></head>`));
-  });
-  return router;
+    return reply.type('text/html; charset=utf-8').send(html.replace('</head>', `<style>${HIDDEN_PROMPTS}</style></head>`));
+  };
+  return { assets, page };
 }

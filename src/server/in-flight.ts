@@ -7,7 +7,8 @@ import type { Server, ServerResponse } from 'node:http';
  * it ("driver has already been destroyed").
  */
 export class InFlightRequests {
-  private readonly responses = new Set<ServerResponse>();
+  /** each response, with how many of its handlings (its close, its route handler) are still under way */
+  private readonly responses = new Map<ServerResponse, number>();
   private draining = false;
   private idle: (() => void) | undefined;
   private readonly closed: Promise<void>;
@@ -17,12 +18,17 @@ export class InFlightRequests {
     this.closed = new Promise((resolve) => server.once('close', () => resolve()));
   }
 
-  /** Counts the request answered by `res` until `handling` settles; during the drain, its response ends the connection. */
+  /**
+   * Counts the request answered by `res` until `handling` settles (called once per thing that must end: the
+   * response, its route handler); during the drain, its response ends the connection.
+   */
   track(res: ServerResponse, handling: Promise<unknown>): void {
     if (this.draining) closeAfter(res);
-    this.responses.add(res);
+    this.responses.set(res, (this.responses.get(res) ?? 0) + 1);
     const done = () => {
-      this.responses.delete(res);
+      const left = this.responses.get(res)! - 1;
+      if (left) this.responses.set(res, left);
+      else this.responses.delete(res);
       if (!this.responses.size) this.idle?.();
     };
     handling.then(done, done);
@@ -34,7 +40,7 @@ export class InFlightRequests {
    */
   async drain(): Promise<void> {
     this.draining = true;
-    this.responses.forEach(closeAfter);
+    this.responses.forEach((_, res) => closeAfter(res));
     await this.closed;
     if (this.responses.size) await new Promise<void>((resolve) => (this.idle = resolve));
   }

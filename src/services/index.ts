@@ -3,6 +3,7 @@ import type { Keyring } from '../auth/encryption.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Config } from '../config/config.js';
 import type { EventHub } from '../events/event-hub.js';
+import type { ServiceContext } from '../request/context.js';
 import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
 import { BotTokenService } from './bot-token.service.js';
@@ -88,3 +89,6 @@ export function createServices(deps: ServiceDeps) {
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/** What a request's handlers receive (GraphQL's resolvers, REST's routes): its service context, and the services to call with it. */
+export type RequestContext = ServiceContext & { services: Services };

@@ -106,10 +106,64 @@ export interface Paging<T, P> {
   read(ctx: ServiceContext, query: ScopedQuery<T>): Promise<P>;
 }
 
+/** One column of a list's order. */
+type OrderKey = { field: string; direction: 'ASC' | 'DESC' };
+
 /** Relay cursors; errors name the arguments first, after, last and before. */
 export const relayPaging = <T extends { id: string }>(request: PageRequest): Paging<T, Page<T>> => ({
   read: (ctx, query) => paginate(ctx, query, request),
 });
+
+export interface NumberedPageRequest {
+  /** from 1 */
+  page: number;
+  /** 0 to MAX_PAGE_SIZE */
+  perPage: number;
+}
+
+/** A page by number, and how many rows the whole list has (past the last page too). */
+export interface NumberedPage<T> {
+  page: number;
+  perPage: number;
+  items: T[];
+  total: number;
+}
+
+/** Page numbers and a page size (REST's lists): the list's order, then id, cut by offset; errors name page and perPage. */
+export const numberedPaging = <T extends { id: string }>(request: NumberedPageRequest): Paging<T, NumberedPage<T>> => ({
+  async read(ctx, query) {
+    const { page } = request;
+    if (!Number.isInteger(page) || page < 1) throw badInput('page', 'page must be a whole number from 1');
+    const perPage = pageSize(request.perPage, 'perPage')!;
+    const { entity, where, order } = query;
+    const keys: OrderKey[] = [...order, { field: 'id', direction: order.at(-1)?.direction ?? 'ASC' }];
+    const items = await selectRows(ctx, query, where, keys, { limit: perPage, offset: (page - 1) * perPage });
+    return { page, perPage, items, total: await ctx.em.count(entity, where as FilterQuery<T>) };
+  },
+});
+
+/**
+ * One page of `query`'s rows matching `where`, in the order of `keys`, with what its projection reads: the rows'
+ * columns and their to-one relations in the same statement (src/services/relations.ts).
+ */
+async function selectRows<T extends object>(ctx: ServiceContext, query: ScopedQuery<T>, where: unknown, keys: OrderKey[], cut: { limit: number; offset?: number }): Promise<T[]> {
+  const { em } = ctx;
+  const entity = query.entity as EntityClass<unknown>;
+  const projected = await projectedSelect(ctx, entity, query.projection ?? ALL_COLUMNS, keys.map((k) => k.field));
+  const qb = em
+    .createQueryBuilder(entity, 'e')
+    .select(projected.columns.map((c) => raw(`e.${c}`)) as never)
+    .where(where as never)
+    .orderBy(keys.map((k) => ({ [k.field]: k.direction })) as never)
+    .limit(cut.limit);
+  if (cut.offset) qb.offset(cut.offset);
+  const page = qb.toQuery();
+  // one statement: the page, then its relations over the page's rows only
+  const sql = projected.relations
+    ? `with p as (${page.sql}) select p.*, ${projected.relations} from p order by ${keys.map((k) => `p.${columnOf(em, entity, k.field)} ${k.direction}`).join(', ')}`
+    : page.sql;
+  return projected.rows(await readRows(em, sql, [...page.params, ...projected.params])) as T[];
+}
 
 /** Relay-style keyset pagination over any entity with a stable order (first/after or last/before), as rows. */
 async function paginate<T extends { id: string }>(ctx: ServiceContext, query: ScopedQuery<T>, request: PageRequest): Promise<Page<T>> {
@@ -131,19 +185,7 @@ async function paginate<T extends { id: string }>(ctx: ServiceContext, query: Sc
     conditions.push(afterCondition(reversed, decodeCursor(request.before, 'before', kinds)));
   }
 
-  const projected = await projectedSelect(ctx, entity as EntityClass<unknown>, query.projection ?? ALL_COLUMNS, keys.map((k) => k.field));
-  const page = em
-    .createQueryBuilder(entity, 'e')
-    .select(projected.columns.map((c) => raw(`e.${c}`)) as never)
-    .where({ $and: conditions } as never)
-    .orderBy(scanKeys.map((k) => ({ [k.field]: k.direction })) as never)
-    .limit(size + 1)
-    .toQuery();
-  // one statement: the page, then its relations over the page's rows only
-  const sql = projected.relations
-    ? `with p as (${page.sql}) select p.*, ${projected.relations} from p order by ${scanKeys.map((k) => `p.${columnOf(em, entity as EntityClass<unknown>, k.field)} ${k.direction}`).join(', ')}`
-    : page.sql;
-  const rows = projected.rows(await readRows(em, sql, [...page.params, ...projected.params])) as T[];
+  const rows = await selectRows(ctx, query, { $and: conditions }, scanKeys, { limit: size + 1 });
   const hasMore = rows.length > size;
   const nodes = rows.slice(0, size);
   if (backwards) nodes.reverse();

@@ -232,6 +232,11 @@ export class UserService extends ReadService<User, UserFilter> {
     return this.setBySiteAdmin(ctx, 'setUserAdmin', id, { isAdmin: admin });
   }
 
+  /** Site admins, on users other than themselves: both flags in one write (Platz's PUT /users/{id}); those left undefined stay. */
+  setFlags(ctx: ServiceContext, id: string, flags: Partial<Pick<User, 'isActive' | 'isAdmin'>>): Promise<User> {
+    return this.setBySiteAdmin(ctx, 'setUserFlags', id, compact(flags));
+  }
+
   setAuthLevel(ctx: ServiceContext, id: string, authLevel: number): Promise<User> {
     return this.mutateUser(ctx, 'setUserAuthLevel', async (tx, audit) => {
       if (authLevel < 0) throw badInput('authLevel', 'authLevel must not be negative');

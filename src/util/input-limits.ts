@@ -38,6 +38,7 @@ const LONGER: Record<string, number> = {
   newPassword: INPUT_LIMITS.text,
   // an OIDC provider's authorization code has no length bound of its own
   code: INPUT_LIMITS.text,
+  authCode: INPUT_LIMITS.text,
   after: INPUT_LIMITS.text,
   before: INPUT_LIMITS.text,
   kubeconfig: INPUT_LIMITS.document,

@@ -1,0 +1,18 @@
+import { checkJson, checkString, maxLength } from '../util/input-limits.js';
+
+const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The input limits (src/util/input-limits.ts) on what a REST request carries, before its handler runs: every value as
+ * a JSON input (no NUL or lone surrogate anywhere, bounded depth and size), and each string field of the body and
+ * each query parameter at most as long as its name allows (`description_md` as GraphQL's `descriptionMd`). Strings
+ * deeper inside free-form JSON (a deployment's config) are bounded by the document's size only, as in GraphQL.
+ */
+export function checkRestInput(value: unknown, where: string): void {
+  if (value === undefined || value === null) return;
+  checkJson(value, where);
+  if (typeof value !== 'object' || Array.isArray(value)) return;
+  for (const [key, field] of Object.entries(value)) {
+    if (typeof field === 'string') checkString(field, key, maxLength(camelCase(key)));
+  }
+}

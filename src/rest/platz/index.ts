@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from '../../logging/logger.js';
+import { restApi } from '../api.js';
+import { restRoute, type ContextOf } from '../routes.js';
+import { authRoutes } from './auth.js';
+import { envRoutes } from './envs.js';
+import { platzSchemas } from './schemas.js';
+import { userRoutes } from './users.js';
+
+/** Where Platz's clients find the API. */
+export const PLATZ_PREFIX = '/api/v2';
+
+const statusRoute = restRoute({
+  method: 'GET',
+  url: '/status',
+  tag: 'Server',
+  summary: 'Liveness, as Platz answers it',
+  access: 'public',
+  response: z.literal('ok'),
+  contentType: 'text/plain',
+  handle: async () => 'ok' as const,
+});
+
+/**
+ * Platz's REST API v2 (src/rest/platz/CONTRACT.md), route for route, over the services GraphQL uses: its frontend,
+ * CLI and scripts keep working against Berth.
+ */
+export function platzApi(options: { contextOf: ContextOf; logger: Logger; version: string }): FastifyPluginAsync {
+  return restApi({
+    prefix: PLATZ_PREFIX,
+    title: 'Platz API v2 (served by Berth)',
+    version: options.version,
+    description: "Platz's REST API as Berth serves it. Errors are JSON `{\"message\": ...}`; lists take `page` and `per_page` and answer `{page, per_page, items, num_total}`.",
+    registry: platzSchemas,
+    routes: [...authRoutes, ...envRoutes, ...userRoutes],
+    rootRoutes: [statusRoute],
+    contextOf: options.contextOf,
+    logger: options.logger,
+  });
+}

@@ -1,0 +1,103 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { notFound } from '../errors/domain-error.js';
+import { requireIdentity } from '../request/context.js';
+import type { RequestContext } from '../services/index.js';
+import { ErrorBody } from './errors.js';
+import { checkRestInput } from './input-limits.js';
+
+/** The context of an HTTP request (src/server/context.ts): the same one GraphQL's resolvers receive. */
+export type ContextOf = (request: IncomingMessage) => Promise<RequestContext>;
+
+type Schema = z.ZodType;
+type Out<S> = S extends Schema ? z.output<S> : undefined;
+
+/**
+ * One route of a REST API, declared once: its schemas validate the request (400 naming the field), write the
+ * response, and make the route's entry in the API's OpenAPI document. `handle` is a thin adapter: it calls services
+ * with the request's context and maps what they return to the response's shape.
+ */
+export interface RestRoute<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** relative to the API's prefix, `:name` for a path parameter */
+  url: string;
+  /** the route's group in the document (its resource family) */
+  tag: string;
+  summary: string;
+  description?: string;
+  /** `public`: no credential needed; otherwise a caller is required (401 without one) */
+  access?: 'public';
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** the success status: 200, 201 on create, 204 (with `z.undefined()` as the response) on delete */
+  status?: 200 | 201 | 204;
+  response: R;
+  /** errors the route answers beyond what its inputs and method imply (a public login's 401), each with when */
+  errors?: Record<number, string>;
+  /** the response's media type when it is not JSON (Platz's `GET /status` answers plain text) */
+  contentType?: 'text/plain';
+  /** `reply` for what a route adds to its answer beside the body (a cookie); the status is the route's */
+  handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: IncomingHttpHeaders }, reply: FastifyReply): Promise<z.input<R>>;
+}
+
+/** A route of any schemas, as an API lists them (each route's own types are checked where `restRoute` defines it). */
+export type AnyRestRoute = RestRoute<any, any, any, any>;
+
+/** Declares a route, its handler typed from its schemas. */
+export const restRoute = <P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined, R extends Schema = Schema>(
+  route: RestRoute<P, Q, B, R>,
+): AnyRestRoute => route;
+
+const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** The errors a route can answer, for its document: what its inputs and its method make possible. */
+function errorResponses(route: AnyRestRoute): Record<number, ReturnType<typeof json>> {
+  const errors: Record<number, ReturnType<typeof json>> = {};
+  if (route.params || route.query || route.body) errors[400] = json(ErrorBody, 'the request does not match its schema (the message names the field), or a value is refused');
+  if (route.access !== 'public') errors[401] = json(ErrorBody, 'no credential, or one that is not valid (the message says why)');
+  if (route.method !== 'GET') errors[403] = json(ErrorBody, 'the caller may not do this');
+  if (route.params) errors[404] = json(ErrorBody, 'no such row, or one the caller may not see');
+  if (route.method !== 'GET') errors[409] = json(ErrorBody, 'a duplicate, or a rule about other rows forbids it');
+  for (const [status, when] of Object.entries(route.errors ?? {})) errors[Number(status)] = json(ErrorBody, when);
+  return errors;
+}
+
+/** Registers `route` on an API's scope (set up by `restApi`, src/rest/api.ts), building each request's context with `contextOf`. */
+export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute): void {
+  const status = route.status ?? 200;
+  // no body to describe on a 204
+  const success = status === 204 ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
+  app.withTypeProvider<ZodTypeProvider>().route({
+    method: route.method,
+    url: route.url,
+    schema: {
+      tags: [route.tag],
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      ...(route.access === 'public' ? { security: [] } : {}),
+      ...(route.params ? { params: route.params } : {}),
+      ...(route.query ? { querystring: route.query } : {}),
+      ...(route.body ? { body: route.body } : {}),
+      response: { [status]: success, ...errorResponses(route) },
+    },
+    handler: async (request, reply) => {
+      checkRestInput(request.query, 'query');
+      checkRestInput(request.body, 'body');
+      const ctx = await contextOf(request.raw);
+      if (route.access !== 'public') requireIdentity(ctx);
+      const result: unknown = await route.handle(ctx, { params: request.params, query: request.query, body: request.body, headers: request.headers }, reply);
+      if (route.contentType) reply.type(`${route.contentType}; charset=utf-8`);
+      return reply.code(status).send(result as never);
+    },
+  });
+}
+
+/** A row read by id, or 404: a REST API never answers 200 with null. */
+export async function found<T>(row: Promise<T | null>, what: string): Promise<T> {
+  const value = await row;
+  if (value === null) throw notFound(what);
+  return value;
+}
