@@ -1,7 +1,7 @@
 import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { notFound } from '../errors/domain-error.js';
-import { grantsOf } from '../policy/grants.js';
+import { grantsOf, type Grants } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
@@ -158,7 +158,20 @@ const PAIRS_PER_OBJECT = 50;
  */
 export async function projectedSelect(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection, extra: readonly string[]): Promise<ProjectedSelect> {
   const grants = await grantsOf(ctx);
-  const em = ctx.em;
+  // the same for every request with this selection and these grants (kept with the credential): built once
+  let byGrants = selects.get(projection);
+  if (!byGrants) selects.set(projection, (byGrants = new WeakMap()));
+  let byShape = byGrants.get(grants);
+  if (!byShape) byGrants.set(grants, (byShape = new Map()));
+  const shape = `${entity.name}:${extra.join(',')}`;
+  let select = byShape.get(shape);
+  if (!select) byShape.set(shape, (select = buildSelect(ctx.em, grants, entity, projection, extra)));
+  return select;
+}
+
+const selects = new WeakMap<Projection, WeakMap<Grants, Map<string, ProjectedSelect>>>();
+
+function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<unknown>, projection: Projection, extra: readonly string[]): ProjectedSelect {
   const metadata = em.getMetadata();
   const params: unknown[] = [];
   let aliases = 0;
@@ -204,7 +217,8 @@ export async function projectedSelect(ctx: ServiceContext, entity: EntityClass<u
   const meta = metadata.get(entity);
   const columns = columnsOf(meta, projection, extra);
   const relations = relationsOf(meta, 'p', projection).map(([key, sql]) => `${sql} as "${key}"`).join(', ');
-  return { columns: columns.map((c) => `"${c}"`), relations, params, rows: (raw) => raw.map(attacher(em, entity, projection)) };
+  const attach = attacher(em, entity, projection);
+  return { columns: columns.map((c) => `"${c}"`), relations, params, rows: (raw) => raw.map(attach) };
 }
 
 /**
