@@ -223,11 +223,11 @@ describe('the engine\'s settings', () => {
     } finally {
       await berth.stop();
     }
-    const server = await startTestServer();
+    const unset = await startBerth(testConfig({ BERTH_DATA_DIR: 'memory://' }), { print: () => {}, ...quietOrm });
     try {
-      expect(await server.sql('show shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
+      expect(await sql(unset, 'show shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
     } finally {
-      await server.stop();
+      await unset.stop();
     }
   });
 });
