@@ -60,7 +60,8 @@ beforeAll(async () => {
     admin,
   );
   expect(updated.errors).toBeUndefined();
-  await waitFor(async () => (await server.sql<{ is_ok: boolean }>('select is_ok from k8s_clusters where id = ?', [clusterId]))[0].is_ok, 'the cluster healthy');
+  // the first cluster this process watches also loads the Kubernetes client (lazily): seconds on a busy machine
+  await waitFor(async () => (await server.sql<{ is_ok: boolean }>('select is_ok from k8s_clusters where id = ?', [clusterId]))[0].is_ok, 'the cluster healthy', 20_000);
 });
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
