@@ -2,6 +2,7 @@ import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProper
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import { getMetadataStorage } from 'type-graphql';
+import { isToOne } from '../request/rows.js';
 import { latestRelationOf, type Projection } from '../services/relations.js';
 
 /**
@@ -68,8 +69,6 @@ function projectionOfFields(fields: FieldNode[], meta: EntityMetadata, walk: Wal
   for (const [name, group] of joined) relations.set(name, projectionOfFields(group.fields, group.meta, walk, opaque));
   return { properties: opaque ? undefined : [...properties], relations };
 }
-
-const isToOne = (prop: EntityProperty) => prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
 
 const computedMemo = new Map<EntityClass<unknown>, Set<string>>();
 

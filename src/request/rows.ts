@@ -25,7 +25,7 @@ export function rowMapper<T>(em: SqlEntityManager, entity: EntityClass<T>): (row
     const columns: Column[] = [];
     for (const prop of meta.props as EntityProperty[]) {
       if (!readable(prop)) continue;
-      if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
+      if (isToOne(prop)) {
         columns.push({ column: prop.fieldNames[0], property: prop.name, convert: (v) => (v === null || v === undefined ? null : { id: v }) });
       } else {
         const type = prop.customType;
@@ -61,7 +61,12 @@ export function readableColumns(meta: EntityMetadata): string[] {
 
 function readable(prop: EntityProperty): boolean {
   if (prop.persist === false || !prop.fieldNames?.length) return false;
-  return prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner);
+  return prop.kind === ReferenceKind.SCALAR || isToOne(prop);
+}
+
+/** A to-one relation whose foreign key is in this entity's table (a row holds it as `{ id }`). */
+export function isToOne(prop: EntityProperty | undefined): boolean {
+  return !!prop && (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner));
 }
 
 /** The column of a property, quoted for SQL. */

@@ -1,11 +1,11 @@
-import { ReferenceKind, type EntityClass, type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import type { EntityClass, EntityMetadata, EntityProperty } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { notFound } from '../errors/domain-error.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
-import { readableColumns, rowMapper } from '../request/rows.js';
+import { isToOne, readableColumns, rowMapper } from '../request/rows.js';
 
 /**
  * Relations on the read path, for every adapter: rows (src/request/rows.ts), batched per request, inside the
@@ -111,7 +111,6 @@ export interface Projection {
 export const ALL_COLUMNS: Projection = { relations: new Map() };
 
 const propsOf = (meta: EntityMetadata) => meta.properties as Record<string, EntityProperty>;
-const isToOne = (prop: EntityProperty | undefined) => !!prop && (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && !!prop.owner));
 
 /** The columns a projection reads of `meta`'s table: the id, `more`, its properties and the foreign keys of its to-one relations. */
 function columnsOf(meta: EntityMetadata, p: Projection, more: readonly string[] = []): string[] {
