@@ -5,6 +5,8 @@ export default {
   testTimeout: 60000,
   // test files in parallel, each on a database of its own; the workers of jest's default (cores - 1) leave a 2-core machine half idle
   maxWorkers: Number(process.env.TEST_WORKERS) || 2,
+  // a worker past this much heap after a test file is replaced: one process holding every file's modules ran out of heap on the PostgreSQL pass
+  workerIdleMemoryLimit: '1536MB',
   // the migrated schema, built once per run and copied by each test file's database (test/support/database.ts)
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
