@@ -68,3 +68,16 @@ export function restErrorHandler(logger: Logger) {
     return reply.code(500).send({ message: 'Internal server error' });
   };
 }
+
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A service's refusal of an `input.` field (as GraphQL's input names it: `input.typeId`) placed in a REST body, as
+ * the schema's own 400s place theirs: `type_id (body): ...`. Other errors pass unchanged.
+ */
+export function inBody(err: unknown): unknown {
+  if (!(err instanceof DomainError) || !err.field?.startsWith('input.')) return err;
+  const field = snakeCase(err.field.slice('input.'.length));
+  const said = err.message.startsWith(err.field) ? err.message.slice(err.field.length).trimStart() : err.message;
+  return new DomainError(err.code, `${field} (body): ${said}`, field, err.retryAfter);
+}

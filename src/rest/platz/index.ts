@@ -4,7 +4,13 @@ import type { Logger } from '../../logging/logger.js';
 import { restApi } from '../api.js';
 import { restRoute, type ContextOf } from '../routes.js';
 import { authRoutes } from './auth.js';
+import { deploymentKindRoutes } from './deployment-kinds.js';
+import { deploymentResourceTypeRoutes } from './deployment-resource-types.js';
+import { deploymentResourceRoutes } from './deployment-resources.js';
 import { envRoutes } from './envs.js';
+import { helmChartRoutes } from './helm-charts.js';
+import { helmRegistryRoutes } from './helm-registries.js';
+import { helmTagFormatRoutes } from './helm-tag-formats.js';
 import { platzSchemas } from './schemas.js';
 import { userRoutes } from './users.js';
 
@@ -33,7 +39,7 @@ export function platzApi(options: { contextOf: ContextOf; logger: Logger; versio
     version: options.version,
     description: "Platz's REST API as Berth serves it. Errors are JSON `{\"message\": ...}`; lists take `page` and `per_page` and answer `{page, per_page, items, num_total}`.",
     registry: platzSchemas,
-    routes: [...authRoutes, ...envRoutes, ...userRoutes],
+    routes: [...authRoutes, ...envRoutes, ...userRoutes, ...deploymentKindRoutes, ...deploymentResourceTypeRoutes, ...helmChartRoutes, ...helmRegistryRoutes, ...helmTagFormatRoutes, ...deploymentResourceRoutes],
     rootRoutes: [statusRoute],
     contextOf: options.contextOf,
     logger: options.logger,
