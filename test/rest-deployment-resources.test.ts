@@ -1,4 +1,5 @@
 import type { Deployment, DeploymentResource } from '../src/entities/index.js';
+import { DeploymentResourceSyncStatus } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, insertResource, startWorld, tasksOf, type World } from './support/deployment-world.js';
 import { createBot, deploymentCaller, type Caller } from './support/identities.js';
@@ -164,7 +165,8 @@ describe('PUT /api/v2/deployment-resources/{id}', () => {
       exists: true,
       props: { url: 'https://a', limits: { cpu: 4, memory: 2 } },
       sync_status: 'Updating',
-      sync_reason: 'old failure',
+      // a new sync starts: the last one's failure is cleared
+      sync_reason: null,
     });
     const [row] = await server.sql<{ props: unknown }>('select props from deployment_resources where id = ?', [r.id]);
     expect(row.props).toEqual({ url: 'https://a', apiKey: SENSITIVE, limits: { cpu: 4, memory: 2 } });
@@ -193,11 +195,11 @@ describe('PUT /api/v2/deployment-resources/{id}', () => {
 });
 
 describe('DELETE /api/v2/deployment-resources/{id}', () => {
-  test('204: it becomes Deleting (its deployment deletes it); audited', async () => {
-    const r = await insert();
+  test('204: it becomes Deleting (its deployment deletes it), the last sync failure cleared; audited', async () => {
+    const r = await insert({ syncStatus: DeploymentResourceSyncStatus.Error, syncReason: 'webhook failed' });
     const res = await rest('DELETE', `/api/v2/deployment-resources/${r.id}`, { headers: w.callers.maintainer.headers });
     expect([res.status, res.text]).toEqual([204, '']);
-    expect(await server.sql('select sync_status, "exists" from deployment_resources where id = ?', [r.id])).toEqual([{ sync_status: 'Deleting', exists: true }]);
+    expect(await server.sql('select sync_status, sync_reason, "exists" from deployment_resources where id = ?', [r.id])).toEqual([{ sync_status: 'Deleting', sync_reason: null, exists: true }]);
     expect(await server.sql("select 1 from audit_records where target_id = ? and operation = 'deleteDeploymentResource'", [r.id])).toHaveLength(1);
   });
 
