@@ -1,4 +1,7 @@
-import { Env, User } from '../../src/entities/index.js';
+import {
+  Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, Env, HelmRegistry, HelmTagFormat, User,
+} from '../../src/entities/index.js';
+import { HelmRegistryProvider } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
 import { AUTHENTICATED, type Who, type World } from './matrix-world.js';
@@ -35,6 +38,14 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     return (await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name })))[0];
   };
   const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
+  const fresh = async <T extends object>(entity: new () => T, fields: Partial<T>) => (await persist(server, build(entity, fields)))[0];
+  /** a resource type of env A, with a resource of a new deployment there */
+  const freshResource = async () => {
+    const deployment = await fresh(Deployment, { name: `fresh-${unique()}`, kind: a.kind, cluster: a.cluster, helmChart: a.chart });
+    const type = await fresh(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} });
+    const resource = await fresh(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } });
+    return { deployment, type, resource };
+  };
 
   return [
     { route: 'GET /status', elsewhere: 'test/rest-auth.test.ts (no credential)' },
@@ -59,6 +70,59 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     { route: 'GET /api/v2/users/{id}', read: 'User' },
     // Platz's flags are GraphQL's updateUser of another user (a site admin's), not of one's own profile
     { route: 'PUT /api/v2/users/{id}', twin: { field: 'updateUser', variant: 'another user' }, prepare: async () => ({ path: `/api/v2/users/${(await freshUser()).id}`, body: { is_active: false } }) },
+
+    // catalogs
+    { route: 'GET /api/v2/deployment-kinds', read: 'DeploymentKind' },
+    { route: 'GET /api/v2/deployment-kinds/{id}', read: 'DeploymentKind' },
+    {
+      route: 'PUT /api/v2/deployment-kinds/{id}',
+      twin: { field: 'renameDeploymentKind' },
+      prepare: async () => ({ path: `/api/v2/deployment-kinds/${(await fresh(DeploymentKind, { name: `Kind${unique()}` })).id}`, body: { name: `Renamed${unique()}` } }),
+    },
+    { route: 'GET /api/v2/deployment-resource-types', read: 'DeploymentResourceType' },
+    { route: 'GET /api/v2/deployment-resource-types/{id}', read: 'DeploymentResourceType' },
+    { route: 'GET /api/v2/helm-charts', read: 'HelmChart' },
+    { route: 'GET /api/v2/helm-charts/{id}', read: 'HelmChart' },
+    { route: 'GET /api/v2/helm-registries', read: 'HelmRegistry' },
+    { route: 'GET /api/v2/helm-registries/{id}', read: 'HelmRegistry' },
+    {
+      route: 'PUT /api/v2/helm-registries/{id}',
+      twin: { field: 'setHelmRegistryIcon' },
+      prepare: async () => {
+        const registry = await fresh(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci });
+        return { path: `/api/v2/helm-registries/${registry.id}`, body: { fa_icon: 'database' } };
+      },
+    },
+    { route: 'GET /api/v2/helm-tag-formats', read: 'HelmTagFormat' },
+    { route: 'GET /api/v2/helm-tag-formats/{id}', read: 'HelmTagFormat' },
+    { route: 'POST /api/v2/helm-tag-formats', twin: { field: 'createHelmTagFormat' }, prepare: async () => ({ path: '/api/v2/helm-tag-formats', body: { pattern: `^v(?<version>[0-9.]+)-${unique()}$` } }) },
+    {
+      route: 'DELETE /api/v2/helm-tag-formats/{id}',
+      twin: { field: 'deleteHelmTagFormat' },
+      prepare: async () => ({ path: `/api/v2/helm-tag-formats/${(await fresh(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` })).id}` }),
+    },
+
+    // deployment resources
+    { route: 'GET /api/v2/deployment-resources', read: 'DeploymentResource' },
+    { route: 'GET /api/v2/deployment-resources/{id}', read: 'DeploymentResource' },
+    {
+      route: 'POST /api/v2/deployment-resources',
+      twin: { field: 'createDeploymentResource' },
+      prepare: async () => {
+        const { deployment, type } = await freshResource();
+        return { path: '/api/v2/deployment-resources', body: { type_id: type.id, deployment_id: deployment.id, name: `r-${unique()}`, props: {} } };
+      },
+    },
+    {
+      route: 'PUT /api/v2/deployment-resources/{id}',
+      twin: { field: 'updateDeploymentResource' },
+      prepare: async () => ({ path: `/api/v2/deployment-resources/${(await freshResource()).resource.id}`, body: { props: { size: 2 } } }),
+    },
+    {
+      route: 'DELETE /api/v2/deployment-resources/{id}',
+      twin: { field: 'deleteDeploymentResource' },
+      prepare: async () => ({ path: `/api/v2/deployment-resources/${(await freshResource()).resource.id}` }),
+    },
   ];
 }
 
