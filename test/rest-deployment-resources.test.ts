@@ -88,6 +88,13 @@ describe('GET /api/v2/deployment-resources', () => {
     }
     expect((await rest('GET', '/api/v2/deployment-resources')).status).toBe(401);
   });
+
+  test("a resource whose deployment is in another env than its type's (the deployment moved) is listed all the same", async () => {
+    const moved = await insert({ type: w.otherEnvType, props: { region: 'eu' } });
+    const res = await rest('GET', '/api/v2/deployment-resources', { headers: w.callers.maintainer.headers, query: { per_page: 500 } });
+    expect(res.status).toBe(200);
+    expect(res.body.items.find((i: { id: string }) => i.id === moved.id)).toMatchObject({ type_id: w.otherEnvType.id, props: { region: 'eu' } });
+  });
 });
 
 describe('POST /api/v2/deployment-resources', () => {

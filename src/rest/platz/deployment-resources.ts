@@ -3,7 +3,6 @@ import { DeploymentResourceType, type DeploymentResource } from '../../entities/
 import { DeploymentResourceSyncStatus } from '../../entities/enums.js';
 import type { RequestContext } from '../../services/index.js';
 import { visibleProps } from '../../services/deployment-resource.service.js';
-import { loadRequired } from '../../services/relations.js';
 import { inBody } from '../errors.js';
 import { found, restRoute } from '../routes.js';
 import { IdParams, PageQuery, pageOf, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
@@ -27,7 +26,9 @@ platzSchemas.add(DeploymentResourceJson, { id: 'DeploymentResource' });
 
 /** The resource as every answer shows it: its type's sensitive props left out (GraphQL's `props` does the same). */
 async function resourceJson(ctx: RequestContext, resource: DeploymentResource): Promise<z.input<typeof DeploymentResourceJson>> {
-  const type = await loadRequired(ctx, DeploymentResourceType, resource.type);
+  // read outside the caller's scope: the type only decides what to hide and is not shown, and a resource whose
+  // deployment moved to another env than its type's must not fail a whole list (its type always exists: cascade)
+  const type = (await ctx.loaders.rowById(DeploymentResourceType, null).load(resource.type.id))!;
   return {
     ...rowJson(resource),
     type_id: resource.type.id,
