@@ -188,16 +188,16 @@ describe('POST /api/v2/deployments', () => {
   });
 
   test.each([
-    ['no kind_id', { kind_id: undefined }, 400, /^kind_id \(body\)/],
-    ['a cluster_id that is not a uuid', { cluster_id: 'x' }, 400, /^cluster_id \(body\)/],
-    ['config that is not an object', { config: [1] }, 400, /^config \(body\)/],
-    ['no name for a chart of many deployments', { name: '' }, 400, /name is required/],
-    ['a name that is not a DNS label', { name: 'Not_DNS' }, 400, /DNS-1123/],
-    ['a config missing a required input', { config: {} }, 400, /replicas/],
-    ['a chart of another kind', { helm_chart_id: 'shop' }, 400, /not a chart of the App kind/],
-    ['a missing cluster', { cluster_id: MISSING }, 404, /./],
+    ['no kind_id', () => ({ kind_id: undefined }), 400, /^kind_id \(body\)/],
+    ['a cluster_id that is not a uuid', () => ({ cluster_id: 'x' }), 400, /^cluster_id \(body\)/],
+    ['config that is not an object', () => ({ config: [1] }), 400, /^config \(body\)/],
+    ['no name for a chart of many deployments', () => ({ name: '' }), 400, /name is required/],
+    ['a name that is not a DNS label', () => ({ name: 'Not_DNS' }), 400, /DNS-1123/],
+    ['a config missing a required input', () => ({ config: {} }), 400, /replicas/],
+    ['a chart of another kind', () => ({ helm_chart_id: w.shopChart.id }), 400, /not a chart of the App kind/],
+    ['a missing cluster', () => ({ cluster_id: MISSING }), 404, /./],
   ])('%s: refused, nothing written', async (_, fields, status, message) => {
-    const body = appBody(fields.helm_chart_id === 'shop' ? { helm_chart_id: w.shopChart.id } : fields);
+    const body = appBody(fields());
     const res = await expectUnchanged(server, TABLES, () => rest('POST', '/api/v2/deployments', { headers: w.callers.owner.headers, body }));
     expect([res.status, res.body.message]).toEqual([status, expect.stringMatching(message)]);
   });
