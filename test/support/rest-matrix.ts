@@ -1,4 +1,4 @@
-import { Env, User } from '../../src/entities/index.js';
+import { Deployment, DeploymentTask, Env, User } from '../../src/entities/index.js';
 import { build, persist, unique } from './fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
 import { AUTHENTICATED, type Who, type World } from './matrix-world.js';
@@ -35,6 +35,8 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     return (await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name })))[0];
   };
   const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
+  const freshDeployment = async (slice = a) =>
+    (await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart })))[0];
 
   return [
     { route: 'GET /status', elsewhere: 'test/rest-auth.test.ts (no credential)' },
@@ -59,6 +61,66 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     { route: 'GET /api/v2/users/{id}', read: 'User' },
     // Platz's flags are GraphQL's updateUser of another user (a site admin's), not of one's own profile
     { route: 'PUT /api/v2/users/{id}', twin: { field: 'updateUser', variant: 'another user' }, prepare: async () => ({ path: `/api/v2/users/${(await freshUser()).id}`, body: { is_active: false } }) },
+
+    // deployments
+    { route: 'GET /api/v2/deployments', read: 'Deployment' },
+    { route: 'GET /api/v2/deployments/{id}', read: 'Deployment' },
+    ...([['env A', a], ['env B', b]] as const).map(([variant, slice]): RestMatrixRow => ({
+      route: 'POST /api/v2/deployments',
+      variant,
+      twin: { field: 'createDeployment', variant },
+      prepare: async () => ({ path: '/api/v2/deployments', body: { name: `new-${unique()}`, kind_id: slice.kind.id, cluster_id: slice.cluster.id, helm_chart_id: slice.chart.id } }),
+    })),
+    {
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: 'another deployment',
+      twin: { field: 'updateDeployment', variant: 'another deployment' },
+      prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment()).id}`, body: { description_md: unique() } }),
+    },
+    {
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: 'the calling deployment itself',
+      twin: { field: 'updateDeployment', variant: 'the calling deployment itself' },
+      prepare: async () => ({ path: `/api/v2/deployments/${a.deployment.id}`, body: { description_md: unique() } }),
+    },
+    ...([['from env A to a cluster of env B', a, b], ['from env B to a cluster of env A', b, a]] as const).map(([variant, from, to]): RestMatrixRow => ({
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: `moved ${variant}`,
+      twin: { field: 'updateDeployment', variant: `moved ${variant}` },
+      prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment(from)).id}`, body: { cluster_id: to.cluster.id } }),
+    })),
+    { route: 'DELETE /api/v2/deployments/{id}', twin: { field: 'deleteDeployment' }, prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment()).id}` }) },
+
+    // deployment tasks
+    { route: 'GET /api/v2/deployment-tasks', read: 'DeploymentTask' },
+    { route: 'GET /api/v2/deployment-tasks/{id}', read: 'DeploymentTask' },
+    {
+      route: 'POST /api/v2/deployment-tasks',
+      twin: { field: 'createDeploymentTask' },
+      prepare: async () => ({
+        path: '/api/v2/deployment-tasks',
+        body: { deployment_id: (await freshDeployment()).id, operation: { InvokeAction: { helm_chart_id: a.chart.id, action_id: 'ping', body: {} } } },
+      }),
+    },
+    {
+      route: 'DELETE /api/v2/deployment-tasks/{id}',
+      twin: { field: 'cancelDeploymentTask' },
+      prepare: async () => {
+        const deployment = await freshDeployment();
+        const [task] = await persist(
+          server,
+          build(DeploymentTask, {
+            deployment,
+            cluster: a.cluster,
+            operation: { Reinstall: { reason: 'matrix' } },
+            actingUser: server.em.fork().getReference(User, world.callers.kindMaintainer!.id),
+            // beyond Platz's 5 minutes, so only who may cancel decides
+            executeAt: new Date(Date.now() + 3_600_000),
+          }),
+        );
+        return { path: `/api/v2/deployment-tasks/${task.id}`, body: { reason: 'no' } };
+      },
+    },
   ];
 }
 

@@ -4,6 +4,8 @@ import type { Logger } from '../../logging/logger.js';
 import { restApi } from '../api.js';
 import { restRoute, type ContextOf } from '../routes.js';
 import { authRoutes } from './auth.js';
+import { deploymentTaskRoutes } from './deployment-tasks.js';
+import { deploymentRoutes } from './deployments.js';
 import { envRoutes } from './envs.js';
 import { platzSchemas } from './schemas.js';
 import { userRoutes } from './users.js';
@@ -33,7 +35,7 @@ export function platzApi(options: { contextOf: ContextOf; logger: Logger; versio
     version: options.version,
     description: "Platz's REST API as Berth serves it. Errors are JSON `{\"message\": ...}`; lists take `page` and `per_page` and answer `{page, per_page, items, num_total}`.",
     registry: platzSchemas,
-    routes: [...authRoutes, ...envRoutes, ...userRoutes],
+    routes: [...authRoutes, ...envRoutes, ...userRoutes, ...deploymentRoutes, ...deploymentTaskRoutes],
     rootRoutes: [statusRoute],
     contextOf: options.contextOf,
     logger: options.logger,
