@@ -289,7 +289,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
       '/graphql': graphqlWs,
-      '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
+      '/api/v2/ws': startPlatzWs({ createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
     };
     const logWebSocket = logWebSockets(logger, config.TRUST_PROXY);
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
