@@ -1,4 +1,4 @@
-import { Deployment, DeploymentTask, Env, User } from '../../src/entities/index.js';
+import { Deployment, DeploymentTask, Env, K8sCluster, User } from '../../src/entities/index.js';
 import { build, persist, unique } from './fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
 import { AUTHENTICATED, type Who, type World } from './matrix-world.js';
@@ -37,6 +37,7 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
   const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
   const freshDeployment = async (slice = a) =>
     (await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart })))[0];
+  const freshCluster = async () => (await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' })))[0];
 
   return [
     { route: 'GET /status', elsewhere: 'test/rest-auth.test.ts (no credential)' },
@@ -121,6 +122,25 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
         return { path: `/api/v2/deployment-tasks/${task.id}`, body: { reason: 'no' } };
       },
     },
+    // clusters, their mirrored objects, the server
+    { route: 'GET /api/v2/k8s-clusters', read: 'K8sCluster' },
+    { route: 'GET /api/v2/k8s-clusters/{id}', read: 'K8sCluster' },
+    {
+      route: 'PUT /api/v2/k8s-clusters/{id}',
+      variant: 'in place',
+      twin: { field: 'updateCluster', variant: 'in place' },
+      prepare: async () => ({ path: `/api/v2/k8s-clusters/${a.cluster.id}`, body: { ingress_class: `class-${unique()}` } }),
+    },
+    {
+      route: 'PUT /api/v2/k8s-clusters/{id}',
+      variant: 'moved from env A to env B',
+      twin: { field: 'updateCluster', variant: 'moved from env A to env B' },
+      prepare: async () => ({ path: `/api/v2/k8s-clusters/${(await freshCluster()).id}`, body: { env_id: b.env.id } }),
+    },
+    { route: 'DELETE /api/v2/k8s-clusters/{id}', twin: { field: 'deleteCluster' }, prepare: async () => ({ path: `/api/v2/k8s-clusters/${(await freshCluster()).id}` }) },
+    { route: 'GET /api/v2/k8s-resources', read: 'K8sResource' },
+    { route: 'GET /api/v2/k8s-resources/{id}', read: 'K8sResource' },
+    { route: 'GET /api/v2/server', elsewhere: 'test/rest-clusters.test.ts (no credential)' },
   ];
 }
 
