@@ -142,7 +142,7 @@ describe('GET /api/v2/k8s-clusters', () => {
     expect(ids((await rest('GET', '/api/v2/k8s-clusters', { headers: bot.headers })).body)).toEqual([hidden[0].id]);
     const fleet = await seedFleet(server.em, { deployments: 1, clusters: 2, kinds: 1, tasksPerDeployment: 0, prefix: `ws-${unique()}` });
     const deployment = await deploymentCaller(server, fleet.deployments[0].id);
-    expect(ids((await rest('GET', '/api/v2/k8s-clusters', { headers: deployment.headers })).body)).toEqual(fleet.clusters.map((c) => c.id));
+    expect(ids((await rest('GET', '/api/v2/k8s-clusters', { headers: deployment.headers })).body).sort()).toEqual(fleet.clusters.map((c) => c.id).sort());
   });
 
   test('without a credential: 401 with a JSON message; a malformed id is 400 naming it', async () => {
@@ -199,8 +199,8 @@ describe('PUT /api/v2/k8s-clusters/{id}', () => {
     ['env_id that is not a UUID', { env_id: 'prod' }, /^env_id \(body\)/],
     ['ignore that is not a boolean', { ignore: 'yes' }, /^ignore \(body\)/],
     ['ingress_domain that is not a string', { ingress_domain: 7 }, /^ingress_domain \(body\)/],
-    ['ingress_domain that is not a domain name', { ingress_domain: 'not a domain' }, /ingressDomain must be a domain name/],
-    ['grafana_url that is not an http(s) URL', { grafana_url: 'ftp://grafana' }, /grafanaUrl must be an http or https URL/],
+    ['ingress_domain that is not a domain name', { ingress_domain: 'not a domain' }, /^ingress_domain \(body\): must be a domain name/],
+    ['grafana_url that is not an http(s) URL', { grafana_url: 'ftp://grafana' }, /^grafana_url \(body\): must be an http or https URL/],
   ])('%s is 400, nothing written', async (_, body, message) => {
     const { clusters: [cluster] } = await newClusters(1);
     const res = await expectUnchanged(server, CLUSTER_TABLES, () => rest('PUT', `/api/v2/k8s-clusters/${cluster.id}`, { headers: admin, body }));
