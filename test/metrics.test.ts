@@ -84,6 +84,13 @@ test('every series: requests, operations, sockets, subscriptions, events, pool, 
   expect((await server.gql(`query ${'N'.repeat(65)} { __typename }`)).errors).toBeUndefined();
   expect((await fetch(new URL('/healthz', server.berth.url))).status).toBe(200);
   expect((await fetch(new URL('/nowhere/9f1c2b7e-0000-4000-8000-000000000000', server.berth.url))).status).toBe(404);
+  const missingEnv = '/api/v2/envs/9f1c2b7e-0000-4000-8000-000000000000';
+  expect((await fetch(new URL(missingEnv, server.berth.url), { headers: admin })).status).toBe(404);
+  expect((await fetch(new URL(missingEnv.replace('envs', 'k8s-clusters'), server.berth.url), { headers: admin })).status).toBe(404);
+  expect((await fetch(new URL('/api/v2/envs/not-an-id', server.berth.url), { headers: admin })).status).toBe(400);
+  expect((await fetch(new URL('/api/v2/envs?per_page=5', server.berth.url), { headers: admin })).status).toBe(200);
+  expect((await fetch(new URL('/api/v2/envs', server.berth.url), { method: 'POST', body: '{"name":"metrics"}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
+  expect((await fetch(new URL('/api/v2/nowhere/9f1c2b7e-0000-4000-8000-000000000000', server.berth.url), { method: 'POST' })).status).toBe(404);
 
   const all = await samples();
   const graphql = { method: 'POST', route: '/graphql' };
@@ -92,6 +99,14 @@ test('every series: requests, operations, sockets, subscriptions, events, pool, 
   expect(value(all, 'berth_http_request_duration_seconds_count', { method: 'GET', route: '/healthz', status: '200' })).toBe(1);
   expect(value(all, 'berth_http_request_duration_seconds_count', { method: 'GET', route: 'other', status: '404' })).toBe(1);
   expect(value(all, 'berth_http_request_duration_seconds_bucket', { ...graphql, status: '200', le: '+Inf' })).toBeGreaterThanOrEqual(1);
+  // REST routes by their template, whatever the id or query; a 400 or 401 is its route's too; a path no route matches stays other
+  const rest = (method: string, route: string, status: string) => value(all, 'berth_http_request_duration_seconds_count', { method, route, status });
+  expect(rest('GET', '/api/v2/envs/:id', '404')).toBe(1);
+  expect(rest('GET', '/api/v2/k8s-clusters/:id', '404')).toBe(1);
+  expect(rest('GET', '/api/v2/envs/:id', '400')).toBe(1);
+  expect(rest('GET', '/api/v2/envs', '200')).toBe(1);
+  expect(rest('POST', '/api/v2/envs', '401')).toBe(1);
+  expect(rest('POST', 'other', '404')).toBe(1);
 
   const operation = (labels: Record<string, string>) => value(all, 'berth_graphql_operation_duration_seconds_count', labels);
   expect(operation({ operation: 'Viewer', type: 'query', outcome: 'ok' })).toBe(1);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import WebSocket from 'ws';
 import { startWorld, type World } from './support/deployment-world.js';
 import { createUser, type Caller } from './support/identities.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { Observed, settleEvents } from './support/subscriptions.js';
+import { connectPlatz, type PlatzClient } from './support/platz-client.js';
+import { settleEvents } from './support/subscriptions.js';
 
 let server: TestServer;
 let w: World;
@@ -27,61 +27,11 @@ afterAll(async () => {
 
 const platzUrl = () => new URL('/api/v2/ws', server.berth.wsUrl).href;
 
-type Frame = Record<string, unknown>;
-
-/** A Platz WebSocket client as the frontend would use it, collecting the frames it receives. */
-class PlatzClient extends Observed {
-  readonly frames: Frame[] = [];
-  closed: { code: number; reason: string } | null = null;
-
-  constructor(readonly socket: WebSocket) {
-    super();
-    socket.on('message', (data) => this.update(() => this.frames.push(JSON.parse(String(data)) as Frame)));
-    socket.on('close', (code, reason) => this.update(() => (this.closed = { code, reason: String(reason) })));
-  }
-
-  send(frame: unknown): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  subscribe(table: string, envId: string | null): void {
-    this.send({ type: 'subscribe', table, env_id: envId });
-  }
-
-  unsubscribe(table: string, envId: string | null): void {
-    this.send({ type: 'unsubscribe', table, env_id: envId });
-  }
-
-  /** Resolves once the server has read every frame sent before: it answers a ping only after them. */
-  sync(): Promise<void> {
-    return new Promise((resolve) => {
-      this.socket.once('pong', () => resolve());
-      this.socket.ping();
-    });
-  }
-
-  /** Waits for the event about object `id`. */
-  received(id: string): Promise<void> {
-    return this.until((c) => c.frames.some((f) => (f.data as { id?: string } | undefined)?.id === id), `the event of ${id}`);
-  }
-
-}
-
 /** Opens a socket with these headers or subprotocols; rejects with the HTTP status when the upgrade is refused. */
-function connect(headers: Record<string, string>, protocols: string[] = [], url = platzUrl()): Promise<PlatzClient> {
-  const socket = new WebSocket(url, protocols, { headers });
-  return new Promise((resolve, reject) => {
-    socket.once('open', () => {
-      const client = new PlatzClient(socket);
-      clients.push(client);
-      resolve(client);
-    });
-    socket.once('unexpected-response', (_req, res) => {
-      res.resume();
-      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }));
-    });
-    socket.once('error', reject);
-  });
+async function connect(headers: Record<string, string>, protocols: string[] = [], url = platzUrl()): Promise<PlatzClient> {
+  const client = await connectPlatz(url, headers, protocols);
+  clients.push(client);
+  return client;
 }
 
 const as = (caller: Caller) => connect(caller.headers);

@@ -168,7 +168,7 @@ describe('POST /api/v2/envs', () => {
     ['auto_add_new_users that is not a boolean', { name: 'x', auto_add_new_users: 'yes' }, /^auto_add_new_users \(body\)/],
     ['an empty name', { name: '  ' }, /name/],
     ['a name with a NUL character', { name: 'a\u0000b' }, /NUL/],
-    ['a name longer than a line', { name: 'x'.repeat(300) }, /^name must be at most 255/],
+    ['a name longer than a line', { name: 'x'.repeat(300) }, /^name \(body\): must be at most 255/],
   ])('%s is 400 naming the field, nothing written', async (_, body, message) => {
     const res = await expectUnchanged(server, ENV_TABLES, () => rest('POST', '/api/v2/envs', { headers: admin, body }));
     expect(res.status).toBe(400);

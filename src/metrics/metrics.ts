@@ -26,8 +26,13 @@ export interface MetricSources {
   logger: Logger;
 }
 
-/** Label values stay bounded: a route outside these is `other`. */
-const ROUTES = new Set(['/graphql', '/healthz', '/readyz', '/metrics']);
+/**
+ * Label values stay bounded: a request's route is the template of the route the router matched (`/api/v2/envs/:id`,
+ * one per declared route), and `other` when it matched none (a 404, a request refused before routing).
+ */
+const NO_ROUTE = 'other';
+/** a catch-all route (a CORS preflight's `*`) says nothing of where the request went */
+const CATCH_ALL = '*';
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
 /** Operation names are the client's: only plain ones, and at most this many per process; the rest are `other`. */
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -58,6 +63,8 @@ const SERVER_FAULTS = new Set(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE']);
 export class Metrics {
   private readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  /** each request's route template, once routed */
+  private readonly routes = new WeakMap<IncomingMessage, string>();
   private readonly graphqlDuration: Histogram<'operation' | 'type' | 'outcome'>;
   private readonly subscriptions: Gauge<'field'>;
   private readonly operationNames = new Set<string>();
@@ -200,13 +207,14 @@ export class Metrics {
   /** Observes one HTTP request as it ends; called as it arrives, before any router sees it. */
   observeHttp(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
-    const path = query < 0 ? url : url.slice(0, query);
-    const route = ROUTES.has(path) ? path : 'other';
     const method = req.method && METHODS.has(req.method) ? req.method : 'other';
-    // 'close' comes for every response, also one the client gave up on
-    res.once('close', () => this.httpDuration.observe({ method, route, status: res.statusCode }, (performance.now() - started) / 1000));
+    // 'close' comes for every response, also one the client gave up on; by then the router has said which route it was
+    res.once('close', () => this.httpDuration.observe({ method, route: this.routes.get(req) ?? NO_ROUTE, status: res.statusCode }, (performance.now() - started) / 1000));
+  }
+
+  /** The router matched `req` to the route declared as `template` (undefined: none), before validating or handling it. */
+  routed(req: IncomingMessage, template: string | undefined): void {
+    if (template && template !== CATCH_ALL) this.routes.set(req, template);
   }
 
   /** Apollo's plugin observing each GraphQL operation over HTTP. */

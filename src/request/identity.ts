@@ -49,4 +49,10 @@ export interface Credentials {
   source?: string;
 }
 
+/** Credentials from HTTP headers (a WebSocket's upgrade request's too). */
+export function credentialsFromHeaders(headers: Record<string, string | string[] | undefined>): Credentials {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return { authorization: first(headers.authorization), platzToken: first(headers['x-platz-token']) };
+}
+
 export type KnownIdentity = Exclude<Identity, { kind: 'anonymous' }>;

@@ -46,17 +46,34 @@ function validationMessage(err: FastifyError): string {
   return field ? `${field} (${where}): ${issue.message}` : `${where}: ${issue.message}`;
 }
 
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A service's refusal of one input field, in the REST request's words: services name fields as their own input calls
+ * them (`input.ingressDomain`), a REST client knows them by the request's (`ingress_domain`, in the body).
+ */
+function fieldMessage(err: DomainError, method: string): string {
+  const field = err.field!;
+  const name = snakeCase(field.replace(/^input\./, ''));
+  const where = method === 'GET' ? 'query parameter' : 'body';
+  // "ingressDomain must be …" is "ingress_domain (body): must be …"; another message is kept after the field
+  const rest = [field, field.replace(/^input\./, '')].find((f) => err.message.startsWith(`${f} `));
+  const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => snakeCase(f));
+  return `${name} (${where}): ${message}`;
+}
+
 /**
  * A REST API's error handler: a domain error gets its status and message; a request that does not match its schema
  * 400 naming the field; the HTTP layer's own refusals (a body that is not JSON, too large) their status; a database
  * out of reach 503 with Retry-After; anything else is logged and answered 500 without a word of it.
  */
 export function restErrorHandler(logger: Logger) {
-  return (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+  return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (err instanceof DomainError) {
       if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
       if (err.code === ErrorCode.INTERNAL) logger.error({ err }, 'unexpected REST error');
-      return reply.code(restStatus(err.code)).send({ message: err.message });
+      const message = err.code === ErrorCode.BAD_USER_INPUT && err.field ? fieldMessage(err, request.method) : err.message;
+      return reply.code(restStatus(err.code)).send({ message });
     }
     if (hasZodFastifySchemaValidationErrors(err)) return reply.code(400).send({ message: validationMessage(err) });
     if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ message: err.message });
@@ -67,17 +84,4 @@ export function restErrorHandler(logger: Logger) {
     logger.error({ err }, 'unexpected REST error');
     return reply.code(500).send({ message: 'Internal server error' });
   };
-}
-
-const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/**
- * A service's refusal of an `input.` field (as GraphQL's input names it: `input.typeId`) placed in a REST body, as
- * the schema's own 400s place theirs: `type_id (body): ...`. Other errors pass unchanged.
- */
-export function inBody(err: unknown): unknown {
-  if (!(err instanceof DomainError) || !err.field?.startsWith('input.')) return err;
-  const field = snakeCase(err.field.slice('input.'.length));
-  const said = err.message.startsWith(err.field) ? err.message.slice(err.field.length).trimStart() : err.message;
-  return new DomainError(err.code, `${field} (body): ${said}`, field, err.retryAfter);
 }

@@ -261,6 +261,11 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
           runInRequestScope(scope, () => handler(req, res));
         }),
     });
+    // each request's route for its metrics, as routed: before its input is validated (a 400 is its route's too)
+    app.addHook('onRequest', (request, _reply, done) => {
+      metrics.routed(request.raw, request.routeOptions.url);
+      done();
+    });
     const routes: HttpRoute[] = [];
     // a route's handler counts until it settles, also when its client hung up first
     app.addHook('onRoute', (route) => {
@@ -289,7 +294,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     });
     const webSockets: Record<string, WebSocketEndpoint> = {
       '/graphql': graphqlWs,
-      '/api/v2/ws': startPlatzWs({ hub, createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
+      '/api/v2/ws': startPlatzWs({ createContext, logger, queueLimit: config.SUBSCRIPTION_QUEUE_LIMIT, credentials }),
     };
     const logWebSocket = logWebSockets(logger, config.TRUST_PROXY);
     httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Authenticator } from '../auth/authenticator.js';
-import { anonymous, type Credentials } from '../request/identity.js';
+import { anonymous, credentialsFromHeaders, type Credentials } from '../request/identity.js';
 import { DomainError } from '../errors/domain-error.js';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
@@ -56,12 +56,6 @@ export const contextOfRequest =
   <C>(createContext: (credentials: Credentials, origin: RequestOrigin) => Promise<C>) =>
   (request: IncomingMessage): Promise<C> =>
     createContext(credentialsFromHeaders(request.headers), { request, requestId: currentRequestScope()?.requestId });
-
-/** Credentials from HTTP headers. */
-export function credentialsFromHeaders(headers: Record<string, string | string[] | undefined>): Credentials {
-  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  return { authorization: first(headers.authorization), platzToken: first(headers['x-platz-token']) };
-}
 
 /**
  * Where graphql-ws clients commonly put a credential in connection_init, first match wins (x-platz-token first, as

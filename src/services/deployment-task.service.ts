@@ -105,8 +105,11 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
     });
   }
 
-  /** The task's own actor, an Admin of its env, or a site admin; only while Pending. */
-  cancel(ctx: ServiceContext, id: string, reason: string | null | undefined): Promise<DeploymentTask> {
+  /**
+   * The task's own actor, an Admin of its env, or a site admin; only while Pending, and, with `leadMs`, only while its
+   * execute_at is at least that far ahead (Platz's API cancels only tasks at least 5 minutes away).
+   */
+  cancel(ctx: ServiceContext, id: string, reason: string | null | undefined, options: { leadMs?: number } = {}): Promise<DeploymentTask> {
     return this.uow.mutation(ctx, 'cancelDeploymentTask', async (tx, audit) => {
       const task = await findVisible(tx, DeploymentTask, id);
       // the worker claims Pending tasks with FOR UPDATE SKIP LOCKED: locked here, a task is either claimed or canceled
@@ -115,6 +118,7 @@ export class DeploymentTaskService extends ReadService<DeploymentTask, Deploymen
       const envId = cluster?.env?.id ?? null;
       const g = await grantsOf(tx);
       if (!isTaskActor(task, g.identity) && !isEnvAdmin(g, envId)) throw forbidden('Only the identity that created the task, or an admin of its env, may cancel it');
+      if (options.leadMs !== undefined && task.executeAt.getTime() < Date.now() + options.leadMs) throw forbidden('Cannot cancel task which is closed to being executed');
       if (task.status !== DeploymentTaskStatus.Pending) throw conflict(`Only Pending tasks can be canceled; this one is ${task.status}`);
       const old = snapshot(task);
       Object.assign(task, {

@@ -1,7 +1,8 @@
 import { badInput, DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import { headCursor, prunedThrough } from '../events/event-log.js';
-import { SubscriptionFilter, type FilterTerm } from '../events/change-scope.js';
+import { SubscriptionFilter, type DeliveredOperation, type FilterTerm, type ScopeFilter } from '../events/change-scope.js';
+import type { ChangeEvent } from '../events/event-log.js';
 import { EventStream, type MessageCursor, type SubscriberConnection } from '../events/event-stream.js';
 import { EVENT_TABLES, type EventTable } from '../events/event-types.js';
 import { requireIdentity, type ServiceContext } from '../request/context.js';
@@ -11,6 +12,14 @@ export interface DeploymentEventsArgs { env?: string | null; cluster?: string | 
 export interface DeploymentTaskEventsArgs { deployment?: string | null; cluster?: string | null; since?: string | null }
 export interface K8sResourceEventsArgs { cluster?: string | null; deployment?: string | null; kind?: string | null; since?: string | null }
 export interface EventsArgs { types?: EventTable[] | null; since?: string | null }
+
+/** A follower of live changes that picks what it wants as it runs (Platz's event socket: subscribe and unsubscribe per table and env). */
+export interface LiveFeed extends ScopeFilter {
+  /** a change it selected and may see, as `operation` (ENTER and LEAVE: the object moved into or out of what it follows or may see) */
+  deliver(event: ChangeEvent, operation: DeliveredOperation): void;
+  /** its identity is gone or deactivated */
+  revoked(): void;
+}
 
 /**
  * Change events for subscribers: who may subscribe, what the arguments mean, and where a stream
@@ -51,6 +60,21 @@ export class EventService {
   events(ctx: ServiceContext, args: EventsArgs, transport: SubscriberConnection): Promise<EventStream> {
     if (args.types && !args.types.length) throw badInput('types', 'types must name at least one type, or be left out for all');
     return this.open(ctx, args.types ?? (Object.keys(EVENT_TABLES) as EventTable[]), args.since, transport, []);
+  }
+
+  /**
+   * Live changes only, for the caller's identity: no opening snapshot and no resume, which a feed whose selection
+   * changes as it runs has no use for. Visibility is the read policy's, per event, as for streams. Returns the
+   * function that stops it.
+   */
+  follow(ctx: ServiceContext, feed: LiveFeed): () => void {
+    const identity = requireIdentity(ctx);
+    return this.hub.subscribe({
+      identity,
+      selects: (table, id, scope) => feed.selects(table, id, scope),
+      deliver: (event, operation) => feed.deliver(event, operation),
+      revoked: () => feed.revoked(),
+    });
   }
 
   private async open(ctx: ServiceContext, tables: EventTable[], since: string | null | undefined, transport: SubscriberConnection, terms: (FilterTerm | null)[]): Promise<EventStream> {

@@ -1,5 +1,5 @@
 import {
-  Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, Env, HelmRegistry, HelmTagFormat, User,
+  Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, DeploymentTask, Env, HelmRegistry, HelmTagFormat, K8sCluster, User,
 } from '../../src/entities/index.js';
 import { HelmRegistryProvider } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
@@ -38,10 +38,13 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     return (await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name })))[0];
   };
   const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
+  const freshDeployment = async (slice = a) =>
+    (await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart })))[0];
+  const freshCluster = async () => (await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' })))[0];
   const fresh = async <T extends object>(entity: new () => T, fields: Partial<T>) => (await persist(server, build(entity, fields)))[0];
   /** a resource type of env A, with a resource of a new deployment there */
   const freshResource = async () => {
-    const deployment = await fresh(Deployment, { name: `fresh-${unique()}`, kind: a.kind, cluster: a.cluster, helmChart: a.chart });
+    const deployment = await freshDeployment();
     const type = await fresh(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} });
     const resource = await fresh(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } });
     return { deployment, type, resource };
@@ -70,6 +73,85 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     { route: 'GET /api/v2/users/{id}', read: 'User' },
     // Platz's flags are GraphQL's updateUser of another user (a site admin's), not of one's own profile
     { route: 'PUT /api/v2/users/{id}', twin: { field: 'updateUser', variant: 'another user' }, prepare: async () => ({ path: `/api/v2/users/${(await freshUser()).id}`, body: { is_active: false } }) },
+
+    // deployments
+    { route: 'GET /api/v2/deployments', read: 'Deployment' },
+    { route: 'GET /api/v2/deployments/{id}', read: 'Deployment' },
+    ...([['env A', a], ['env B', b]] as const).map(([variant, slice]): RestMatrixRow => ({
+      route: 'POST /api/v2/deployments',
+      variant,
+      twin: { field: 'createDeployment', variant },
+      prepare: async () => ({ path: '/api/v2/deployments', body: { name: `new-${unique()}`, kind_id: slice.kind.id, cluster_id: slice.cluster.id, helm_chart_id: slice.chart.id } }),
+    })),
+    {
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: 'another deployment',
+      twin: { field: 'updateDeployment', variant: 'another deployment' },
+      prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment()).id}`, body: { description_md: unique() } }),
+    },
+    {
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: 'the calling deployment itself',
+      twin: { field: 'updateDeployment', variant: 'the calling deployment itself' },
+      prepare: async () => ({ path: `/api/v2/deployments/${a.deployment.id}`, body: { description_md: unique() } }),
+    },
+    ...([['from env A to a cluster of env B', a, b], ['from env B to a cluster of env A', b, a]] as const).map(([variant, from, to]): RestMatrixRow => ({
+      route: 'PUT /api/v2/deployments/{id}',
+      variant: `moved ${variant}`,
+      twin: { field: 'updateDeployment', variant: `moved ${variant}` },
+      prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment(from)).id}`, body: { cluster_id: to.cluster.id } }),
+    })),
+    { route: 'DELETE /api/v2/deployments/{id}', twin: { field: 'deleteDeployment' }, prepare: async () => ({ path: `/api/v2/deployments/${(await freshDeployment()).id}` }) },
+
+    // deployment tasks
+    { route: 'GET /api/v2/deployment-tasks', read: 'DeploymentTask' },
+    { route: 'GET /api/v2/deployment-tasks/{id}', read: 'DeploymentTask' },
+    {
+      route: 'POST /api/v2/deployment-tasks',
+      twin: { field: 'createDeploymentTask' },
+      prepare: async () => ({
+        path: '/api/v2/deployment-tasks',
+        body: { deployment_id: (await freshDeployment()).id, operation: { InvokeAction: { helm_chart_id: a.chart.id, action_id: 'ping', body: {} } } },
+      }),
+    },
+    {
+      route: 'DELETE /api/v2/deployment-tasks/{id}',
+      twin: { field: 'cancelDeploymentTask' },
+      prepare: async () => {
+        const deployment = await freshDeployment();
+        const [task] = await persist(
+          server,
+          build(DeploymentTask, {
+            deployment,
+            cluster: a.cluster,
+            operation: { Reinstall: { reason: 'matrix' } },
+            actingUser: server.em.fork().getReference(User, world.callers.kindMaintainer!.id),
+            // beyond Platz's 5 minutes, so only who may cancel decides
+            executeAt: new Date(Date.now() + 3_600_000),
+          }),
+        );
+        return { path: `/api/v2/deployment-tasks/${task.id}`, body: { reason: 'no' } };
+      },
+    },
+    // clusters, their mirrored objects, the server
+    { route: 'GET /api/v2/k8s-clusters', read: 'K8sCluster' },
+    { route: 'GET /api/v2/k8s-clusters/{id}', read: 'K8sCluster' },
+    {
+      route: 'PUT /api/v2/k8s-clusters/{id}',
+      variant: 'in place',
+      twin: { field: 'updateCluster', variant: 'in place' },
+      prepare: async () => ({ path: `/api/v2/k8s-clusters/${a.cluster.id}`, body: { ingress_class: `class-${unique()}` } }),
+    },
+    {
+      route: 'PUT /api/v2/k8s-clusters/{id}',
+      variant: 'moved from env A to env B',
+      twin: { field: 'updateCluster', variant: 'moved from env A to env B' },
+      prepare: async () => ({ path: `/api/v2/k8s-clusters/${(await freshCluster()).id}`, body: { env_id: b.env.id } }),
+    },
+    { route: 'DELETE /api/v2/k8s-clusters/{id}', twin: { field: 'deleteCluster' }, prepare: async () => ({ path: `/api/v2/k8s-clusters/${(await freshCluster()).id}` }) },
+    { route: 'GET /api/v2/k8s-resources', read: 'K8sResource' },
+    { route: 'GET /api/v2/k8s-resources/{id}', read: 'K8sResource' },
+    { route: 'GET /api/v2/server', elsewhere: 'test/rest-clusters.test.ts (no credential)' },
 
     // catalogs
     { route: 'GET /api/v2/deployment-kinds', read: 'DeploymentKind' },

@@ -3,7 +3,6 @@ import { DeploymentResourceType, type DeploymentResource } from '../../entities/
 import { DeploymentResourceSyncStatus } from '../../entities/enums.js';
 import type { RequestContext } from '../../services/index.js';
 import { visibleProps } from '../../services/deployment-resource.service.js';
-import { inBody } from '../errors.js';
 import { found, restRoute } from '../routes.js';
 import { IdParams, PageQuery, pageOf, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
 
@@ -41,9 +40,6 @@ async function resourceJson(ctx: RequestContext, resource: DeploymentResource): 
   };
 }
 
-/** A write's answer, its refusals of body fields placed in the body. */
-const written = (ctx: RequestContext, write: Promise<DeploymentResource>) =>
-  write.then((resource) => resourceJson(ctx, resource), (err: unknown) => Promise.reject(inBody(err)));
 
 export const deploymentResourceRoutes = [
   restRoute({
@@ -84,8 +80,8 @@ export const deploymentResourceRoutes = [
     }),
     status: 201,
     response: DeploymentResourceJson,
-    handle: (ctx, { body }) =>
-      written(ctx, ctx.services.deploymentResources.create(ctx, { typeId: body.type_id, deploymentId: body.deployment_id, name: body.name, props: body.props })),
+    handle: async (ctx, { body }) =>
+      resourceJson(ctx, await ctx.services.deploymentResources.create(ctx, { typeId: body.type_id, deploymentId: body.deployment_id, name: body.name, props: body.props })),
   }),
   restRoute({
     method: 'PUT',
@@ -97,7 +93,7 @@ export const deploymentResourceRoutes = [
     params: IdParams,
     body: z.object({ name: z.string().nullish(), props: JsonObject.nullish().describe('deep-merged') }),
     response: DeploymentResourceJson,
-    handle: (ctx, { params, body }) => written(ctx, ctx.services.deploymentResources.update(ctx, params.id, { name: body.name, props: body.props })),
+    handle: async (ctx, { params, body }) => resourceJson(ctx, await ctx.services.deploymentResources.update(ctx, params.id, { name: body.name, props: body.props })),
   }),
   restRoute({
     method: 'DELETE',
