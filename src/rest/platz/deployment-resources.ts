@@ -40,7 +40,6 @@ async function resourceJson(ctx: RequestContext, resource: DeploymentResource): 
   };
 }
 
-
 export const deploymentResourceRoutes = [
   restRoute({
     method: 'GET',
