@@ -4,8 +4,14 @@ import type { Logger } from '../../logging/logger.js';
 import { restApi } from '../api.js';
 import { restRoute, type ContextOf } from '../routes.js';
 import { authRoutes } from './auth.js';
+import { botTokenRoutes } from './bot-tokens.js';
+import { botRoutes } from './bots.js';
+import { deploymentPermissionRoutes } from './deployment-permissions.js';
+import { envUserPermissionRoutes } from './env-user-permissions.js';
 import { envRoutes } from './envs.js';
 import { platzSchemas } from './schemas.js';
+import { secretRoutes } from './secrets.js';
+import { userTokenRoutes } from './user-tokens.js';
 import { userRoutes } from './users.js';
 
 /** Where Platz's clients find the API. */
@@ -33,7 +39,7 @@ export function platzApi(options: { contextOf: ContextOf; logger: Logger; versio
     version: options.version,
     description: "Platz's REST API as Berth serves it. Errors are JSON `{\"message\": ...}`; lists take `page` and `per_page` and answer `{page, per_page, items, num_total}`.",
     registry: platzSchemas,
-    routes: [...authRoutes, ...envRoutes, ...userRoutes],
+    routes: [...authRoutes, ...envRoutes, ...userRoutes, ...envUserPermissionRoutes, ...deploymentPermissionRoutes, ...secretRoutes, ...userTokenRoutes, ...botRoutes, ...botTokenRoutes],
     rootRoutes: [statusRoute],
     contextOf: options.contextOf,
     logger: options.logger,
