@@ -18,7 +18,7 @@ const EnvUserPermissionJson = z.object({
 platzSchemas.add(EnvUserPermissionJson, { id: 'EnvUserPermission' });
 
 /** A grant's columns Platz has, for a grant a user holds (bots' grants are Berth's, GraphQL's alone). */
-export const grantJson = (grant: EnvGrantBase & { user?: { id: string } | null }) => ({ ...rowJson(grant), env_id: grant.env.id, user_id: grant.user!.id });
+export const grantJson = (grant: EnvGrantBase) => ({ ...rowJson(grant), env_id: grant.env.id, user_id: grant.user!.id });
 
 /** A user's grant by id, or 404: a bot's grant does not exist for Platz's API, as its lists leave it out. */
 export async function userGrant<T extends EnvGrantBase>(row: Promise<T | null>, what: string): Promise<T> {
