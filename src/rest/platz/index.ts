@@ -6,11 +6,17 @@ import { restRoute, type ContextOf } from '../routes.js';
 import { authRoutes } from './auth.js';
 import { deploymentTaskRoutes } from './deployment-tasks.js';
 import { deploymentRoutes } from './deployments.js';
+import { botTokenRoutes } from './bot-tokens.js';
+import { botRoutes } from './bots.js';
+import { deploymentPermissionRoutes } from './deployment-permissions.js';
+import { envUserPermissionRoutes } from './env-user-permissions.js';
 import { envRoutes } from './envs.js';
 import { k8sClusterRoutes } from './k8s-clusters.js';
 import { k8sResourceRoutes } from './k8s-resources.js';
 import { platzSchemas } from './schemas.js';
 import { serverRoutes } from './server.js';
+import { secretRoutes } from './secrets.js';
+import { userTokenRoutes } from './user-tokens.js';
 import { userRoutes } from './users.js';
 
 /** Where Platz's clients find the API. */
@@ -38,7 +44,7 @@ export function platzApi(options: { contextOf: ContextOf; logger: Logger; versio
     version: options.version,
     description: "Platz's REST API as Berth serves it. Errors are JSON `{\"message\": ...}`; lists take `page` and `per_page` and answer `{page, per_page, items, num_total}`.",
     registry: platzSchemas,
-    routes: [...authRoutes, ...envRoutes, ...userRoutes, ...deploymentRoutes, ...deploymentTaskRoutes, ...k8sClusterRoutes, ...k8sResourceRoutes, ...serverRoutes],
+    routes: [...authRoutes, ...envRoutes, ...userRoutes, ...deploymentRoutes, ...deploymentTaskRoutes, ...k8sClusterRoutes, ...k8sResourceRoutes, ...serverRoutes, ...envUserPermissionRoutes, ...deploymentPermissionRoutes, ...secretRoutes, ...userTokenRoutes, ...botRoutes, ...botTokenRoutes],
     rootRoutes: [statusRoute],
     contextOf: options.contextOf,
     logger: options.logger,
