@@ -12,12 +12,14 @@ export class EnvGrantFilter {
   @Field(() => ID, { nullable: true }) envId?: string;
   @Field(() => ID, { nullable: true }) userId?: string;
   @Field(() => ID, { nullable: true }) botId?: string;
+  /** only the grants users hold: Platz's API (src/rest/platz/) knows no bot grants */
+  usersOnly?: boolean;
 }
 
 export function envGrantWhere(f: EnvGrantFilter): Where {
   return {
     env: optionalUuid(f.envId, 'envId'),
-    user: optionalUuid(f.userId, 'userId'),
+    user: optionalUuid(f.userId, 'userId') ?? (f.usersOnly ? { $ne: null } : undefined),
     bot: optionalUuid(f.botId, 'botId'),
   };
 }

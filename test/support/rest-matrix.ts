@@ -1,10 +1,12 @@
+import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
 import {
-  Deployment, DeploymentKind, DeploymentResource, DeploymentResourceType, DeploymentTask, Env, HelmRegistry, HelmTagFormat, K8sCluster, User,
+  Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType, DeploymentTask, Env,
+  EnvUserPermission, HelmRegistry, HelmTagFormat, K8sCluster, Secret, User, UserToken,
 } from '../../src/entities/index.js';
-import { HelmRegistryProvider } from '../../src/entities/enums.js';
+import { EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
-import { AUTHENTICATED, type Who, type World } from './matrix-world.js';
+import { AUTHENTICATED, USERS, type Who, type World } from './matrix-world.js';
 import type { TestServer } from './server.js';
 
 /**
@@ -14,7 +16,9 @@ import type { TestServer } from './server.js';
  *
  * - `read`: a list route (`GET /api/v2/envs`) or a by-id route (`GET /api/v2/envs/{id}`) showing rows of a GraphQL
  *   type of the matrix world (`'Env'`): the list shows exactly the ids GraphQL's list shows that caller; by id, a row
- *   in scope is 200 and one out of scope 404. `refused` names callers a route refuses outright, with its status.
+ *   in scope is 200 and one out of scope 404. `refused` names callers a route refuses outright, with its status;
+ *   `omitted` the rows of the type the route never shows (Berth's own, which Platz's JSON cannot hold): in no list,
+ *   and 404 by id for everyone.
  * - `twin`: a write (or a call with side effects) that is the REST form of a GraphQL matrix case (its `field` and
  *   `variant` in test/support/matrix-mutations.ts): the same callers are allowed; an allowed call answers 2xx and is
  *   audited, a denied one answers 401 (no valid caller), 403 or 404 (or the twin's `deniedWith`) and writes nothing.
@@ -23,7 +27,7 @@ import type { TestServer } from './server.js';
  * - `elsewhere`: a route that establishes the caller or needs none; the test file that covers it.
  */
 export type RestMatrixRow = { route: string; variant?: string } & (
-  | { read: string; refused?: Partial<Record<Who, number>> }
+  | { read: string; refused?: Partial<Record<Who, number>>; omitted?: () => Promise<string[]> }
   | { twin: { field: string; variant?: string }; prepare: Prepare }
   | { allowed: readonly Who[]; audited?: false; prepare: Prepare }
   | { elsewhere: string }
@@ -41,12 +45,23 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
   const freshDeployment = async (slice = a) =>
     (await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart })))[0];
   const freshCluster = async () => (await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' })))[0];
-  const fresh = async <T extends object>(entity: new () => T, fields: Partial<T>) => (await persist(server, build(entity, fields)))[0];
+  const freshBot = async () => (await persist(server, build(Bot, { displayName: `bot-${unique()}` })))[0];
+  /** a row's id, inserted for one call */
+  const fresh = async (row: { id: string }) => (await persist(server, row))[0].id;
+  const tokenRow = <T extends UserToken | BotToken>(entity: new () => T, fields: Partial<T>) => {
+    const token = newOpaqueToken();
+    return build(entity, { id: token.id, secretHash: hashSecret(token.secret), ...fields } as Partial<T>);
+  };
+  // a non-user's "own" token is a user's (it has none): the call is refused either way
+  const ownUserId = (who: Who) => world.callers[USERS.includes(who) ? who : 'userWithoutRole']!.id;
+  /** Berth's grants held by bots: Platz's rows are users' */
+  const botGrants = (table: string) => async () => (await server.sql<{ id: string }>(`select id from ${table} where bot_id is not null`)).map((r) => r.id);
+  const envSlices = [['env A', a], ['env B', b]] as const;
   /** a resource type of env A, with a resource of a new deployment there */
   const freshResource = async () => {
     const deployment = await freshDeployment();
-    const type = await fresh(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} });
-    const resource = await fresh(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } });
+    const [type] = await persist(server, build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
+    const [resource] = await persist(server, build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
     return { deployment, type, resource };
   };
 
@@ -152,6 +167,78 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     { route: 'GET /api/v2/k8s-resources', read: 'K8sResource' },
     { route: 'GET /api/v2/k8s-resources/{id}', read: 'K8sResource' },
     { route: 'GET /api/v2/server', elsewhere: 'test/rest-clusters.test.ts (no credential)' },
+    // env user permissions and deployment permissions
+    { route: 'GET /api/v2/env-user-permissions', read: 'EnvUserPermission', omitted: botGrants('env_user_permissions') },
+    { route: 'GET /api/v2/env-user-permissions/{id}', read: 'EnvUserPermission', omitted: botGrants('env_user_permissions') },
+    { route: 'GET /api/v2/deployment-permissions', read: 'DeploymentPermission', omitted: botGrants('deployment_permissions') },
+    { route: 'GET /api/v2/deployment-permissions/{id}', read: 'DeploymentPermission', omitted: botGrants('deployment_permissions') },
+    ...envSlices.flatMap(([variant, slice]): RestMatrixRow[] => [
+      {
+        route: 'POST /api/v2/env-user-permissions',
+        variant,
+        twin: { field: 'createEnvUserPermission', variant },
+        prepare: async () => ({ path: '/api/v2/env-user-permissions', body: { env_id: slice.env.id, user_id: (await freshUser()).id, role: 'User' } }),
+      },
+      {
+        route: 'POST /api/v2/deployment-permissions',
+        variant,
+        twin: { field: 'createDeploymentPermission', variant },
+        prepare: async () => ({ path: '/api/v2/deployment-permissions', body: { env_id: slice.env.id, user_id: (await freshUser()).id, kind_id: slice.kind.id, role: 'Maintainer' } }),
+      },
+    ]),
+    {
+      route: 'DELETE /api/v2/env-user-permissions/{id}',
+      twin: { field: 'deleteEnvUserPermission' },
+      prepare: async () => ({ path: `/api/v2/env-user-permissions/${await fresh(build(EnvUserPermission, { env: a.env, user: await freshUser(), role: EnvUserRole.User }))}` }),
+    },
+    {
+      route: 'DELETE /api/v2/deployment-permissions/{id}',
+      twin: { field: 'deleteDeploymentPermission' },
+      prepare: async () => ({
+        path: `/api/v2/deployment-permissions/${await fresh(build(DeploymentPermission, { env: a.env, kind: a.kind, user: await freshUser(), role: UserDeploymentRole.Maintainer }))}`,
+      }),
+    },
+
+    // secrets
+    { route: 'GET /api/v2/secrets', read: 'Secret' },
+    { route: 'GET /api/v2/secrets/{id}', read: 'Secret' },
+    ...envSlices.map(([variant, slice]): RestMatrixRow => ({
+      route: 'POST /api/v2/secrets',
+      variant,
+      twin: { field: 'createSecret', variant },
+      prepare: async () => ({ path: '/api/v2/secrets', body: { env_id: slice.env.id, collection: 'db', name: `s-${unique()}`, contents: 'hunter2' } }),
+    })),
+    ...([['PUT', 'updateSecret', { contents: 'new' }], ['DELETE', 'deleteSecret', undefined]] as const).map(([method, field, body]): RestMatrixRow => ({
+      route: `${method} /api/v2/secrets/{id}`,
+      twin: { field },
+      prepare: async () => ({ path: `/api/v2/secrets/${await fresh(build(Secret, { env: a.env, collection: 'db', name: `s-${unique()}`, contentsEncrypted: 'v1.x.y.z.w' }))}`, body }),
+    })),
+
+    // user tokens, bots and bot tokens
+    { route: 'GET /api/v2/user-tokens', read: 'UserToken' },
+    { route: 'GET /api/v2/user-tokens/{id}', read: 'UserToken' },
+    { route: 'POST /api/v2/user-tokens', twin: { field: 'createUserToken' }, prepare: async () => ({ path: '/api/v2/user-tokens', body: {} }) },
+    {
+      route: 'DELETE /api/v2/user-tokens/{id}',
+      variant: 'own token',
+      twin: { field: 'revokeUserToken', variant: 'own token' },
+      prepare: async (who) => ({ path: `/api/v2/user-tokens/${await fresh(tokenRow(UserToken, { user: server.em.fork().getReference(User, ownUserId(who)) }))}` }),
+    },
+    {
+      route: 'DELETE /api/v2/user-tokens/{id}',
+      variant: "another user's token",
+      twin: { field: 'revokeUserToken', variant: "another user's token" },
+      prepare: async () => ({ path: `/api/v2/user-tokens/${await fresh(tokenRow(UserToken, { user: await freshUser() }))}` }),
+    },
+    { route: 'GET /api/v2/bots', read: 'Bot' },
+    { route: 'GET /api/v2/bots/{id}', read: 'Bot' },
+    { route: 'POST /api/v2/bots', twin: { field: 'createBot' }, prepare: async () => ({ path: '/api/v2/bots', body: { display_name: `bot-${unique()}` } }) },
+    { route: 'PUT /api/v2/bots/{id}', twin: { field: 'updateBot' }, prepare: async () => ({ path: `/api/v2/bots/${(await freshBot()).id}`, body: { display_name: 'renamed' } }) },
+    { route: 'DELETE /api/v2/bots/{id}', twin: { field: 'deleteBot' }, prepare: async () => ({ path: `/api/v2/bots/${(await freshBot()).id}` }) },
+    { route: 'GET /api/v2/bot-tokens', read: 'BotToken' },
+    { route: 'GET /api/v2/bot-tokens/{id}', read: 'BotToken' },
+    { route: 'POST /api/v2/bot-tokens', twin: { field: 'createBotToken' }, prepare: async () => ({ path: '/api/v2/bot-tokens', body: { bot_id: (await freshBot()).id } }) },
+    { route: 'DELETE /api/v2/bot-tokens/{id}', twin: { field: 'revokeBotToken' }, prepare: async () => ({ path: `/api/v2/bot-tokens/${await fresh(tokenRow(BotToken, { bot: await freshBot() }))}` }) },
 
     // catalogs
     { route: 'GET /api/v2/deployment-kinds', read: 'DeploymentKind' },
@@ -159,7 +246,7 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     {
       route: 'PUT /api/v2/deployment-kinds/{id}',
       twin: { field: 'renameDeploymentKind' },
-      prepare: async () => ({ path: `/api/v2/deployment-kinds/${(await fresh(DeploymentKind, { name: `Kind${unique()}` })).id}`, body: { name: `Renamed${unique()}` } }),
+      prepare: async () => ({ path: `/api/v2/deployment-kinds/${await fresh(build(DeploymentKind, { name: `Kind${unique()}` }))}`, body: { name: `Renamed${unique()}` } }),
     },
     { route: 'GET /api/v2/deployment-resource-types', read: 'DeploymentResourceType' },
     { route: 'GET /api/v2/deployment-resource-types/{id}', read: 'DeploymentResourceType' },
@@ -171,8 +258,8 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
       route: 'PUT /api/v2/helm-registries/{id}',
       twin: { field: 'setHelmRegistryIcon' },
       prepare: async () => {
-        const registry = await fresh(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci });
-        return { path: `/api/v2/helm-registries/${registry.id}`, body: { fa_icon: 'database' } };
+        const registry = await fresh(build(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
+        return { path: `/api/v2/helm-registries/${registry}`, body: { fa_icon: 'database' } };
       },
     },
     { route: 'GET /api/v2/helm-tag-formats', read: 'HelmTagFormat' },
@@ -181,7 +268,7 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     {
       route: 'DELETE /api/v2/helm-tag-formats/{id}',
       twin: { field: 'deleteHelmTagFormat' },
-      prepare: async () => ({ path: `/api/v2/helm-tag-formats/${(await fresh(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` })).id}` }),
+      prepare: async () => ({ path: `/api/v2/helm-tag-formats/${await fresh(build(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` }))}` }),
     },
 
     // deployment resources
