@@ -88,7 +88,8 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
       const name = input.name || resource.name;
       const props = input.props ? deepMerge(resource.props, input.props) : resource.props;
       const changed = name !== resource.name || !isDeepStrictEqual(props, resource.props);
-      Object.assign(resource, { name, props, syncStatus: DeploymentResourceSyncStatus.Updating });
+      // a new sync starts: the last one's failure no longer says anything (Platz clears it too)
+      Object.assign(resource, { name, props, syncStatus: DeploymentResourceSyncStatus.Updating, syncReason: null });
       if (changed) {
         const kind = (await tx.loaders.byId(DeploymentKind).load(type.deploymentKind.id))!;
         const users = await deploymentsUsing(tx, type.env?.id, { kind: 'resources', id: resource.id, deploymentKind: kind.name, typeKey: type.key });
@@ -105,7 +106,7 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
       const { resource, type, envId } = await findMaintainedResource(tx, id);
       if (!resource.exists) throw conflict('This resource has already been deleted');
       const old = resourceSnapshot(resource, type);
-      resource.syncStatus = DeploymentResourceSyncStatus.Deleting;
+      Object.assign(resource, { syncStatus: DeploymentResourceSyncStatus.Deleting, syncReason: null });
       audit({ targetType: 'DeploymentResource', targetId: resource.id, envId, before: old, after: resourceSnapshot(resource, type) });
       return resource;
     });

@@ -92,12 +92,13 @@ export class HelmRegistryService extends ReadService<HelmRegistry, HelmRegistryF
     return ctx.em.find(HelmRegistry, { provider: HelmRegistryProvider.Oci, available: true }, { orderBy: { createdAt: 'ASC', id: 'ASC' } });
   }
 
-  /** Site admins. */
-  setIcon(ctx: ServiceContext, id: string, faIcon: string): Promise<HelmRegistry> {
+  /** Site admins; without an icon nothing changes (Platz's REST update leaves it optional). */
+  setIcon(ctx: ServiceContext, id: string, faIcon: string | undefined): Promise<HelmRegistry> {
     return this.uow.mutation(ctx, 'setHelmRegistryIcon', async (tx, audit) => {
-      checkIcon(faIcon, 'faIcon');
+      if (faIcon !== undefined) checkIcon(faIcon, 'faIcon');
       const registry = await findVisible(tx, HelmRegistry, id);
       await requireSiteAdmin(tx);
+      if (faIcon === undefined) return registry;
       const before = snapshot(registry);
       registry.faIcon = faIcon;
       audit({ targetType: 'HelmRegistry', targetId: registry.id, before, after: snapshot(registry) });

@@ -1,6 +1,9 @@
 import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
-import { Bot, BotToken, Deployment, DeploymentPermission, DeploymentTask, Env, EnvUserPermission, K8sCluster, Secret, User, UserToken } from '../../src/entities/index.js';
-import { EnvUserRole, UserDeploymentRole } from '../../src/entities/enums.js';
+import {
+  Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType, DeploymentTask, Env,
+  EnvUserPermission, HelmRegistry, HelmTagFormat, K8sCluster, Secret, User, UserToken,
+} from '../../src/entities/index.js';
+import { EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
 import { AUTHENTICATED, USERS, type Who, type World } from './matrix-world.js';
@@ -54,6 +57,13 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
   /** Berth's grants held by bots: Platz's rows are users' */
   const botGrants = (table: string) => async () => (await server.sql<{ id: string }>(`select id from ${table} where bot_id is not null`)).map((r) => r.id);
   const envSlices = [['env A', a], ['env B', b]] as const;
+  /** a resource type of env A, with a resource of a new deployment there */
+  const freshResource = async () => {
+    const deployment = await freshDeployment();
+    const [type] = await persist(server, build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
+    const [resource] = await persist(server, build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
+    return { deployment, type, resource };
+  };
 
   return [
     { route: 'GET /status', elsewhere: 'test/rest-auth.test.ts (no credential)' },
@@ -229,6 +239,59 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     { route: 'GET /api/v2/bot-tokens/{id}', read: 'BotToken' },
     { route: 'POST /api/v2/bot-tokens', twin: { field: 'createBotToken' }, prepare: async () => ({ path: '/api/v2/bot-tokens', body: { bot_id: (await freshBot()).id } }) },
     { route: 'DELETE /api/v2/bot-tokens/{id}', twin: { field: 'revokeBotToken' }, prepare: async () => ({ path: `/api/v2/bot-tokens/${await fresh(tokenRow(BotToken, { bot: await freshBot() }))}` }) },
+
+    // catalogs
+    { route: 'GET /api/v2/deployment-kinds', read: 'DeploymentKind' },
+    { route: 'GET /api/v2/deployment-kinds/{id}', read: 'DeploymentKind' },
+    {
+      route: 'PUT /api/v2/deployment-kinds/{id}',
+      twin: { field: 'renameDeploymentKind' },
+      prepare: async () => ({ path: `/api/v2/deployment-kinds/${await fresh(build(DeploymentKind, { name: `Kind${unique()}` }))}`, body: { name: `Renamed${unique()}` } }),
+    },
+    { route: 'GET /api/v2/deployment-resource-types', read: 'DeploymentResourceType' },
+    { route: 'GET /api/v2/deployment-resource-types/{id}', read: 'DeploymentResourceType' },
+    { route: 'GET /api/v2/helm-charts', read: 'HelmChart' },
+    { route: 'GET /api/v2/helm-charts/{id}', read: 'HelmChart' },
+    { route: 'GET /api/v2/helm-registries', read: 'HelmRegistry' },
+    { route: 'GET /api/v2/helm-registries/{id}', read: 'HelmRegistry' },
+    {
+      route: 'PUT /api/v2/helm-registries/{id}',
+      twin: { field: 'setHelmRegistryIcon' },
+      prepare: async () => {
+        const registry = await fresh(build(HelmRegistry, { domainName: 'registry.example.com', repoName: `icon-${unique()}`, kind: a.kind, provider: HelmRegistryProvider.Oci }));
+        return { path: `/api/v2/helm-registries/${registry}`, body: { fa_icon: 'database' } };
+      },
+    },
+    { route: 'GET /api/v2/helm-tag-formats', read: 'HelmTagFormat' },
+    { route: 'GET /api/v2/helm-tag-formats/{id}', read: 'HelmTagFormat' },
+    { route: 'POST /api/v2/helm-tag-formats', twin: { field: 'createHelmTagFormat' }, prepare: async () => ({ path: '/api/v2/helm-tag-formats', body: { pattern: `^v(?<version>[0-9.]+)-${unique()}$` } }) },
+    {
+      route: 'DELETE /api/v2/helm-tag-formats/{id}',
+      twin: { field: 'deleteHelmTagFormat' },
+      prepare: async () => ({ path: `/api/v2/helm-tag-formats/${await fresh(build(HelmTagFormat, { pattern: `^(?<version>.+)-${unique()}$` }))}` }),
+    },
+
+    // deployment resources
+    { route: 'GET /api/v2/deployment-resources', read: 'DeploymentResource' },
+    { route: 'GET /api/v2/deployment-resources/{id}', read: 'DeploymentResource' },
+    {
+      route: 'POST /api/v2/deployment-resources',
+      twin: { field: 'createDeploymentResource' },
+      prepare: async () => {
+        const { deployment, type } = await freshResource();
+        return { path: '/api/v2/deployment-resources', body: { type_id: type.id, deployment_id: deployment.id, name: `r-${unique()}`, props: {} } };
+      },
+    },
+    {
+      route: 'PUT /api/v2/deployment-resources/{id}',
+      twin: { field: 'updateDeploymentResource' },
+      prepare: async () => ({ path: `/api/v2/deployment-resources/${(await freshResource()).resource.id}`, body: { props: { size: 2 } } }),
+    },
+    {
+      route: 'DELETE /api/v2/deployment-resources/{id}',
+      twin: { field: 'deleteDeploymentResource' },
+      prepare: async () => ({ path: `/api/v2/deployment-resources/${(await freshResource()).resource.id}` }),
+    },
   ];
 }
 
