@@ -1,11 +1,10 @@
-import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
 import { hashPassword } from '../../src/auth/password.js';
 import {
-  Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType, DeploymentTask, Env,
-  EnvUserPermission, Group, GroupMember, GroupWebApp, HelmRegistry, HelmTagFormat, K8sCluster, Secret, User, UserToken, WebApp,
+  BotToken, DeploymentKind, DeploymentPermission, EnvUserPermission, GroupMember, GroupWebApp, HelmRegistry, HelmTagFormat, Secret, User, UserToken,
 } from '../../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider, UserApprovalState, UserDeploymentRole } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
+import { matrixFixtures } from './matrix-fixtures.js';
 import { AUTHENTICATED, USERS, type Who, type World } from './matrix-world.js';
 import type { TestServer } from './server.js';
 
@@ -45,33 +44,8 @@ contexts:
 
 export function mutationCases(server: TestServer, world: World): MutationCase[] {
   const { a, b } = world;
-  const ref = <T extends object>(entity: new () => T, id: string) => server.em.fork().getReference(entity, id as never);
-  const callerUserId = (who: Who) => (USERS.includes(who) ? world.callers[who]!.id : world.callers.userWithoutRole!.id);
-
-  const freshUser = async (fields: Partial<User> = {}) => {
-    const name = `fresh-${unique()}`;
-    const [user] = await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name, ...fields }));
-    return user;
-  };
-  const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
-  const freshDeployment = async (slice = a) => {
-    const [d] = await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart }));
-    return d;
-  };
-  const freshResource = async () => {
-    const deployment = await freshDeployment();
-    const [type] = await persist(server, build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
-    const [resource] = await persist(server, build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
-    return { deployment, type, resource };
-  };
-  const freshGroup = async () => (await persist(server, build(Group, { name: `group-${unique()}` })))[0];
-  const freshWebApp = async () => (await persist(server, build(WebApp, { name: `app-${unique()}`, linkUrl: 'https://example.com' })))[0];
-  const freshBot = async () => (await persist(server, build(Bot, { displayName: `bot-${unique()}` })))[0];
-  const userToken = async (userId: string) => {
-    const token = newOpaqueToken();
-    await persist(server, build(UserToken, { id: token.id, user: ref(User, userId), secretHash: hashSecret(token.secret) }));
-    return token.id;
-  };
+  const { ref, callerUserId, freshUser, freshEnv, freshDeployment, freshCluster, freshResource, freshGroup, freshWebApp, freshBot, fresh, tokenRow, scheduledTask } = matrixFixtures(server, world);
+  const userToken = (userId: string) => fresh(tokenRow(UserToken, { user: ref(User, userId) }));
 
   const doc = (document: string, variables?: Record<string, unknown>) => ({ document, variables });
 
@@ -193,11 +167,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
     {
       field: 'revokeBotToken',
       allowed: SITE_ADMIN,
-      prepare: async () => {
-        const token = newOpaqueToken();
-        await persist(server, build(BotToken, { id: token.id, bot: await freshBot(), secretHash: hashSecret(token.secret) }));
-        return doc(`mutation ($id: ID!) { revokeBotToken(id: $id) }`, { id: token.id });
-      },
+      prepare: async () => doc(`mutation ($id: ID!) { revokeBotToken(id: $id) }`, { id: await fresh(tokenRow(BotToken, { bot: await freshBot() })) }),
     },
     {
       field: 'createGroup',
@@ -363,18 +333,12 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
       variant: 'moved from env A to env B',
       allowed: SITE_ADMIN,
       deniedWith: { adminAMaintainerB: 'FORBIDDEN', maintainerAUserB: 'FORBIDDEN', envAdmin: 'NOT_FOUND' },
-      prepare: async () => {
-        const [cluster] = await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' }));
-        return doc(`mutation ($id: ID!, $env: ID!) { updateCluster(id: $id, input: { envId: $env }) { id } }`, { id: cluster.id, env: b.env.id });
-      },
+      prepare: async () => doc(`mutation ($id: ID!, $env: ID!) { updateCluster(id: $id, input: { envId: $env }) { id } }`, { id: (await freshCluster()).id, env: b.env.id }),
     },
     {
       field: 'deleteCluster',
       allowed: SITE_ADMIN,
-      prepare: async () => {
-        const [cluster] = await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' }));
-        return doc(`mutation ($id: ID!) { deleteCluster(id: $id) }`, { id: cluster.id });
-      },
+      prepare: async () => doc(`mutation ($id: ID!) { deleteCluster(id: $id) }`, { id: (await freshCluster()).id }),
     },
     {
       field: 'renameDeploymentKind',
@@ -489,20 +453,7 @@ export function mutationCases(server: TestServer, world: World): MutationCase[] 
     {
       field: 'cancelDeploymentTask',
       allowed: ['kindMaintainer', ...ENV_A_ADMINS],
-      prepare: async () => {
-        const deployment = await freshDeployment();
-        const [task] = await persist(
-          server,
-          build(DeploymentTask, {
-            deployment,
-            cluster: a.cluster,
-            operation: { Reinstall: { reason: 'matrix' } },
-            actingUser: ref(User, world.callers.kindMaintainer!.id),
-            executeAt: new Date(Date.now() + 3_600_000),
-          }),
-        );
-        return doc(`mutation ($id: ID!) { cancelDeploymentTask(id: $id, reason: "no") { id } }`, { id: task.id });
-      },
+      prepare: async () => doc(`mutation ($id: ID!) { cancelDeploymentTask(id: $id, reason: "no") { id } }`, { id: (await scheduledTask()).id }),
     },
     {
       field: 'createDeploymentResource',

@@ -1,12 +1,12 @@
-import { hashSecret, newOpaqueToken } from '../../src/auth/opaque-token.js';
 import {
   Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType, DeploymentTask, Env,
   EnvUserPermission, HelmRegistry, HelmTagFormat, K8sCluster, Secret, User, UserToken,
 } from '../../src/entities/index.js';
 import { EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../../src/entities/enums.js';
-import { build, persist, unique } from './fixtures.js';
+import { build, unique } from './fixtures.js';
+import { matrixFixtures } from './matrix-fixtures.js';
 import type { MutationCase } from './matrix-mutations.js';
-import { AUTHENTICATED, USERS, type Who, type World } from './matrix-world.js';
+import { AUTHENTICATED, type Who, type World } from './matrix-world.js';
 import type { TestServer } from './server.js';
 
 /**
@@ -37,33 +37,10 @@ type Prepare = (who: Who) => Promise<{ path: string; body?: unknown }>;
 
 export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[] {
   const { a, b } = world;
-  const freshUser = async () => {
-    const name = `fresh-${unique()}`;
-    return (await persist(server, build(User, { username: name, email: `${name}@example.com`, displayName: name })))[0];
-  };
-  const freshEnv = async () => (await persist(server, build(Env, { name: `fresh-${unique()}` })))[0];
-  const freshDeployment = async (slice = a) =>
-    (await persist(server, build(Deployment, { name: `fresh-${unique()}`, kind: slice.kind, cluster: slice.cluster, helmChart: slice.chart })))[0];
-  const freshCluster = async () => (await persist(server, build(K8sCluster, { env: a.env, providerId: `fresh:${unique()}`, name: 'fresh' })))[0];
-  const freshBot = async () => (await persist(server, build(Bot, { displayName: `bot-${unique()}` })))[0];
-  /** a row's id, inserted for one call */
-  const fresh = async (row: { id: string }) => (await persist(server, row))[0].id;
-  const tokenRow = <T extends UserToken | BotToken>(entity: new () => T, fields: Partial<T>) => {
-    const token = newOpaqueToken();
-    return build(entity, { id: token.id, secretHash: hashSecret(token.secret), ...fields } as Partial<T>);
-  };
-  // a non-user's "own" token is a user's (it has none): the call is refused either way
-  const ownUserId = (who: Who) => world.callers[USERS.includes(who) ? who : 'userWithoutRole']!.id;
+  const { ref, callerUserId, fresh, freshUser, freshEnv, freshDeployment, freshCluster, freshBot, freshResource, tokenRow, scheduledTask } = matrixFixtures(server, world);
   /** Berth's grants held by bots: Platz's rows are users' */
   const botGrants = (table: string) => async () => (await server.sql<{ id: string }>(`select id from ${table} where bot_id is not null`)).map((r) => r.id);
   const envSlices = [['env A', a], ['env B', b]] as const;
-  /** a resource type of env A, with a resource of a new deployment there */
-  const freshResource = async () => {
-    const deployment = await freshDeployment();
-    const [type] = await persist(server, build(DeploymentResourceType, { env: a.env, deploymentKind: a.kind, key: `t-${unique()}`, spec: {} }));
-    const [resource] = await persist(server, build(DeploymentResource, { type, deployment, name: `r-${unique()}`, props: { size: 1 } }));
-    return { deployment, type, resource };
-  };
 
   return [
     { route: 'GET /status', elsewhere: 'test/rest-auth.test.ts (no credential)' },
@@ -132,21 +109,8 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
     {
       route: 'DELETE /api/v2/deployment-tasks/{id}',
       twin: { field: 'cancelDeploymentTask' },
-      prepare: async () => {
-        const deployment = await freshDeployment();
-        const [task] = await persist(
-          server,
-          build(DeploymentTask, {
-            deployment,
-            cluster: a.cluster,
-            operation: { Reinstall: { reason: 'matrix' } },
-            actingUser: server.em.fork().getReference(User, world.callers.kindMaintainer!.id),
-            // beyond Platz's 5 minutes, so only who may cancel decides
-            executeAt: new Date(Date.now() + 3_600_000),
-          }),
-        );
-        return { path: `/api/v2/deployment-tasks/${task.id}`, body: { reason: 'no' } };
-      },
+      // due in an hour, beyond Platz's 5 minutes, so only who may cancel decides
+      prepare: async () => ({ path: `/api/v2/deployment-tasks/${(await scheduledTask()).id}`, body: { reason: 'no' } }),
     },
     // clusters, their mirrored objects, the server
     { route: 'GET /api/v2/k8s-clusters', read: 'K8sCluster' },
@@ -222,7 +186,7 @@ export function restMatrixRows(server: TestServer, world: World): RestMatrixRow[
       route: 'DELETE /api/v2/user-tokens/{id}',
       variant: 'own token',
       twin: { field: 'revokeUserToken', variant: 'own token' },
-      prepare: async (who) => ({ path: `/api/v2/user-tokens/${await fresh(tokenRow(UserToken, { user: server.em.fork().getReference(User, ownUserId(who)) }))}` }),
+      prepare: async (who) => ({ path: `/api/v2/user-tokens/${await fresh(tokenRow(UserToken, { user: ref(User, callerUserId(who)) }))}` }),
     },
     {
       route: 'DELETE /api/v2/user-tokens/{id}',
