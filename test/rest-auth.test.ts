@@ -97,7 +97,7 @@ describe('single sign-on: GET /api/v2/auth/google and POST /api/v2/auth/google/c
     const again = await ssoRest('POST', '/api/v2/auth/google/callback', { body: { auth_code: code, state } });
     expect([again.status, again.body]).toEqual([401, { message: 'Invalid or expired login state' }]);
     const none = await ssoRest('POST', '/api/v2/auth/google/callback', { body: { auth_code: code } });
-    expect([none.status, none.body.message]).toEqual([400, expect.stringMatching(/^state must be sent/)]);
+    expect([none.status, none.body.message]).toEqual([400, expect.stringMatching(/^state \(body\): must be sent in the body/)]);
   });
 
   test('without single sign-on configured, starting one is 403', async () => {

@@ -5,7 +5,7 @@ import { EnvUserRole, HelmRegistryProvider } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { build, inCreationOrder, persist, unique } from './support/fixtures.js';
 import { createBot, createUser, deploymentCaller, grantEnvRole, type Caller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, type Rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -45,9 +45,6 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const MISSING = '00000000-0000-4000-8000-000000000000';
-const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id);
 const everyReader = () => [admin, nobody.headers, bot.headers, deployment.headers];
 /** Every caller but a site admin, each refused a site admin's write. */
 const nonAdmins = () => [nobody, bot, deployment];

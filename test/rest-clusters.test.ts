@@ -4,7 +4,7 @@ import { EnvUserRole, K8sResourceStatusColor } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { build, persist, seedFleet, unique } from './support/fixtures.js';
 import { createBot, createUser, deploymentCaller, grantEnvRole } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, type Rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -19,8 +19,6 @@ afterAll(() => server?.stop());
 
 /** What changing or deleting a cluster may write; a refused call leaves them exactly as they were. */
 const CLUSTER_TABLES = ['k8s_clusters', 'k8s_resources', 'deployments', 'audit_records'];
-const MISSING = '00000000-0000-4000-8000-000000000000';
-const ids = (body: { items: { id: string }[] }) => body.items.map((row) => row.id);
 
 let seq = 0;
 /** An env and clusters in it, created in order a second apart so the list's order is theirs. */

@@ -3,7 +3,7 @@ import { DeploymentResourceSyncStatus } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, insertResource, startWorld, tasksOf, type World } from './support/deployment-world.js';
 import { createBot, deploymentCaller, type Caller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -30,9 +30,6 @@ afterAll(() => server?.stop());
 /** What a resource write may change; a refused one leaves every row as it was. */
 const TABLES = ['deployment_resources', 'deployment_tasks', 'audit_records'];
 const SENSITIVE = 'sk_live_very_secret';
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const MISSING = '00000000-0000-4000-8000-000000000000';
-const ids = (body: { items: { id: string }[] }) => body.items.map((i) => i.id);
 
 /** a second apart, in the order inserted: lists come back in that order */
 const start = Date.now() - 86_400_000;

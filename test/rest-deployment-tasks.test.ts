@@ -6,7 +6,7 @@ import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, startWorld, type World } from './support/deployment-world.js';
 import { build, persist } from './support/fixtures.js';
 import { createUser, deploymentCaller, type Caller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -32,11 +32,7 @@ afterAll(() => server?.stop());
 /** What creating and canceling a task may write; a refused call leaves them exactly as they were. */
 const TABLES = ['deployments', 'deployment_tasks', 'audit_records'];
 
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MISSING = '00000000-0000-4000-8000-000000000000';
 const HOUR = 3_600_000;
-const ids = (body: { items: { id: string }[] }) => body.items.map((t) => t.id);
 
 const invoke = (fields: Record<string, unknown> = {}) => ({ InvokeAction: { helm_chart_id: w.appChart.id, action_id: 'flush-cache', body: { all: true }, ...fields } });
 const restart = (fields: Record<string, unknown> = {}) => ({ RestartK8sResource: { resource_id: pod.id, resource_name: 'web', ...fields } });

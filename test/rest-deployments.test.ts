@@ -2,7 +2,7 @@ import { DeploymentStatus } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, startWorld, tasksOf, type World } from './support/deployment-world.js';
 import { createUser, deploymentCaller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -19,10 +19,6 @@ afterAll(() => server?.stop());
 /** What creating, changing and deleting a deployment may write; a refused call leaves them exactly as they were. */
 const TABLES = ['deployments', 'deployment_tasks', 'audit_records'];
 
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MISSING = '00000000-0000-4000-8000-000000000000';
-const ids = (body: { items: { id: string }[] }) => body.items.map((d) => d.id);
 
 let seq = 0;
 /** A valid App body in the main cluster, with a fresh name. */

@@ -3,7 +3,7 @@ import { EnvUserRole } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { build, persist, seedFleet } from './support/fixtures.js';
 import { createBot, createUser, grantEnvRole, type Caller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -19,8 +19,6 @@ afterAll(() => server?.stop());
 /** What creating, changing and deleting an env may write; a refused call leaves it exactly as it was. */
 const ENV_TABLES = ['envs', 'env_user_permissions', 'deployment_tasks', 'audit_records'];
 
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let seq = 0;
 /** Envs created in order, a second apart, so the list's order is theirs. */

@@ -2,7 +2,7 @@ import { EnvUserRole, UserDeploymentRole } from '../src/entities/enums.js';
 import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, startWorld, type World } from './support/deployment-world.js';
 import { createBot, createUser, deploymentCaller, grantEnvRole, grantKindRole } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -17,14 +17,10 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 const GRANT_TABLES = ['env_user_permissions', 'deployment_permissions', 'audit_records'];
-const MISSING = '00000000-0000-4000-8000-000000000000';
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Row = { id: string; created_at: string | Date; user_id: string | null; bot_id: string | null; env_id: string; role: string; kind_id?: string };
 /** A table's rows of one env, oldest first, as the database holds them. */
 const rowsOf = (table: string, envId: string) => server.sql<Row>(`select * from ${table} where env_id = ? order by created_at, id`, [envId]);
-const ids = (body: { items: { id: string }[] }) => body.items.map((item) => item.id);
 
 describe('GET /api/v2/env-user-permissions', () => {
   test("Platz's JSON for each row, oldest first; env_id filters; paged with num_total", async () => {

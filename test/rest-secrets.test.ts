@@ -1,7 +1,7 @@
 import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, startWorld, tasksOf, type World } from './support/deployment-world.js';
 import { createBot } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -16,8 +16,6 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 const SECRET_TABLES = ['secrets', 'deployment_tasks', 'audit_records'];
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PLAINTEXT = 'correct horse battery staple';
 
 type SecretJson = { id: string; created_at: string; updated_at: string; env_id: string; collection: string; name: string };
@@ -34,7 +32,6 @@ async function create(fields: Partial<{ env_id: string; collection: string; name
 const usingSecret = (secretId: string, enabled = true) =>
   insertDeployment(server, { name: `user-${++seq}`, kind: w.app, cluster: w.cluster, helmChart: w.appChart, enabled, config: { replicas: 1, password: secretId } });
 
-const ids = (body: { items: { id: string }[] }) => body.items.map((item) => item.id);
 
 describe('POST /api/v2/secrets', () => {
   test("the env's Admin creates a secret: 201 with its metadata and never its contents, stored encrypted, audited", async () => {

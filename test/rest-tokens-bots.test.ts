@@ -4,7 +4,7 @@ import { expectUnchanged } from './support/assertions.js';
 import { insertDeployment, startWorld, type World } from './support/deployment-world.js';
 import { build, persist } from './support/fixtures.js';
 import { createBot, createUser, deploymentCaller, type Caller } from './support/identities.js';
-import { restClient, type Rest } from './support/rest.js';
+import { ids, MISSING, restClient, RFC_3339_UTC, UUID, type Rest } from './support/rest.js';
 import type { TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -24,13 +24,9 @@ afterAll(() => server?.stop());
 
 /** what token and bot writes touch; a token's use stamps last_used_at, which is not a write */
 const TOKEN_TABLES = { names: ['user_tokens', 'bot_tokens', 'bots', 'audit_records'], volatile: ['last_used_at'] };
-const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Platz's token format: base64url(uuid bytes) "." base64url(32 random bytes) */
 const TOKEN = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
-const MISSING = '00000000-0000-4000-8000-000000000000';
 
-const ids = (body: { items: { id: string }[] }) => body.items.map((item) => item.id);
 const me = (token: string, headers: Record<string, string> = {}) => rest('GET', '/api/v2/auth/me', { headers: { ...headers, 'x-platz-token': token } });
 
 /** A user token created through the API, and its row's id (the token's first half). */

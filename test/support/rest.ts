@@ -31,3 +31,11 @@ export function restClient(server: TestServer): Rest {
     return { status: res.status, headers: res.headers, body: body as never, text };
   };
 }
+
+/** A timestamp as Platz writes it: RFC 3339, UTC, milliseconds. */
+export const RFC_3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An id no row has. */
+export const MISSING = '00000000-0000-4000-8000-000000000000';
+/** The ids of a list's page, in its order. */
+export const ids = (body: { items: { id: string }[] }) => body.items.map((item) => item.id);
