@@ -5,7 +5,8 @@ import {
 } from '../src/entities/index.js';
 import type { DeploymentTaskOperation } from '../src/entities/deployment-task-operation.js';
 import { DeploymentTaskStatus, EnvUserRole, HelmRegistryProvider, UserDeploymentRole } from '../src/entities/enums.js';
-import { inCreationOrder } from './support/fixtures.js';
+import { build, inCreationOrder, persist, unique } from './support/fixtures.js';
+import { createUser, grantEnvRole } from './support/identities.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let server: TestServer;
@@ -286,6 +287,36 @@ describe('deployment relations', () => {
       expect(node.none).toEqual([]);
       expect(node.latestTask).toEqual(node.all[0] ? { id: node.all[0].id } : null);
     }
+  });
+
+  test("the latest task is the newest the caller may see: one in another env's cluster (left by a move) is skipped", async () => {
+    const [here, there] = await persist(server, build(Env, { name: `here-${unique()}` }), build(Env, { name: `there-${unique()}` }));
+    const [hereCluster, thereCluster] = await persist(
+      server,
+      build(K8sCluster, { env: here, providerId: `here:${unique()}`, name: 'here' }),
+      build(K8sCluster, { env: there, providerId: `there:${unique()}`, name: 'there' }),
+    );
+    // a kind and chart of its own, so the other tests' lists of the world's kinds do not change
+    const kind = build(DeploymentKind, { name: `Moved${unique()}` });
+    const registry = build(HelmRegistry, { domainName: 'r.example.com', repoName: `moved-${unique()}`, kind, provider: HelmRegistryProvider.Oci });
+    const chart = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.0.0' });
+    await persist(server, kind, registry, chart);
+    const [moved] = await persist(server, build(Deployment, { name: `moved-${unique()}`, kind, cluster: hereCluster, helmChart: chart }));
+    const at = Date.now();
+    const [older, newer] = await persist(
+      server,
+      build(DeploymentTask, { deployment: moved, cluster: hereCluster, operation: { Reinstall: { reason: 'here' } }, createdAt: new Date(at - 2000) }),
+      build(DeploymentTask, { deployment: moved, cluster: thereCluster, operation: { Reinstall: { reason: 'there' } }, createdAt: new Date(at - 1000) }),
+    );
+    const user = await createUser(server);
+    await grantEnvRole(server, here.id, { userId: user.id }, EnvUserRole.User);
+    const LIST = `query($filter: DeploymentFilter) { deployments(filter: $filter) { edges { node { id cluster { id env { id } } latestTask { id } } } } }`;
+    const as = async (headers: Record<string, string>, document: string, variables: object) => (await server.gql<any, any>(document, variables, headers)).data;
+    const listed = await as(user.headers, LIST, { filter: { clusterId: hereCluster.id } });
+    expect(listed.deployments.edges.map((e: any) => e.node)).toEqual([{ id: moved.id, cluster: { id: hereCluster.id, env: { id: here.id } }, latestTask: { id: older.id } }]);
+    expect((await as(user.headers, `query($id: ID!) { deployment(id: $id) { latestTask { id } } }`, { id: moved.id })).deployment.latestTask).toEqual({ id: older.id });
+    const asAdmin = await as(auth, LIST, { filter: { clusterId: hereCluster.id } });
+    expect(asAdmin.deployments.edges[0].node.latestTask).toEqual({ id: newer.id });
   });
 
   test('tasks(first:) is validated like a page size', async () => {

@@ -29,6 +29,8 @@ interface VisibilityRule {
   shared?(g: Grants): string | null;
   /** set for rows inside an env: an event about one is visible by the env it recorded */
   byEnv?: true;
+  /** for rows inside an env, the relations from a row to its env */
+  envPath?: readonly string[];
 }
 
 const NOTHING: Where = { id: { $in: [] } };
@@ -56,6 +58,7 @@ const allOrOwn = (all: (g: Grants) => boolean) => (g: Grants) => (all(g) ? '*' :
 function insideEnv(path: string[]): VisibilityRule {
   return {
     byEnv: true,
+    envPath: path,
     scope: envScope,
     shared: envScope,
     where(g) {
@@ -196,6 +199,17 @@ const rules = new Map<EntityClass<unknown>, VisibilityRule>([
 
 function ruleOf(entity: EntityClass<unknown>): VisibilityRule {
   return rules.get(entity) ?? { where: () => NOTHING, visible: () => false };
+}
+
+/**
+ * Whether the row a visible `parent` row reaches through its to-one relation `relation` is visible to whoever sees the
+ * parent: both live inside an env, and the parent's way to its env goes through that relation (a deployment's env is
+ * its cluster's), so both are in the same env. A read through such a relation needs no scope of its own.
+ */
+export function visibleThrough(parent: EntityClass<unknown>, relation: string, target: EntityClass<unknown>): boolean {
+  const from = ruleOf(parent).envPath;
+  const to = ruleOf(target).envPath;
+  return !!from && !!to && from.length === to.length + 1 && from[0] === relation && to.every((step, i) => step === from[i + 1]);
 }
 
 const scopeMemo = new WeakMap<Grants, Map<EntityClass<unknown>, Where | null>>();

@@ -1,8 +1,8 @@
 import type { EntityClass, EntityMetadata, EntityProperty } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/sql';
+import { raw, type SqlEntityManager } from '@mikro-orm/sql';
 import { notFound } from '../errors/domain-error.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
-import { scopeWhere } from '../policy/visibility.js';
+import { scopeWhere, visibleThrough } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
 import { isToOne, readableColumns, rowMapper } from '../request/rows.js';
@@ -153,7 +153,9 @@ const PAIRS_PER_OBJECT = 50;
  * The statement parts for a list of `entity` read with `projection`: its columns (always the id, the foreign keys of
  * joined relations and `extra`, e.g. the paging keys), and each joined relation as JSON from a correlated subquery,
  * nested as the projection nests, inside the target's own scope: a row out of scope comes back as null and never
- * leaves the database. One statement for the list and every to-one relation it shows.
+ * leaves the database (a relation the policy says is as visible as the row holding it, `visibleThrough`, is not
+ * checked again: the list's own rows must be in the caller's scope, as a ScopedQuery's are). One statement for the
+ * list and every to-one relation it shows.
  */
 export async function projectedSelect(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection, extra: readonly string[]): Promise<ProjectedSelect> {
   const grants = await grantsOf(ctx);
@@ -178,10 +180,10 @@ function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<u
   const scopeIds = (target: EntityClass<unknown>, column: string) => {
     const scope = scopeWhere(grants, target);
     if (!scope) return '';
-    // the scope as the ids it allows: PostgreSQL runs such an uncorrelated subquery once per statement
-    const ids = em.createQueryBuilder(target, 's').select('s.id' as never).where(scope as never).toQuery();
-    params.push(...ids.params);
-    return ` and ${column} in (${ids.sql})`;
+    // correlated to the row: it costs what the rows shown cost, not the size of the target's table (a task history grows)
+    const visible = em.createQueryBuilder(target, 's').select(raw('1') as never).where(scope as never).andWhere(`"s"."id" = ${column}`).toQuery();
+    params.push(...visible.params);
+    return ` and exists (${visible.sql})`;
   };
   /** `alias`'s relations as `[key, SQL expression]` pairs */
   const relationsOf = (meta: EntityMetadata, alias: string, p: Projection): [string, string][] =>
@@ -190,7 +192,10 @@ function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<u
       const t = `r${++aliases}`;
       if (isToOne(prop)) {
         const targetMeta = prop.targetMeta!;
-        const where = `${t}."id" = ${alias}."${prop.fieldNames[0]}"${scopeIds(targetMeta.class as EntityClass<unknown>, `${t}."id"`)}`;
+        const target = targetMeta.class as EntityClass<unknown>;
+        // the row holding the reference is visible (the list's scope, or this rule one level up)
+        const scoped = visibleThrough(meta.class as EntityClass<unknown>, name, target) ? '' : scopeIds(target, `${t}."id"`);
+        const where = `${t}."id" = ${alias}."${prop.fieldNames[0]}"${scoped}`;
         return [RELATION_KEY + name, `(select ${objectOf(targetMeta, t, sub)} from "${targetMeta.tableName}" ${t} where ${where})`];
       }
       const latest = latestRelationOf(meta.class as EntityClass<unknown>, name);
