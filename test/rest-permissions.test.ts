@@ -68,6 +68,9 @@ describe('GET /api/v2/env-user-permissions', () => {
     const list = await rest('GET', '/api/v2/env-user-permissions', { headers: admin, query: { env_id: w.otherEnv.id } });
     expect(list.body.items.map((i: { user_id: string }) => i.user_id)).toEqual([w.callers.outsider.id]);
     expect((await rest('GET', `/api/v2/env-user-permissions/${botGrant.id}`, { headers: admin })).status).toBe(404);
+    // nor can it be deleted through Platz's API: what a client cannot read, it cannot name
+    const deleted = await expectUnchanged(server, GRANT_TABLES, () => rest('DELETE', `/api/v2/env-user-permissions/${botGrant.id}`, { headers: admin }));
+    expect(deleted.status).toBe(404);
   });
 });
 
@@ -142,6 +145,8 @@ describe('/api/v2/deployment-permissions', () => {
     expect((await rest('GET', `/api/v2/deployment-permissions/${rows[0].id}`, { headers: w.callers.maintainer.headers })).body).toEqual(res.body.items[0]);
     const [botGrant] = (await rowsOf('deployment_permissions', w.env.id)).filter((r) => r.bot_id);
     expect((await rest('GET', `/api/v2/deployment-permissions/${botGrant.id}`, { headers: admin })).status).toBe(404);
+    const deleted = await expectUnchanged(server, GRANT_TABLES, () => rest('DELETE', `/api/v2/deployment-permissions/${botGrant.id}`, { headers: admin }));
+    expect(deleted.status).toBe(404);
     expect((await rest('GET', '/api/v2/deployment-permissions', { headers: w.callers.outsider.headers, query: { env_id: w.env.id } })).body.num_total).toBe(0);
     expect((await rest('GET', `/api/v2/deployment-permissions/${rows[0].id}`, { headers: w.callers.outsider.headers })).status).toBe(404);
   });

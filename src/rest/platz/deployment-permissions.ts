@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DeploymentPermission } from '../../entities/index.js';
 import { UserDeploymentRole } from '../../entities/enums.js';
 import { restRoute } from '../routes.js';
-import { EnvIdQuery, grantJson, userGrant } from './env-user-permissions.js';
+import { deleteUserGrant, EnvIdQuery, grantJson, userGrant } from './env-user-permissions.js';
 import { IdParams, pageOf, platzSchemas, readPage, Timestamp, Uuid } from './schemas.js';
 
 const TAG = 'Deployment permissions';
@@ -61,6 +61,6 @@ export const deploymentPermissionRoutes = [
     params: IdParams,
     status: 204,
     response: z.undefined(),
-    handle: async (ctx, { params }) => void (await ctx.services.deploymentPermissions.delete(ctx, params.id)),
+    handle: (ctx, { params }) => deleteUserGrant(ctx, ctx.services.deploymentPermissions, params.id, 'DeploymentPermission'),
   }),
 ];

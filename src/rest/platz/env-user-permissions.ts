@@ -3,6 +3,7 @@ import type { EnvGrantBase } from '../../entities/env-grant.base.js';
 import type { EnvUserPermission } from '../../entities/index.js';
 import { EnvUserRole } from '../../entities/enums.js';
 import { notFound } from '../../errors/domain-error.js';
+import type { RequestContext } from '../../services/index.js';
 import { found, restRoute } from '../routes.js';
 import { IdParams, PageQuery, pageOf, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
 
@@ -25,6 +26,18 @@ export async function userGrant<T extends EnvGrantBase>(row: Promise<T | null>, 
   const grant = await found(row, what);
   if (!grant.user) throw notFound(what);
   return grant;
+}
+
+/** Deletes a user's grant; a bot's is not found, as reading it is. */
+export async function deleteUserGrant(
+  ctx: RequestContext,
+  service: { findById(ctx: RequestContext, id: string): Promise<EnvGrantBase | null>; delete(ctx: RequestContext, id: string): Promise<unknown> },
+  id: string,
+  what: string,
+): Promise<undefined> {
+  await userGrant(service.findById(ctx, id), what);
+  await service.delete(ctx, id);
+  return undefined;
 }
 
 const envUserPermissionJson = (p: EnvUserPermission): z.input<typeof EnvUserPermissionJson> => ({ ...grantJson(p), role: p.role });
@@ -73,6 +86,6 @@ export const envUserPermissionRoutes = [
     params: IdParams,
     status: 204,
     response: z.undefined(),
-    handle: async (ctx, { params }) => void (await ctx.services.envUserPermissions.delete(ctx, params.id)),
+    handle: (ctx, { params }) => deleteUserGrant(ctx, ctx.services.envUserPermissions, params.id, 'EnvUserPermission'),
   }),
 ];
