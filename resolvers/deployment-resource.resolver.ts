@@ -5,7 +5,7 @@ import type { GraphQLContext } from '../src/graphql/context.js';
 import { ReadResolver } from '../src/graphql/read-resolver.js';
 import { loadOne, loadRequired } from '../src/services/relations.js';
 import {
-  CreateDeploymentResourceInput, DeploymentResourceFilter, UpdateDeploymentResourceInput, visibleProps,
+  CreateDeploymentResourceInput, DeploymentResourceFilter, UpdateDeploymentResourceInput,
 } from '../src/services/deployment-resource.service.js';
 
 @Resolver(() => DeploymentResource)
@@ -49,8 +49,7 @@ export class DeploymentResourceResolver extends ReadResolver({
   }
 
   @FieldResolver(() => GraphQLJSONObject, { description: 'without the inputs its type marks sensitive' })
-  async props(@Root() r: DeploymentResource, @Ctx() ctx: GraphQLContext): Promise<Record<string, unknown>> {
-    const type = await loadRequired(ctx, DeploymentResourceType, r.type);
-    return visibleProps(r.props, type.spec);
+  props(@Root() r: DeploymentResource, @Ctx() ctx: GraphQLContext): Promise<Record<string, unknown>> {
+    return ctx.services.deploymentResources.shownProps(ctx, r);
   }
 }

@@ -102,3 +102,11 @@ test('delete marks it Deleting; a resource already deleted (exists = false) is a
   const gone = await insertResource(server, { type: w.shopType, deployment: owner, name: `gone-${seq}`, exists: false });
   expect((await rejected(server, DELETE, { id: gone.id }, w.callers.maintainer.headers)).code).toBe('CONFLICT');
 });
+
+test("a resource whose deployment is in another env than its type's (the deployment moved) shows its props all the same", async () => {
+  const moved = await insertResource(server, { type: w.otherEnvType, deployment: owner, name: `moved-${++seq}`, props: { region: 'eu' } });
+  // the maintainer holds no role in the type's env: its props are still its deployment's to show
+  const res = await server.gql<any, unknown>(`query($id: ID!) { deploymentResource(id: $id) { id props } }`, { id: moved.id }, w.callers.maintainer.headers);
+  expect(res.errors).toBeUndefined();
+  expect(res.data.deploymentResource).toEqual({ id: moved.id, props: { region: 'eu' } });
+});

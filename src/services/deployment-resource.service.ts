@@ -57,6 +57,16 @@ export class DeploymentResourceService extends ReadService<DeploymentResource, D
     });
   }
 
+  /**
+   * A visible resource's props as every API shows them: without those its type marks sensitive. The type is read
+   * outside the caller's scope: it only decides what to hide and is not shown, and a resource whose deployment moved to
+   * another env than its type's must still show its props (its type always exists: the foreign key cascades).
+   */
+  async shownProps(ctx: ServiceContext, resource: DeploymentResource): Promise<Record<string, unknown>> {
+    const type = (await ctx.loaders.rowById(DeploymentResourceType, null).load(resource.type.id))!;
+    return visibleProps(resource.props, type.spec);
+  }
+
   /** Maintainer of the owning deployment; the worker syncs it (Creating). */
   create(ctx: ServiceContext, input: CreateDeploymentResourceInput): Promise<DeploymentResource> {
     return this.uow.mutation(ctx, 'createDeploymentResource', async (tx, audit) => {

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { DeploymentResourceType, type DeploymentResource } from '../../entities/index.js';
+import type { DeploymentResource } from '../../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../../entities/enums.js';
 import type { RequestContext } from '../../services/index.js';
-import { visibleProps } from '../../services/deployment-resource.service.js';
 import { found, restRoute } from '../routes.js';
 import { IdParams, PageQuery, pageOf, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
 
@@ -25,16 +24,13 @@ platzSchemas.add(DeploymentResourceJson, { id: 'DeploymentResource' });
 
 /** The resource as every answer shows it: its type's sensitive props left out (GraphQL's `props` does the same). */
 async function resourceJson(ctx: RequestContext, resource: DeploymentResource): Promise<z.input<typeof DeploymentResourceJson>> {
-  // read outside the caller's scope: the type only decides what to hide and is not shown, and a resource whose
-  // deployment moved to another env than its type's must not fail a whole list (its type always exists: cascade)
-  const type = (await ctx.loaders.rowById(DeploymentResourceType, null).load(resource.type.id))!;
   return {
     ...rowJson(resource),
     type_id: resource.type.id,
     deployment_id: resource.deployment?.id ?? null,
     name: resource.name,
     exists: resource.exists,
-    props: visibleProps(resource.props, type.spec),
+    props: await ctx.services.deploymentResources.shownProps(ctx, resource),
     sync_status: resource.syncStatus,
     sync_reason: resource.syncReason ?? null,
   };
