@@ -51,6 +51,15 @@ describe('GET /api/v2/auth/me', () => {
     const notBearer = await rest('GET', '/api/v2/auth/me', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } });
     expect(notBearer.status).toBe(401);
   });
+
+  test('the caller comes first: without a valid credential, a body that is not even JSON is 401, not 400', async () => {
+    for (const body of ['{not json', JSON.stringify({ name: 42 })]) {
+      const res = await rest('POST', '/api/v2/envs', { body, headers: { 'content-type': 'application/json' } });
+      expect([res.status, res.body]).toEqual([401, { message: 'Authentication required' }]);
+    }
+    const bad = await rest('POST', '/api/v2/envs', { body: '{not json', headers: { 'content-type': 'application/json', 'x-platz-token': 'not-a-token' } });
+    expect(bad.status).toBe(401);
+  });
 });
 
 describe('single sign-on: GET /api/v2/auth/google and POST /api/v2/auth/google/callback', () => {

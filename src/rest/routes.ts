@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { notFound } from '../errors/domain-error.js';
@@ -65,6 +65,9 @@ function errorResponses(route: AnyRestRoute): Record<number, ReturnType<typeof j
   return errors;
 }
 
+/** Each request's context, built when it arrives (`onRequest`) and used by its handler. */
+const contexts = new WeakMap<FastifyRequest, RequestContext>();
+
 /** Registers `route` on an API's scope (set up by `restApi`, src/rest/api.ts), building each request's context with `contextOf`. */
 export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute): void {
   const status = route.status ?? 200;
@@ -83,11 +86,16 @@ export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: 
       ...(route.body ? { body: route.body } : {}),
       response: { [status]: success, ...errorResponses(route) },
     },
+    // the caller first, before the body is even read: without a valid credential the answer is 401, whatever was sent
+    onRequest: async (request) => {
+      const ctx = await contextOf(request.raw);
+      if (route.access !== 'public') requireIdentity(ctx);
+      contexts.set(request, ctx);
+    },
     handler: async (request, reply) => {
       checkRestInput(request.query, 'query');
       checkRestInput(request.body, 'body');
-      const ctx = await contextOf(request.raw);
-      if (route.access !== 'public') requireIdentity(ctx);
+      const ctx = contexts.get(request)!;
       const result: unknown = await route.handle(ctx, { params: request.params, query: request.query, body: request.body, headers: request.headers }, reply);
       if (route.contentType) reply.type(`${route.contentType}; charset=utf-8`);
       return reply.code(status).send(result as never);
