@@ -1,4 +1,5 @@
 import { createUnionType, Field, ID, ObjectType } from 'type-graphql';
+import { camelCase } from '../util/case.js';
 import { GraphQLJSON } from '../util/json-scalars.js';
 
 /**
@@ -108,13 +109,11 @@ export const DeploymentTaskOperationUnion = createUnionType({
   types: () => Object.values(operationClasses),
 });
 
-const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
 /** Turns the stored tagged JSON into the matching GraphQL object. */
 export function toOperationObject(operation: DeploymentTaskOperation): object {
   const [tag, fields] = Object.entries(operation)[0] as [keyof typeof operationClasses, Record<string, unknown>];
   const target = new operationClasses[tag]() as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(fields ?? {})) target[camel(key)] = value;
+  for (const [key, value] of Object.entries(fields ?? {})) target[camelCase(key)] = value;
   if (tag === 'Uninstall') target.uninstall = true;
   return target;
 }

@@ -5,6 +5,7 @@ import {
   K8sResource, K8sServiceAccount, Secret, User, UserToken, WebApp,
 } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
+import { camelCase } from '../util/case.js';
 import type { ServiceContext } from '../request/context.js';
 import { userFacts } from '../request/identity.js';
 import type { Where } from '../request/where.js';
@@ -296,6 +297,6 @@ export function eventVisible(g: Grants, entity: EntityClass<unknown>, id: string
 }
 
 function recordedRow(id: string, scope: RecordedScope): Row {
-  const recorded = Object.entries(scope.refs).map(([key, value]) => [key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), value]);
+  const recorded = Object.entries(scope.refs).map(([key, value]) => [camelCase(key), value]);
   return { ...Object.fromEntries(recorded), id };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { assertUnreachable, DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { Logger } from '../logging/logger.js';
+import { snakeCase } from '../util/case.js';
 
 /** Every error a REST API answers: one message, in words. */
 export const ErrorBody = z.object({ message: z.string().describe('what went wrong, in words') }).meta({ id: 'Error', description: 'Every error: a JSON body with a message' });
@@ -45,8 +46,6 @@ function validationMessage(err: FastifyError): string {
   const where = err.validationContext === 'body' ? 'body' : err.validationContext === 'querystring' ? 'query parameter' : 'path parameter';
   return field ? `${field} (${where}): ${issue.message}` : `${where}: ${issue.message}`;
 }
-
-const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * A service's refusal of one input field, in the REST request's words: services name fields as their own input calls

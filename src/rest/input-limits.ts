@@ -1,6 +1,5 @@
 import { checkJson, checkString, maxLength } from '../util/input-limits.js';
-
-const camelCase = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+import { camelCase } from '../util/case.js';
 
 /**
  * The input limits (src/util/input-limits.ts) on what a REST request carries, before its handler runs: every value as

@@ -3,11 +3,9 @@ import type { DeploymentResource } from '../../entities/index.js';
 import { DeploymentResourceSyncStatus } from '../../entities/enums.js';
 import type { RequestContext } from '../../services/index.js';
 import { found, restRoute } from '../routes.js';
-import { IdParams, PageQuery, pageOf, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
+import { IdParams, JsonObject, pageOf, PageQuery, platzSchemas, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
 
 const TAG = 'Deployment Resources';
-
-const JsonObject = z.record(z.string(), z.unknown());
 
 const DeploymentResourceJson = z.object({
   id: z.guid(),

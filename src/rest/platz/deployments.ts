@@ -2,11 +2,9 @@ import { z } from 'zod';
 import type { Deployment } from '../../entities/index.js';
 import { DeploymentStatus } from '../../entities/enums.js';
 import { found, restRoute } from '../routes.js';
-import { IdParams, PageQuery, pageOf, platzSchemas, QueryBoolean, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
+import { IdParams, JsonObject, pageOf, PageQuery, platzSchemas, QueryBoolean, readPage, rowJson, Timestamp, Uuid } from './schemas.js';
 
 const TAG = 'Deployments';
-
-const JsonObject = z.record(z.string(), z.unknown());
 
 const DeploymentJson = z.object({
   id: z.guid(),

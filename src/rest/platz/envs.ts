@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Env } from '../../entities/index.js';
 import { found, restRoute } from '../routes.js';
-import { IdParams, PageQuery, pageOf, platzSchemas, QueryBoolean, readPage, rowJson, Timestamp } from './schemas.js';
+import { IdParams, JsonObject, pageOf, PageQuery, platzSchemas, QueryBoolean, readPage, rowJson, Timestamp } from './schemas.js';
 
 const TAG = 'Envs';
 
@@ -22,8 +22,6 @@ const envJson = (env: Env): z.input<typeof EnvJson> => ({
   tolerations: env.tolerations,
   auto_add_new_users: env.autoAddNewUsers,
 });
-
-const JsonObject = z.record(z.string(), z.unknown());
 
 export const envRoutes = [
   restRoute({

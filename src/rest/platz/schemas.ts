@@ -10,6 +10,9 @@ export const platzSchemas = schemaRegistry();
 /** Platz's ids are UUIDs. */
 export const Uuid = z.guid();
 
+/** A JSON object of any contents (a deployment's config, a toleration). */
+export const JsonObject = z.record(z.string(), z.unknown());
+
 /** A row's id in the path. */
 export const IdParams = z.object({ id: Uuid.describe('the id of the row') });
 
