@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { raw, wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { readRows } from '../db/read-sql.js';
-import { rowMapper } from './rows.js';
+import { columnOf, orderSql, rowMapper } from './rows.js';
 
 type WithId = { id: string };
 export type OrderSpec<T> = readonly { field: keyof T & string; direction: 'ASC' | 'DESC' }[];
@@ -121,13 +121,7 @@ export class Loaders {
 
   private ordering(entity: EntityClass<unknown>, foreignKey: string, order: readonly { field: string; direction: 'ASC' | 'DESC' }[]) {
     const meta = this.em.getMetadata().get(entity);
-    const properties = meta.properties as Record<string, { fieldNames: string[] }>;
-    const column = (prop: string) => `"${properties[prop].fieldNames[0]}"`;
-    const direction = order.at(-1)?.direction ?? 'ASC';
-    // the primary key columns break ties, so the order is total
-    const tieBreakers = (meta.primaryKeys as string[]).map((pk) => `${column(pk)} ${direction}`);
-    const orderSql = [...order.map((o) => `${column(o.field)} ${o.direction}`), ...tieBreakers].join(', ');
-    return { fk: column(foreignKey), orderSql, tableName: meta.tableName };
+    return { fk: columnOf(this.em, entity, foreignKey), orderSql: orderSql(meta, order), tableName: meta.tableName };
   }
 
   /** Inside a transaction (the unit of work), on its connection (the embedded database has only one); else prepared (src/db/read-sql.ts). */

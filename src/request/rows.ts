@@ -73,3 +73,15 @@ export function isToOne(prop: EntityProperty | undefined): boolean {
 export function columnOf(em: SqlEntityManager, entity: EntityClass<unknown>, property: string): string {
   return `"${(em.getMetadata().get(entity).properties as Record<string, { fieldNames: string[] }>)[property].fieldNames[0]}"`;
 }
+
+/**
+ * `order` as an SQL ORDER BY list, the primary key breaking ties in the last key's direction so the order is total
+ * (pages and "the newest child" never depend on the database's whim); columns qualified by `alias` when given.
+ */
+export function orderSql(meta: EntityMetadata, order: readonly { field: string; direction: 'ASC' | 'DESC' }[], alias?: string): string {
+  const properties = meta.properties as Record<string, { fieldNames: string[] }>;
+  const column = (prop: string) => `${alias ? `${alias}.` : ''}"${properties[prop].fieldNames[0]}"`;
+  const direction = order.at(-1)?.direction ?? 'ASC';
+  const tieBreakers = (meta.primaryKeys as string[]).map((pk) => `${column(pk)} ${direction}`);
+  return [...order.map((o) => `${column(o.field)} ${o.direction}`), ...tieBreakers].join(', ');
+}

@@ -5,7 +5,7 @@ import { grantsOf, type Grants } from '../policy/grants.js';
 import { scopeWhere, visibleThrough } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
 import type { OrderSpec } from '../request/loaders.js';
-import { isToOne, readableColumns, rowMapper } from '../request/rows.js';
+import { isToOne, orderSql, readableColumns, rowMapper } from '../request/rows.js';
 
 /**
  * Relations on the read path, for every adapter: rows (src/request/rows.ts), batched per request, inside the
@@ -177,7 +177,7 @@ function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<u
   const params: unknown[] = [];
   let aliases = 0;
 
-  const scopeIds = (target: EntityClass<unknown>, column: string) => {
+  const scopeCheck = (target: EntityClass<unknown>, column: string) => {
     const scope = scopeWhere(grants, target);
     if (!scope) return '';
     // correlated to the row: it costs what the rows shown cost, not the size of the target's table (a task history grows)
@@ -194,18 +194,16 @@ function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<u
         const targetMeta = prop.targetMeta!;
         const target = targetMeta.class as EntityClass<unknown>;
         // the row holding the reference is visible (the list's scope, or this rule one level up)
-        const scoped = visibleThrough(meta.class as EntityClass<unknown>, name, target) ? '' : scopeIds(target, `${t}."id"`);
+        const scoped = visibleThrough(meta.class as EntityClass<unknown>, name, target) ? '' : scopeCheck(target, `${t}."id"`);
         const where = `${t}."id" = ${alias}."${prop.fieldNames[0]}"${scoped}`;
         return [RELATION_KEY + name, `(select ${objectOf(targetMeta, t, sub)} from "${targetMeta.tableName}" ${t} where ${where})`];
       }
       const latest = latestRelationOf(meta.class as EntityClass<unknown>, name);
       if (!latest) throw new Error(`${meta.className}.${name} is neither a to-one relation nor a latest relation`);
       const targetMeta = metadata.get(latest.target);
-      const targetProps = propsOf(targetMeta);
-      const fk = targetProps[latest.foreignKey].fieldNames[0];
-      const direction = latest.order.at(-1)?.direction ?? 'ASC';
-      const order = [...latest.order.map((o) => `${t}."${targetProps[o.field].fieldNames[0]}" ${o.direction}`), `${t}."id" ${direction}`].join(', ');
-      const where = `${t}."${fk}" = ${alias}."id"${scopeIds(latest.target as EntityClass<unknown>, `${t}."id"`)}`;
+      const fk = propsOf(targetMeta)[latest.foreignKey].fieldNames[0];
+      const order = orderSql(targetMeta, latest.order, t);
+      const where = `${t}."${fk}" = ${alias}."id"${scopeCheck(latest.target as EntityClass<unknown>, `${t}."id"`)}`;
       return [RELATION_KEY + name, `(select ${objectOf(targetMeta, t, sub)} from "${targetMeta.tableName}" ${t} where ${where} order by ${order} limit 1)`];
     });
   /** a row of `meta` (aliased `alias`) as a JSON object: its projected columns by column name, its relations nested */
