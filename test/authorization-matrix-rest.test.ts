@@ -1,4 +1,4 @@
-import { changedTables, countRows, databaseDigest } from './support/assertions.js';
+import { withAudit, withWrites } from './support/assertions.js';
 import { mutationCases, type MutationCase } from './support/matrix-mutations.js';
 import { expectedIds, seedWorld, WHO, type Who, type World } from './support/matrix-world.js';
 import { restClient, type Rest } from './support/rest.js';
@@ -88,14 +88,10 @@ test.each(WHO.map((who) => [who]))('writes as %s: allowed calls succeed and are 
     const { path, body } = await row.prepare(who);
     const call = () => rest(method, path, { headers: headersOf(who), body });
     if (allowed.includes(who)) {
-      const auditsBefore = await countRows(server, 'audit_records');
-      const res = await call();
-      const wasAudited = (await countRows(server, 'audit_records')) > auditsBefore;
+      const { result: res, audited: wasAudited } = await withAudit(server, call);
       outcomes.push(`${label(row)}: ${res.status >= 300 ? `refused ${res.status}: ${res.text}` : !audited || wasAudited ? 'allowed' : 'allowed but not audited'}`);
     } else {
-      const digestBefore = await databaseDigest(server);
-      const res = await call();
-      const written = changedTables(digestBefore, await databaseDigest(server));
+      const { result: res, written } = await withWrites(server, call);
       const deniedWith = twin?.deniedWith?.[who];
       const expected = unauthenticated(who) ? [401] : deniedWith ? [deniedWith === 'FORBIDDEN' ? 403 : 404] : [403, 404];
       outcomes.push(

@@ -1,6 +1,6 @@
 import { getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { buildBerthSchema } from '../resolvers/schema.js';
-import { changedTables, countRows, databaseDigest } from './support/assertions.js';
+import { withAudit, withWrites } from './support/assertions.js';
 import { CREDENTIAL_MUTATIONS, mutationCases, type MutationCase } from './support/matrix-mutations.js';
 import { expectedIds, seedWorld, WHO, type Who, type World } from './support/matrix-world.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -119,15 +119,11 @@ describe('writes', () => {
       const call = () => server.gql<any, unknown>(document, variables, headersOf(who));
       const label = `${c.field}${c.variant ? ` (${c.variant})` : ''}`;
       if (c.allowed.includes(who)) {
-        const auditsBefore = await countRows(server, 'audit_records');
-        const res = await call();
-        const audited = (await countRows(server, 'audit_records')) > auditsBefore;
+        const { result: res, audited } = await withAudit(server, call);
         outcomes.push(`${label}: ${res.errors ? `refused ${res.errors[0].extensions?.code}: ${res.errors[0].message}` : document.startsWith('query') || audited ? 'allowed' : 'allowed but not audited'}`);
       } else {
         // the audit log is among the tables digested
-        const digestBefore = await databaseDigest(server);
-        const res = await call();
-        const written = changedTables(digestBefore, await databaseDigest(server));
+        const { result: res, written } = await withWrites(server, call);
         const code = res.errors?.[0]?.extensions?.code;
         const expected = who === 'anonymous' || who === 'inactiveUser' ? ['UNAUTHENTICATED'] : c.deniedWith?.[who] ? [c.deniedWith[who]] : ['FORBIDDEN', 'NOT_FOUND'];
         const refusedRight = expected.includes(code ?? '') && !res.data?.[c.field];

@@ -33,6 +33,20 @@ export async function databaseDigest(server: Pick<TestServer, 'sql'>): Promise<R
   return Object.fromEntries(digests.map(({ t, d }) => [t, d]));
 }
 
+/** Runs a call and says whether it added to the audit trail (an allowed write must). */
+export async function withAudit<T>(server: TestServer, call: () => Promise<T>): Promise<{ result: T; audited: boolean }> {
+  const before = await countRows(server, 'audit_records');
+  const result = await call();
+  return { result, audited: (await countRows(server, 'audit_records')) > before };
+}
+
+/** Runs a call and names every table it wrote to, row by row (a refused call must name none). */
+export async function withWrites<T>(server: TestServer, call: () => Promise<T>): Promise<{ result: T; written: string[] }> {
+  const before = await databaseDigest(server);
+  const result = await call();
+  return { result, written: changedTables(before, await databaseDigest(server)) };
+}
+
 /** The tables whose digest differs between two databaseDigest() readings. */
 export const changedTables = (before: Record<string, string>, after: Record<string, string>): string[] =>
   Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
