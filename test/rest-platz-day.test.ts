@@ -7,6 +7,7 @@ import { createOidcProvider, type TestOidcProvider } from './support/oidc-provid
 import { connectPlatz, type PlatzClient } from './support/platz-client.js';
 import { restClient, type Rest } from './support/rest.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { waitFor } from './support/subscriptions.js';
 
 /**
  * A day of Platz's frontend against Berth, through its REST routes and its WebSocket only, with the task worker
@@ -89,8 +90,7 @@ test("a Platz frontend's day", async () => {
   expect(install.body).toMatchObject({ id: taskId, deployment_id: deploymentId, cluster_id: clusterId, acting_user_id: erinId, operation: { Install: expect.any(Object) } });
   const taskStatus = async () => (await rest('GET', `/api/v2/deployment-tasks/${taskId}`, { headers: erin })).body.status;
   await socket.until((c) => c.frames.filter((f) => f.operation === 'UPDATE' && (f.data as { id: string }).id === taskId).length > 0, 'the Install task updated');
-  for (let i = 0; i < 100 && (await taskStatus()) !== 'Done'; i++) await new Promise((r) => setTimeout(r, 100));
-  expect(await taskStatus()).toBe('Done');
+  await waitFor(async () => (await taskStatus()) === 'Done', 'the Install task Done', 10_000);
   expect((await rest('GET', `/api/v2/deployments/${deploymentId}`, { headers: erin })).body.status).toBe('Running');
 
   // a task for later, then canceled: it never runs
