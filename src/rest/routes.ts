@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { notFound } from '../errors/domain-error.js';
 import { requireIdentity } from '../request/context.js';
 import type { RequestContext } from '../services/index.js';
-import { ErrorBody } from './errors.js';
+import type { ErrorDialect } from './errors.js';
 import { checkRestInput } from './input-limits.js';
 
 /** The context of an HTTP request (src/server/context.ts): the same one GraphQL's resolvers receive. */
@@ -53,23 +53,24 @@ export const restRoute = <P extends Schema | undefined = undefined, Q extends Sc
 
 const json = (schema: Schema, description: string) => ({ description, content: { 'application/json': { schema } } });
 
-/** The errors a route can answer, for its document: what its inputs and its method make possible. */
-function errorResponses(route: AnyRestRoute): Record<number, ReturnType<typeof json>> {
-  const errors: Record<number, ReturnType<typeof json>> = {};
-  if (route.params || route.query || route.body) errors[400] = json(ErrorBody, 'the request does not match its schema (the message names the field), or a value is refused');
-  if (route.access !== 'public') errors[401] = json(ErrorBody, 'no credential, or one that is not valid (the message says why)');
-  if (route.method !== 'GET') errors[403] = json(ErrorBody, 'the caller may not do this');
-  if (route.params) errors[404] = json(ErrorBody, 'no such row, or one the caller may not see');
-  if (route.method !== 'GET') errors[409] = json(ErrorBody, 'a duplicate, or a rule about other rows forbids it');
-  for (const [status, when] of Object.entries(route.errors ?? {})) errors[Number(status)] = json(ErrorBody, when);
-  return errors;
+/** The errors a route can answer, for its document: what its inputs and its method make possible, as its API words them. */
+function errorResponses(route: AnyRestRoute, dialect: ErrorDialect): Record<number, ReturnType<typeof json>> {
+  let errors: Record<number, string> = {};
+  if (route.params || route.query || route.body) errors[400] = 'the request does not match its schema (the message names the field), or a value is refused';
+  if (route.access !== 'public') errors[401] = 'no credential, or one that is not valid (the message says why)';
+  if (route.method !== 'GET') errors[403] = 'the caller may not do this';
+  if (route.params) errors[404] = 'no such row, or one the caller may not see';
+  if (route.method !== 'GET') errors[409] = 'a duplicate, or a rule about other rows forbids it';
+  if (dialect.documented) errors = dialect.documented(errors);
+  Object.assign(errors, route.errors);
+  return Object.fromEntries(Object.entries(errors).map(([status, when]) => [status, json(dialect.schema, when)]));
 }
 
 /** Each request's context, built when it arrives (`onRequest`) and used by its handler. */
 const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
 /** Registers `route` on an API's scope (set up by `restApi`, src/rest/api.ts), building each request's context with `contextOf`. */
-export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute): void {
+export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute, dialect: ErrorDialect): void {
   const status = route.status ?? 200;
   // no body to describe on a 204
   const success = status === 204 ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
@@ -84,7 +85,7 @@ export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: 
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { querystring: route.query } : {}),
       ...(route.body ? { body: route.body } : {}),
-      response: { [status]: success, ...errorResponses(route) },
+      response: { [status]: success, ...errorResponses(route, dialect) },
     },
     // the caller first, before the body is even read: without a valid credential the answer is 401, whatever was sent
     onRequest: async (request) => {
