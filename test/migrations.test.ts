@@ -30,9 +30,11 @@ test('key column types and constraints are what the issue asks for', async () =>
   );
   const type = (table: string, column: string) => columns.find((c) => c.table_name === table && c.column_name === column)?.udt_name;
   // every table has a uuid id and created_at, but the event log, whose key is a growing cursor, the grants history it
-  // points into, and login throttling's counters (rate-limiter-flexible's table)
-  const tables = [...new Set(columns.map((c) => c.table_name))].filter((t) => !['mikro_orm_migrations', 'grant_versions', 'login_throttle'].includes(t));
+  // points into, login throttling's counters (rate-limiter-flexible's table), and the numeric aliases, keyed by the
+  // integer they give
+  const tables = [...new Set(columns.map((c) => c.table_name))].filter((t) => !['mikro_orm_migrations', 'grant_versions', 'login_throttle', 'numeric_aliases'].includes(t));
   expect(tables.length).toBe(29);
+  expect(type('numeric_aliases', 'number')).toBe('int4');
   for (const table of tables) {
     expect([table, type(table, table === 'events' ? 'cursor' : 'id')]).toEqual([table, table === 'events' ? 'int8' : 'uuid']);
     expect([table, type(table, 'created_at')]).toEqual([table, 'timestamptz']);

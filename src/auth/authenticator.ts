@@ -15,7 +15,7 @@ type Row = Record<string, unknown>;
 
 /** What a credential resolved to, as plain rows: each request maps them into its own unit of work. */
 type Verified =
-  | { kind: 'user'; user: Row; sessionId?: string; token?: ApiTokenState }
+  | { kind: 'user'; user: Row; sessionId?: string; token?: ApiTokenState; cookie?: CookieSessionState }
   | { kind: 'bot'; bot: Row; token: ApiTokenState }
   | { kind: 'deployment'; deployment: Row };
 interface ApiTokenState {
@@ -23,6 +23,12 @@ interface ApiTokenState {
   secretHash: string;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
+}
+
+/** A session a cookie carries (Porter's, Lighthouse's): the token's secret is checked against it on every request. */
+interface CookieSessionState {
+  secretHash: string;
+  expiresAt: Date;
 }
 
 /** last_used_at is written at most this often per token, so reads do not turn into writes */
@@ -67,6 +73,7 @@ export class Authenticator {
   /** Anonymous when no credential is given; UNAUTHENTICATED for a credential that is bad in any way. */
   async identify(em: SqlEntityManager, credentials: Credentials): Promise<Identity> {
     if (credentials.platzToken) return this.identifyApiToken(em, credentials.platzToken);
+    if (credentials.session) return this.identifySession(em, credentials.session);
     if (credentials.authorization) {
       const match = /^Bearer\s+(\S+)$/i.exec(credentials.authorization.trim());
       if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
@@ -88,6 +95,7 @@ export class Authenticator {
   /** Ends the cached state of a session here at once (logout, refresh-token reuse). */
   forgetSession(sessionId: string): void {
     this.cache.delete(`session:${sessionId}`);
+    this.cache.delete(`cookie:${sessionId}`);
   }
 
   /** A revoked API token stops working here at once. */
@@ -162,6 +170,31 @@ export class Authenticator {
     if (!secretMatches(parsed.secret, token.secretHash)) throw illegal();
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw unauthenticated('API token expired');
     await this.touch(em, verified.kind, token);
+    return this.toIdentity(em, verified);
+  }
+
+  /**
+   * A session token from a cookie: the session's own token (`<id>.<secret>`, the one a login answers as its refresh
+   * token), valid until the session expires or is revoked (logout).
+   */
+  private async identifySession(em: SqlEntityManager, raw: string): Promise<Identity> {
+    const ended = () => unauthenticated('Session has ended');
+    const parsed = parseOpaqueToken(raw);
+    if (!parsed) throw ended();
+    const verified = await this.cached(`cookie:${parsed.id}`, async () => {
+      const [row] = await em
+        .getConnection()
+        .execute<Row[]>(
+          'select s.refresh_secret_hash as berth_session_hash, s.expires_at as berth_session_expires_at, u.* ' +
+            'from user_sessions s join users u on u.id = s.user_id where s.id = ? and s.revoked_at is null',
+          [parsed.id],
+        );
+      if (!row) throw ended();
+      const { berth_session_hash: secretHash, berth_session_expires_at: expiresAt, ...user } = row;
+      return { kind: 'user', user, sessionId: parsed.id, cookie: { secretHash: String(secretHash), expiresAt: toDate(expiresAt)! } };
+    });
+    if (verified.kind !== 'user' || !verified.cookie || !secretMatches(parsed.secret, verified.cookie.secretHash)) throw ended();
+    if (verified.cookie.expiresAt.getTime() <= Date.now()) throw unauthenticated('Session expired');
     return this.toIdentity(em, verified);
   }
 

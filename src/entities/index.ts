@@ -19,6 +19,7 @@ import { K8sCluster } from './k8s-cluster.entity.js';
 import { K8sNamespace } from './k8s-namespace.entity.js';
 import { K8sResource } from './k8s-resource.entity.js';
 import { K8sServiceAccount } from './k8s-service-account.entity.js';
+import { NumericAlias } from './numeric-alias.entity.js';
 import { OidcLogin } from './oidc-login.entity.js';
 import { Secret } from './secret.entity.js';
 import { Setting } from './setting.entity.js';
@@ -30,12 +31,12 @@ import { WebApp } from './web-app.entity.js';
 export {
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
   DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
-  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
+  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, NumericAlias, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 };
 
 /** Every entity, listed explicitly (no glob discovery: MikroORM 7 + jest ESM). */
 export const entities = [
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
   DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
-  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
+  K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, NumericAlias, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 ];

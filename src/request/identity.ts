@@ -45,6 +45,8 @@ export interface Credentials {
   authorization?: string;
   /** a user or bot API token; takes precedence over authorization, as in Platz */
   platzToken?: string;
+  /** a session's token from a cookie (Porter's and Lighthouse's APIs log in to a session kept in the database) */
+  session?: string;
   /** where the credential was found (a connection_init key), named when it is refused */
   source?: string;
 }
@@ -54,5 +56,22 @@ export function credentialsFromHeaders(headers: Record<string, string | string[]
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   return { authorization: first(headers.authorization), platzToken: first(headers['x-platz-token']) };
 }
+
+/** A cookie's value from a Cookie header, or undefined. */
+export function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return undefined;
+}
+
+/** The session an API's cookie (`name`) carries, and nothing else: such an API takes no other credential. */
+export const sessionCookie =
+  (name: string) =>
+  (headers: Record<string, string | string[] | undefined>): Credentials => {
+    const session = cookieOf(typeof headers.cookie === 'string' ? headers.cookie : undefined, name);
+    return session ? { session } : {};
+  };
 
 export type KnownIdentity = Exclude<Identity, { kind: 'anonymous' }>;

@@ -51,11 +51,14 @@ export const graphqlContexts =
       throw isDatabaseUnavailable(err) ? databaseUnavailable() : err;
     });
 
-/** The context of an HTTP request: its credential headers, its address, the id of the request scope it runs in. */
+/**
+ * The context of an HTTP request: its credentials (from the headers an API reads them from: Platz's by default), its
+ * address, the id of the request scope it runs in.
+ */
 export const contextOfRequest =
-  <C>(createContext: (credentials: Credentials, origin: RequestOrigin) => Promise<C>) =>
+  <C>(createContext: (credentials: Credentials, origin: RequestOrigin) => Promise<C>, credentialsOf: (headers: IncomingMessage['headers']) => Credentials = credentialsFromHeaders) =>
   (request: IncomingMessage): Promise<C> =>
-    createContext(credentialsFromHeaders(request.headers), { request, requestId: currentRequestScope()?.requestId });
+    createContext(credentialsOf(request.headers), { request, requestId: currentRequestScope()?.requestId });
 
 /**
  * Where graphql-ws clients commonly put a credential in connection_init, first match wins (x-platz-token first, as

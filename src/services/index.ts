@@ -25,6 +25,7 @@ import { K8sClusterService } from './k8s-cluster.service.js';
 import { K8sNamespaceService } from './k8s-namespace.service.js';
 import { K8sResourceService } from './k8s-resource.service.js';
 import { K8sServiceAccountService } from './k8s-service-account.service.js';
+import { NumericAliasService } from './numeric-alias.service.js';
 import { SecretService } from './secret.service.js';
 import { ServerInfoService } from './server-info.service.js';
 import { SingleSignOnService } from './single-sign-on.service.js';
@@ -85,6 +86,7 @@ export function createServices(deps: ServiceDeps) {
     botTokens: new BotTokenService(uow, authenticator),
     singleSignOn: new SingleSignOnService(uow, auth, config),
     events: new EventService(deps.events),
+    numericAliases: new NumericAliasService(),
   };
 }
 

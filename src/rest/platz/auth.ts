@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badInput } from '../../errors/domain-error.js';
+import { cookieOf } from '../../request/identity.js';
 import { restRoute } from '../routes.js';
 import { BotJson, botJson } from './bots.js';
 import { platzSchemas } from './schemas.js';
@@ -23,12 +24,6 @@ platzSchemas.add(MeResponse, { id: 'MeResponse' });
 const STATE_COOKIE = 'berth_sso_state';
 const COOKIE_PATH = '/api/v2/auth/google';
 const LOGIN_SECONDS = 600;
-
-const cookieOf = (header: string | undefined, name: string): string | undefined =>
-  header
-    ?.split(';')
-    .map((part) => part.trim().split('='))
-    .find(([key]) => key === name)?.[1];
 
 export const authRoutes = [
   restRoute({

@@ -1,0 +1,35 @@
+import type { ServiceContext } from '../request/context.js';
+
+/** The tables whose rows an API knows by number (src/entities/numeric-alias.entity.ts). */
+export type AliasedKind = 'users' | 'groups' | 'web_apps';
+
+/**
+ * Kubportal's and Porter's integer ids: each Berth object gets its number the first time one of those APIs shows it,
+ * and keeps it. Numbers come from one sequence (gaps are possible, reuse is not), so any replica gives the same answer.
+ */
+export class NumericAliasService {
+  /** The numbers of `ids` (rows of `kind`), given now to those that have none. */
+  async numbersOf(ctx: ServiceContext, kind: AliasedKind, ids: readonly string[]): Promise<Map<string, number>> {
+    if (!ids.length) return new Map();
+    const conn = ctx.em.getConnection();
+    const list = ids.map(() => '?').join(', ');
+    await conn.execute(
+      `insert into numeric_aliases (kind, target_id) select ?, t from unnest(array[${list}]::uuid[]) t ` +
+        'where not exists (select 1 from numeric_aliases a where a.kind = ? and a.target_id = t) on conflict do nothing',
+      [kind, ...ids, kind],
+    );
+    const rows = await conn.execute<{ target_id: string; number: number }[]>(`select target_id, number from numeric_aliases where kind = ? and target_id in (${list})`, [kind, ...ids]);
+    return new Map(rows.map((r) => [r.target_id, Number(r.number)]));
+  }
+
+  async numberOf(ctx: ServiceContext, kind: AliasedKind, id: string): Promise<number> {
+    return (await this.numbersOf(ctx, kind, [id])).get(id)!;
+  }
+
+  /** The id a number stands for, or null when no object of `kind` was ever given it. */
+  async idOf(ctx: ServiceContext, kind: AliasedKind, number: number): Promise<string | null> {
+    if (!Number.isSafeInteger(number) || number < 1 || number > 2 ** 31 - 1) return null;
+    const [row] = await ctx.em.getConnection().execute<{ target_id: string }[]>('select target_id from numeric_aliases where kind = ? and number = ?', [kind, number]);
+    return row?.target_id ?? null;
+  }
+}
