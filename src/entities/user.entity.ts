@@ -64,6 +64,10 @@ export class User extends BaseEntity {
   @Property({ type: 'text', nullable: true, hidden: true })
   rawKubeconfigEncrypted?: string | null;
 
+  /** Porter's allowed clusters: names of clusters of that kubeconfig; the user's clusters are its contexts on them */
+  @Property({ type: 'text[]', defaultRaw: "'{}'" })
+  allowedClusters: string[] = [];
+
   @ManyToOne(() => K8sServiceAccount, { nullable: true, deleteRule: 'set null' })
   serviceAccount?: K8sServiceAccount | null;
 

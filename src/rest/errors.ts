@@ -22,7 +22,17 @@ export interface RestError {
   /** in words, the field named first where one is at fault (`name (body): must not be empty`) */
   message: string;
   /** for VALIDATION and a service's BAD_USER_INPUT: the request's field at fault, and the rule it broke */
-  field?: { name: string; where: 'body' | 'query parameter' | 'path parameter'; rule: string; message: string };
+  field?: RestErrorField;
+  /** for VALIDATION: every field at fault, in the schema's order, `field` first (an API may answer them all) */
+  fields?: RestErrorField[];
+}
+
+/** A request's field at fault, and the rule it broke. */
+export interface RestErrorField {
+  name: string;
+  where: 'body' | 'query parameter' | 'path parameter';
+  rule: string;
+  message: string;
 }
 
 /**
@@ -73,12 +83,15 @@ export function restStatus(code: ErrorCode): number {
 
 /** Where a request's part was found to be wrong: `body` fields by name, query parameters and path parameters by name too. */
 function validationError(err: FastifyError): RestError {
-  const issue = err.validation![0];
-  const name = issue.instancePath.split('/').filter(Boolean).join('.');
   const where = err.validationContext === 'body' ? 'body' : err.validationContext === 'querystring' ? 'query parameter' : 'path parameter';
-  const message = issue.message ?? 'is not valid';
-  const rule = (issue.params as { issue?: { code?: string } } | undefined)?.issue?.code ?? issue.keyword;
-  return { status: 400, kind: 'VALIDATION', message: name ? `${name} (${where}): ${message}` : `${where}: ${message}`, field: { name, where, rule, message } };
+  const fields = err.validation!.map((issue): RestErrorField => ({
+    name: issue.instancePath.split('/').filter(Boolean).join('.'),
+    where,
+    rule: (issue.params as { issue?: { code?: string } } | undefined)?.issue?.code ?? issue.keyword,
+    message: issue.message ?? 'is not valid',
+  }));
+  const [{ name, message }] = fields;
+  return { status: 400, kind: 'VALIDATION', message: name ? `${name} (${where}): ${message}` : `${where}: ${message}`, field: fields[0], fields };
 }
 
 /**

@@ -30,6 +30,7 @@ import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory, contextOfRequest, graphqlContexts } from './context.js';
 import { platzApi } from '../rest/platz/index.js';
+import { porterApi } from '../rest/porter/index.js';
 import { registerCors } from './cors.js';
 import { graphqlHttp, INTERNAL_ERROR_BODY } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
@@ -51,6 +52,7 @@ import { ReportedStatusPoller } from '../workers/reported-status.js';
 import { ResourceSync } from '../workers/resource-sync.js';
 import { DeploymentEndpoints } from '../deployments/endpoint.js';
 import { systemContext } from '../request/context.js';
+import { sessionCookie } from '../request/identity.js';
 import { inClusterKubeconfig } from '../k8s/local-clusters.js';
 import { Metrics } from '../metrics/metrics.js';
 import { metricsEndpoint } from '../metrics/endpoint.js';
@@ -361,6 +363,7 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     if (ide) await app.register(ide.assets);
     await app.register(graphqlHttp({ apollo, createContext, logger, page: ide?.page }));
     await app.register(platzApi({ contextOf: contextOfRequest(requestContexts), logger, version: services.serverInfo.info().version }));
+    await app.register(porterApi({ contextOf: contextOfRequest(requestContexts, sessionCookie('porter')), logger, version: services.serverInfo.info().version }));
     await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err;
     });

@@ -104,7 +104,8 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-function readKubeconfig(kubeconfig: string, field: string): KubeconfigEntry[] {
+/** A kubeconfig's usable contexts, or BAD_USER_INPUT on `field` saying what is wrong with it. */
+export function readKubeconfig(kubeconfig: string, field: string): KubeconfigEntry[] {
   try {
     return parseKubeconfig(kubeconfig);
   } catch (err) {

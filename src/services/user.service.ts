@@ -8,12 +8,13 @@ import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, Us
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
 import { badInput, conflict, DomainError, forbidden } from '../errors/domain-error.js';
 import type { ProvisionedAccount } from '../k8s/cluster-api.js';
+import type { KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { AuthTokens } from './auth.service.js';
 import { transactionContext, type ServiceContext } from '../request/context.js';
-import type { K8sClusterService } from './k8s-cluster.service.js';
+import { readKubeconfig, type K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals } from '../request/where.js';
@@ -162,9 +163,21 @@ export class UserService extends ReadService<User, UserFilter> {
 
   /** Self-service registration; the new user is signed in at once. */
   signUp(ctx: ServiceContext, input: SignUpInput): Promise<AuthTokens> {
+    return this.register(ctx, async () => input);
+  }
+
+  /**
+   * Porter's sign-up, with an email and a password alone: the username is made from the address (numbered when
+   * taken), the display name is its local part.
+   */
+  signUpWithEmail(ctx: ServiceContext, email: string, password: string): Promise<AuthTokens> {
+    return this.register(ctx, async (tx) => ({ email, password, displayName: email.split('@')[0], username: await freeUsername(tx, email) }));
+  }
+
+  private register(ctx: ServiceContext, inputOf: (tx: ServiceContext) => Promise<SignUpInput>): Promise<AuthTokens> {
     return this.uow.mutation(ctx, 'signUp', async (tx, audit) => {
       if (!this.signupEnabled) throw forbidden('Sign-up is disabled on this server');
-      const user = await insertUser(tx, audit, { ...checkNewUser(input, 'input'), isAdmin: false, authLevel: 0 });
+      const user = await insertUser(tx, audit, { ...checkNewUser(await inputOf(tx), 'input'), isAdmin: false, authLevel: 0 });
       // the original context, not tx: the rest of the request (and the audit actor) is the new user
       return this.auth.openSession(ctx, tx.em, user);
     });
@@ -222,6 +235,46 @@ export class UserService extends ReadService<User, UserFilter> {
       return recordChange(audit, user, (u) => (u.passwordHash = passwordHash));
     });
     return true;
+  }
+
+  /**
+   * The caller's own kubeconfig (Porter's), decrypted, with its usable contexts and those on the clusters the caller
+   * allowed. Nobody else reads it, site admins included.
+   */
+  async ownKubeconfig(ctx: ServiceContext): Promise<{ user: User; raw: string | null; contexts: KubeconfigEntry[]; allowed: KubeconfigEntry[] }> {
+    const user = await callerRow(ctx, 'Only users have a kubeconfig');
+    const raw = user.rawKubeconfigEncrypted ? this.keyring.decrypt(user.rawKubeconfigEncrypted, kubeconfigBinding(user)) : null;
+    const contexts = raw === null ? [] : readKubeconfig(raw, 'rawKubeconfig');
+    const allowed = new Set(user.allowedClusters);
+    return { user, raw, contexts, allowed: contexts.filter((context) => allowed.has(context.name)) };
+  }
+
+  /** Replaces the caller's kubeconfig, kept encrypted, and the clusters of it the caller allows (by cluster name, as Porter filters). */
+  setKubeconfig(ctx: ServiceContext, rawKubeconfig: string, allowedClusters: string[]): Promise<User> {
+    return this.mutateUser(ctx, 'setKubeconfig', async (tx, audit) => {
+      readKubeconfig(rawKubeconfig, 'rawKubeconfig');
+      const user = await callerRow(tx, 'Only users have a kubeconfig');
+      return recordChange(audit, user, (u) =>
+        Object.assign(u, { rawKubeconfigEncrypted: this.keyring.encrypt(rawKubeconfig, kubeconfigBinding(u)), allowedClusters: [...new Set(allowedClusters)] }),
+      );
+    });
+  }
+
+  /**
+   * The caller deletes itself, proving it with its password (Porter's DELETE, which never checked it); its sessions,
+   * tokens and roles go with it. The last active site admin stays.
+   */
+  deleteSelf(ctx: ServiceContext, password: string): Promise<User> {
+    return this.mutateUser(ctx, 'deleteUser', async (tx, audit) => {
+      const user = await callerRow(tx, 'Only users can delete themselves');
+      if (!(await verifyPassword(user.passwordHash, password))) throw badInput('password', 'password is not correct');
+      if (user.isAdmin && user.isActive && !(await tx.em.count(User, { isAdmin: true, isActive: true, id: { $ne: user.id } }))) {
+        throw conflict("The last active site admin can't be deleted");
+      }
+      audit({ targetType: 'User', targetId: user.id, before: snapshot(user) });
+      tx.em.remove(user);
+      return user;
+    });
   }
 
   setActive(ctx: ServiceContext, id: string, active: boolean): Promise<User> {
@@ -352,6 +405,28 @@ export class UserService extends ReadService<User, UserFilter> {
     this.authenticator.forgetIdentity('user', user.id);
     return user;
   }
+}
+
+/** The calling user's row; `refusal` says why a bot or a deployment may not. */
+async function callerRow(ctx: ServiceContext, refusal: string): Promise<User> {
+  const { identity } = await grantsOf(ctx);
+  if (identity.kind !== 'user') throw forbidden(refusal);
+  return findVisible(ctx, User, identity.user.id);
+}
+
+/** What a user's kubeconfig is encrypted for: the row, and the column (the row holds another secret, its Kubernetes token). */
+const kubeconfigBinding = (user: User) => `users:${user.id}:raw_kubeconfig`;
+
+/** A username for a user known by its email alone: the address's local part as usernames allow it, numbered when taken. */
+async function freeUsername(tx: ServiceContext, email: string): Promise<string> {
+  const base = email.trim().split('@')[0].replace(/[^a-zA-Z0-9._-]+/g, '-').slice(0, 56) || 'user';
+  const rows = await tx.em
+    .getConnection()
+    .execute<{ username: string }[]>('select username from users where username = ? or username like ?', [base, `${base.replace(/[\\%_]/g, '\\$&')}-%`], 'all', tx.em.getTransactionContext());
+  const taken = new Set(rows.map((row) => row.username));
+  let username = base;
+  for (let n = 2; taken.has(username); n++) username = `${base}-${n}`;
+  return username;
 }
 
 /** A new user, with its auto-added env roles. */

@@ -42,6 +42,8 @@ const LONGER: Record<string, number> = {
   after: INPUT_LIMITS.text,
   before: INPUT_LIMITS.text,
   kubeconfig: INPUT_LIMITS.document,
+  // Porter's name for a kubeconfig
+  rawKubeConfig: INPUT_LIMITS.document,
   contents: INPUT_LIMITS.document,
 };
 
