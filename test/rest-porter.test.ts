@@ -1,8 +1,11 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { startBerth } from '../src/server/app.js';
 import { countRows, expectUnchanged, withAudit, withWrites } from './support/assertions.js';
+import { createTestDatabase, engineName } from './support/database.js';
 import { unique } from './support/fixtures.js';
 import { restClient, type Rest, type RestResponse } from './support/rest.js';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
+import { ADMIN_PASSWORD, startTestServer, testConfig, type TestServer } from './support/server.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 // Porter's early API (seed 000) through HTTP: sign-up, login and logout with the `porter` session cookie, each user's
 // own kubeconfig and clusters, Porter's errors, its document, and who may call what.
@@ -336,6 +339,30 @@ describe('DELETE /api/users/{id}', () => {
     const { result: res, written } = await withWrites(server, () => rest('DELETE', `/api/users/${owner.id}`, { headers: other.headers, body: { password: PASSWORD } }));
     expect({ ...forbiddenOf(res), written }).toEqual({ ...FORBIDDEN, written: [] });
   });
+});
+
+// through a relay the test cuts; the embedded engine lives in the process and cannot go away
+(engineName() === 'postgres' ? test : test.skip)('500 "could not read from database" while the database is out of reach, for a session and for a login', async () => {
+  const db = await createTestDatabase();
+  const url = new URL(db.target.kind === 'postgres' ? db.target.url : '');
+  const proxy = await TcpProxy.reserve({ host: url.hostname, port: Number(url.port || 5432) });
+  await proxy.open();
+  url.host = `127.0.0.1:${proxy.port}`;
+  // no credential cache: every request asks the database who is calling
+  const berth = await startBerth(testConfig({ AUTH_CACHE_SECONDS: '0', SIGNUP_ENABLED: 'true' }), { database: { kind: 'postgres', url: url.toString() }, print: () => {} });
+  try {
+    const away = restClient({ berth });
+    const session = sessionOf(await away('POST', '/api/users', { body: { email: newEmail(), password: PASSWORD } }));
+    await proxy.cut();
+    for (const res of [await away('GET', `/api/users/${session.id}`, { headers: session.headers }), await away('POST', '/api/login', { body: { email: session.email, password: PASSWORD } })]) {
+      expect({ status: res.status, body: res.body }).toEqual({ status: 500, body: { code: 500, errors: ['could not read from database'] } });
+    }
+  } finally {
+    await proxy.open();
+    await berth.stop();
+    await proxy.cut();
+    await db.drop();
+  }
 });
 
 describe('paths', () => {

@@ -11,7 +11,7 @@ export interface RestResponse<T = unknown> {
 export type Rest = <T = any>(method: string, path: string, options?: { headers?: Record<string, string>; body?: unknown; query?: Record<string, string | number | boolean> }) => Promise<RestResponse<T>>;
 
 /** Calls a test server's REST routes: `path` from the server's root (`/api/v2/envs`), a JSON body when one is given. */
-export function restClient(server: TestServer): Rest {
+export function restClient(server: Pick<TestServer, 'berth'>): Rest {
   const origin = new URL(server.berth.url).origin;
   return async (method, path, options = {}) => {
     const url = new URL(path, origin);

@@ -11,7 +11,7 @@ export const PorterError = z
   .describe('Every error but the 403, which is the plain text `Forbidden`');
 
 /** The rules a field's schema words its refusals with (src/rest/porter/schemas.ts), as Porter's validator names them. */
-export const VALIDATION_TAGS = ['required', 'email', 'max', 'min'] as const;
+const VALIDATION_TAGS = ['required', 'email', 'max', 'min'] as const;
 const isTag = (message: string) => (VALIDATION_TAGS as readonly string[]).includes(message);
 
 const DECODE = 'could not process request';

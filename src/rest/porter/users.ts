@@ -21,11 +21,10 @@ porterSchemas.add(PorterUser, { id: 'User' });
 const VALIDATION = '601 "required validation failed", "max validation failed"';
 
 /**
- * The caller, when the path names it: Porter's routes under /users/{id} are each user's own, and any other id
- * (another user's, or no one's) is Forbidden, as a request without a session. Site admins are no exception: a
- * kubeconfig holds credentials.
+ * Porter's routes under /users/{id} are each user's own: any id but the caller's (another user's, or no one's) is
+ * Forbidden, as a request without a session. Site admins are no exception: a kubeconfig holds credentials.
  */
-async function ownUser(ctx: RequestContext, id: number): Promise<void> {
+async function requireOwnId(ctx: RequestContext, id: number): Promise<void> {
   const identity = ctx.services.auth.me(ctx);
   if (identity.kind !== 'user' || (await ctx.services.numericAliases.idOf(ctx, 'users', id)) !== userFacts(identity).id) throw forbidden();
 }
@@ -44,6 +43,22 @@ const RawKubeconfig = requiredString().superRefine((text, check) => {
     check.addIssue({ code: 'custom', message: err.message });
   }
 });
+
+/** One of the caller's two lists of clusters: those it allowed, or every usable context of its kubeconfig. */
+const clustersRoute = (url: string, summary: string, list: 'allowed' | 'contexts') =>
+  restRoute({
+    method: 'GET',
+    url,
+    tag: TAG,
+    summary,
+    description: 'In the order of the kubeconfig; empty until a kubeconfig is sent.',
+    params: UserIdParams,
+    response: Clusters,
+    handle: async (ctx, { params }) => {
+      await requireOwnId(ctx, params.id);
+      return { clusters: (await ctx.services.users.ownKubeconfig(ctx))[list].map(clusterJson) };
+    },
+  });
 
 export const userRoutes = [
   restRoute({
@@ -73,37 +88,13 @@ export const userRoutes = [
     params: UserIdParams,
     response: PorterUser,
     handle: async (ctx, { params }) => {
-      await ownUser(ctx, params.id);
+      await requireOwnId(ctx, params.id);
       const { user, raw, allowed } = await ctx.services.users.ownKubeconfig(ctx);
       return { id: params.id, email: user.email, clusters: allowed.map(clusterJson), rawKubeConfig: raw ?? '' };
     },
   }),
-  restRoute({
-    method: 'GET',
-    url: '/users/:id/clusters',
-    tag: TAG,
-    summary: "The caller's allowed clusters: the contexts of its kubeconfig on them",
-    description: 'In the order of the kubeconfig; empty until a kubeconfig is sent.',
-    params: UserIdParams,
-    response: Clusters,
-    handle: async (ctx, { params }) => {
-      await ownUser(ctx, params.id);
-      return { clusters: (await ctx.services.users.ownKubeconfig(ctx)).allowed.map(clusterJson) };
-    },
-  }),
-  restRoute({
-    method: 'GET',
-    url: '/users/:id/clusters/all',
-    tag: TAG,
-    summary: "Every usable context of the caller's kubeconfig: one whose cluster and user are both in the file",
-    description: 'In the order of the kubeconfig; empty until a kubeconfig is sent.',
-    params: UserIdParams,
-    response: Clusters,
-    handle: async (ctx, { params }) => {
-      await ownUser(ctx, params.id);
-      return { clusters: (await ctx.services.users.ownKubeconfig(ctx)).contexts.map(clusterJson) };
-    },
-  }),
+  clustersRoute('/users/:id/clusters', "The caller's allowed clusters: the contexts of its kubeconfig on them", 'allowed'),
+  clustersRoute('/users/:id/clusters/all', "Every usable context of the caller's kubeconfig: one whose cluster and user are both in the file", 'contexts'),
   restRoute({
     method: 'PUT',
     url: '/users/:id',
@@ -123,7 +114,7 @@ export const userRoutes = [
     },
     response: z.undefined(),
     handle: async (ctx, { params, body }) => {
-      await ownUser(ctx, params.id);
+      await requireOwnId(ctx, params.id);
       return void (await ctx.services.users.setKubeconfig(ctx, body.rawKubeConfig, body.allowedClusters));
     },
   }),
@@ -139,7 +130,7 @@ export const userRoutes = [
     errors: { 422: `${VALIDATION}; "password (body): is not correct"; or the caller is the last active site admin` },
     response: z.undefined(),
     handle: async (ctx, { params, body }) => {
-      await ownUser(ctx, params.id);
+      await requireOwnId(ctx, params.id);
       return void (await ctx.services.users.deleteSelf(ctx, body.password));
     },
   }),
