@@ -9,7 +9,7 @@ import type { ServiceContext } from '../request/context.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
 import type { ClusterCredentials } from '../k8s/kube-config.js';
-import type { ClusterCall, ClusterFigures, ProvisionedAccount } from '../k8s/cluster-api.js';
+import type { ClusterCall, ClusterFigures, ClusterNode, ProvisionedAccount } from '../k8s/cluster-api.js';
 import { ReadService } from './read-service.js';
 
 /**
@@ -174,7 +174,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       if (taken.length) throw conflict(`Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
       for (const cluster of clusters) {
         const entry = entries.get(cluster.kubeconfigContext!)!;
-        this.sealCredentials(cluster, entry);
+        this.sealCredentials(cluster, { cluster: entry.clusterConfig, user: entry.userConfig });
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: env?.id, after: snapshot(cluster) });
       }
@@ -236,7 +236,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
         const before = existing ? snapshot(existing) : undefined;
         const cluster = existing ?? Object.assign(new K8sCluster(), { providerId, name: entry.context, regionName: 'local', ignore: true });
         Object.assign(cluster, { apiServerUrl: entry.server, kubeconfigContext: entry.context });
-        this.sealCredentials(cluster, entry);
+        this.sealCredentials(cluster, { cluster: entry.clusterConfig, user: entry.userConfig });
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
         return cluster;
@@ -316,9 +316,24 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
     return { kc: kubeConfigFor(this.openCredentials(cluster)), name: cluster.name, timeoutMs: this.access.timeoutMs };
   }
 
-  /** A kubeconfig entry's cluster and user maps, encrypted and bound to the cluster's row. */
-  private sealCredentials(cluster: K8sCluster, entry: KubeconfigEntry): void {
-    const credentials: ClusterCredentials = { cluster: entry.clusterConfig, user: entry.userConfig };
+  /**
+   * Credentials of a cluster reached with a bearer token alone (Lighthouse's beacons) at its apiServerUrl, sealed as
+   * an imported kubeconfig's are: https is verified against the system's CAs; plain http, which client-node refuses
+   * without it, gets the insecure flag (there is no certificate to verify). No token: the cluster is called anonymously.
+   */
+  sealBearerToken(cluster: K8sCluster, token: string | null): void {
+    const server = cluster.apiServerUrl!;
+    const insecure = server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {};
+    this.sealCredentials(cluster, { cluster: { server, ...insecure }, user: token ? { token } : {} });
+  }
+
+  /** The nodes of a cluster the caller may see, read from its API server. */
+  async nodes(cluster: K8sCluster): Promise<ClusterNode[]> {
+    return (await clusterApi()).readNodes(await this.call(cluster));
+  }
+
+  /** A kubeconfig's cluster and user entries, encrypted and bound to the cluster's row. */
+  private sealCredentials(cluster: K8sCluster, credentials: ClusterCredentials): void {
     cluster.credentialsEncrypted = this.keyring.encrypt(JSON.stringify(credentials), `k8s_clusters:${cluster.id}`);
   }
 

@@ -2,14 +2,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
 import { restApi } from '../api.js';
 import type { AnyRestRoute, ContextOf } from '../routes.js';
+import { aliasRoutes } from './aliases.js';
 import { authRoutes, SESSION_COOKIE } from './auth.js';
+import { beaconRoutes } from './beacons.js';
 import { LIGHTHOUSE_PREFIX, lighthouseErrors, lighthouseSchemas } from './schemas.js';
+import { userRoutes } from './users.js';
 
 /** The cookie the API's session travels in. */
 export const LIGHTHOUSE_SESSION_COOKIE = SESSION_COOKIE;
 
 /** Every route of the API, relative to its prefix. */
-export const routes: AnyRestRoute[] = [...authRoutes];
+export const routes: AnyRestRoute[] = [...authRoutes, ...userRoutes, ...beaconRoutes, ...aliasRoutes];
 
 /**
  * Lighthouse's API v0.2 (src/rest/lighthouse/CONTRACT.md): its users, its beacons (Berth's clusters) and their
