@@ -40,6 +40,8 @@ export const lighthouseErrors: ErrorDialect = {
     if (error.kind === ErrorCode.UNAUTHENTICATED) return { body: { Cause: 'auth', Message: isLogin(request) ? error.message : 'not logged in' } };
     return { status: error.kind === ErrorCode.CONFLICT ? 400 : undefined, body: { Cause: causeOf(request), Message: error.message } };
   },
+  // Lighthouse's fields are capitalized: a service's `email` is the body's `Email`
+  fieldName: (field) => field.charAt(0).toUpperCase() + field.slice(1),
   documented: ({ 409: duplicate, ...errors }) => (duplicate ? { ...errors, 400: [errors[400], duplicate].filter(Boolean).join('; ') } : errors),
 };
 
