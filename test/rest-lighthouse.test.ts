@@ -1,8 +1,11 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { parseOpaqueToken } from '../src/auth/opaque-token.js';
 import { Keyring } from '../src/auth/encryption.js';
+import { DeploymentKind } from '../src/entities/index.js';
+import { UserDeploymentRole } from '../src/entities/enums.js';
 import { withAudit, withWrites } from './support/assertions.js';
-import { unique } from './support/fixtures.js';
+import { build, persist, unique } from './support/fixtures.js';
+import { grantKindRole } from './support/identities.js';
 import { startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
 import { LIGHTHOUSE, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
@@ -143,6 +146,15 @@ describe('users', () => {
     const missing = await employee.client.call('GET', '/users/nobody@example.com');
     expect([hidden.status, hidden.body]).toEqual([404, { Cause: 'users', Message: 'User not found' }]);
     expect([missing.status, missing.body]).toEqual([404, { Cause: 'users', Message: 'User not found' }]);
+  });
+
+  test("GET /users/{Email}: a role on a deployment kind of a beacon's env is access (0), as it lets the user see the beacon", async () => {
+    const target = await lighthouseUser(server, 0);
+    const [kind] = await persist(server, build(DeploymentKind, { name: `kind-${unique()}` }));
+    const [{ env_id: envId }] = await server.sql<{ env_id: string }>('select env_id from k8s_clusters where api_server_url = ?', [beacon.address]);
+    await grantKindRole(server, envId, kind.id, { userId: target.user.id }, UserDeploymentRole.Maintainer);
+    expect((await target.client.call('GET', '/beacons/list')).body).toEqual([{ Alias: beacon.alias, Address: beacon.address }]);
+    expect((await manager.client.call('GET', `/users/${target.user.email}`)).body.Permissions).toEqual({ Beacons: { [beacon.address]: 0 } });
   });
 
   test('PUT /users/{Email}: auth level, password and beacon levels in one write (2 owner, -1 removed), audited; 200, empty', async () => {

@@ -1,4 +1,4 @@
-import { Env, EnvUserPermission, K8sCluster, User } from '../entities/index.js';
+import { DeploymentPermission, Env, EnvUserPermission, K8sCluster, User } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
 import { badInput, conflict, forbidden, notFound } from '../errors/domain-error.js';
 import type { ClusterNode } from '../k8s/cluster-api.js';
@@ -20,8 +20,8 @@ import { callerUser } from './user.service.js';
  */
 export const BeaconLevel = { Access: 0, Modify: 1, Owner: 2 } as const;
 
-const levelOfRole = (role: EnvUserRole | undefined): number => (role === EnvUserRole.Admin ? BeaconLevel.Owner : role === EnvUserRole.User ? BeaconLevel.Access : -1);
-const roleOfLevel = (level: number): EnvUserRole | null => (level < 0 ? null : level === BeaconLevel.Access ? EnvUserRole.User : EnvUserRole.Admin);
+const levelOfRole = (role: EnvUserRole): number => (role === EnvUserRole.Admin ? BeaconLevel.Owner : BeaconLevel.Access);
+const roleOfLevel = (level: number): EnvUserRole | null => (level < BeaconLevel.Access ? null : level >= BeaconLevel.Modify ? EnvUserRole.Admin : EnvUserRole.User);
 
 /** A beacon: a cluster Berth reaches at an address. */
 export interface Beacon {
@@ -123,12 +123,17 @@ export class BeaconService {
     });
   }
 
-  /** The levels `user` holds on the beacons the caller may see, by address: from its env roles. */
+  /**
+   * The levels `user` holds on the beacons the caller may see, by address: from its env roles; a role on one of the
+   * env's deployment kinds, which lets it see the cluster, is access.
+   */
   async levels(ctx: ServiceContext, user: User): Promise<Record<string, number>> {
     const beacons = await this.list(ctx);
-    const envIds = beacons.flatMap((b) => (b.cluster.env ? [b.cluster.env.id] : []));
-    const roles = new Map((await ctx.em.find(EnvUserPermission, { user: user.id, env: { $in: envIds } })).map((p) => [p.env.id, p.role]));
-    const levels = beacons.map((b) => [b.address, user.isAdmin ? BeaconLevel.Owner : levelOfRole(b.cluster.env ? roles.get(b.cluster.env.id) : undefined)] as const);
+    const where = { user: user.id, env: { $in: beacons.flatMap((b) => (b.cluster.env ? [b.cluster.env.id] : [])) } };
+    const [roles, kindRoles] = await Promise.all([ctx.em.find(EnvUserPermission, where), ctx.em.find(DeploymentPermission, where)]);
+    const levelIn = new Map<string, number>(kindRoles.map((p) => [p.env.id, BeaconLevel.Access]));
+    for (const p of roles) levelIn.set(p.env.id, levelOfRole(p.role));
+    const levels = beacons.map((b) => [b.address, user.isAdmin ? BeaconLevel.Owner : (levelIn.get(b.cluster.env?.id ?? '') ?? -1)] as const);
     return Object.fromEntries(levels.filter(([, level]) => level >= 0));
   }
 

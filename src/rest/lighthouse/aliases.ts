@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { restRoute } from '../routes.js';
-import { Empty } from './auth.js';
-import { BareString } from './schemas.js';
+import { BareString, Empty } from './schemas.js';
 
 export const aliasRoutes = [
   restRoute({

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { ClusterNode } from '../../k8s/cluster-api.js';
 import type { Beacon } from '../../services/beacon.service.js';
 import { restRoute } from '../routes.js';
-import { Empty } from './auth.js';
-import { BareString, lighthouseSchemas } from './schemas.js';
+import { BareString, Empty, lighthouseSchemas } from './schemas.js';
 
 const TAG = 'Beacons';
 

@@ -47,3 +47,6 @@ export const lighthouseErrors: ErrorDialect = {
 
 /** Lighthouse's request bodies that are a bare JSON string (a token, an alias): a non-empty one. */
 export const BareString = (what: string) => z.string().min(1, `${what} must not be empty`).describe(`${what}, as a bare JSON string`);
+
+/** Lighthouse answers its writes 200 with nothing in the body. */
+export const Empty = z.undefined();

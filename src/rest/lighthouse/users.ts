@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { restRoute } from '../routes.js';
-import { Empty } from './auth.js';
-import { lighthouseSchemas } from './schemas.js';
+import { Empty, lighthouseSchemas } from './schemas.js';
 
 const TAG = 'Users';
 
