@@ -88,6 +88,26 @@ export class OidcClient {
     }
   }
 
+  /**
+   * Who an access token the client obtained itself belongs to (Kubportal's Google login): the provider's userinfo
+   * endpoint answers for it, or refuses it. Userinfo does not say which client the token was issued to.
+   */
+  async identifyAccessToken(accessToken: string): Promise<OidcIdentity> {
+    const config = await this.configuration();
+    try {
+      const claims = await client.fetchUserInfo(config, accessToken, client.skipSubjectCheck);
+      return {
+        issuer: config.serverMetadata().issuer,
+        subject: claims.sub,
+        email: stringClaim(claims.email),
+        emailVerified: booleanClaim(claims.email_verified),
+        name: stringClaim(claims.name),
+      };
+    } catch (err) {
+      throw providerError(err);
+    }
+  }
+
   /** Discovered once per process; a failure is not kept, so the next login tries again. */
   private configuration(): Promise<client.Configuration> {
     this.discovered ??= this.discover().catch((err: unknown) => {
