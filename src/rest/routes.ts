@@ -20,7 +20,7 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
  * with the request's context and maps what they return to the response's shape.
  */
 export interface RestRoute<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** relative to the API's prefix, `:name` for a path parameter */
   url: string;
   /** the route's group in the document (its resource family) */

@@ -285,7 +285,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
    */
   async ownClusterStatistics(ctx: ServiceContext): Promise<ClusterStatistics> {
     const { where } = await this.query(ctx, {});
-    const clusters = await ctx.em.find(K8sCluster, where, { orderBy: { ignore: 'ASC', createdAt: 'ASC', id: 'ASC' }, fields: ['id'] });
+    const clusters = await ctx.em.find(K8sCluster, where, { orderBy: { ignore: 'ASC', createdAt: 'ASC', id: 'ASC' } });
     const accountId = ctx.identity.kind === 'user' ? userFacts(ctx.identity).serviceAccountId : null;
     const { namespace } = await accountAndNamespace(ctx, accountId);
     const cluster = clusters.find((c) => c.id === namespace?.cluster?.id) ?? clusters[0];
