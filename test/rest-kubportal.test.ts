@@ -457,3 +457,102 @@ describe('credentials', () => {
     }
   });
 });
+
+/** The document's path for a Fastify route pattern: `/users/:id/` is `/users/{id}/`. */
+const documentPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+
+/** Every route the API serves, as `METHOD /path` in its document's words: its prefix's, and the bootstrap. */
+function servedRoutes(): string[] {
+  return server.berth.httpRoutes
+    .filter((r) => (r.url.startsWith(`${KUBPORTAL}/`) || r.url === '/api/') && r.method !== 'HEAD')
+    .map((r) => `${r.method} ${documentPath(r.url)}`)
+    .filter((route) => !route.startsWith(`GET ${KUBPORTAL}/openapi.json`) && !route.startsWith(`GET ${KUBPORTAL}/docs`))
+    .sort();
+}
+
+describe('the OpenAPI document', () => {
+  test(`${KUBPORTAL}/openapi.json is a valid OpenAPI 3.1 document, public, with DRF's error body and the JWT scheme`, async () => {
+    const res = await rest('GET', `${KUBPORTAL}/openapi.json`);
+    expect(res.status).toBe(200);
+    const result = await new Validator().validate(res.body);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(res.body.info).toMatchObject({ version: 'v1.4.0' });
+    expect(res.body.components.securitySchemes).toEqual({ JWT: expect.objectContaining({ type: 'http', scheme: 'bearer' }) });
+    const user = res.body.paths[`${KUBPORTAL}/users/{id}/`];
+    expect(user.get.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', schema: expect.objectContaining({ type: 'integer' }) })]);
+    expect(Object.keys(user.patch.responses).sort()).toEqual(['204', '400', '401', '403', '404', '409']);
+    expect(res.body.paths['/api/'].get.security).toEqual([]);
+  });
+
+  test('every route served is in the document, with its method, and the document names no route that is not served', async () => {
+    const { body: document } = await rest<{ paths: Record<string, Record<string, unknown>> }>('GET', `${KUBPORTAL}/openapi.json`);
+    const documented = Object.entries(document.paths)
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    expect(servedRoutes()).toHaveLength(12);
+    expect(documented).toEqual(servedRoutes());
+  });
+});
+
+describe('authorization matrix', () => {
+  /** Kubportal's callers: none, a credential that is not valid, the user the route names, another user, a site admin. */
+  const WHO = ['none', 'bad', 'self', 'other', 'admin'] as const;
+  type Who = (typeof WHO)[number];
+  interface World {
+    self: PortalUser;
+    app: number;
+    group: number;
+  }
+  const everyone = (status: number): Record<Who, number> => ({ none: status, bad: status, self: status, other: status, admin: status });
+  /** a route of the caller's own: itself, its groups, its web apps; site admins included */
+  const selfOnly = (status: number): Record<Who, number> => ({ none: 401, bad: 401, self: status, other: 403, admin: 403 });
+
+  /** For every route served, the status each caller gets, and the call (its targets belong to `self`). */
+  const MATRIX: Record<string, { call: (w: World) => { path: string; body?: unknown }; expect: Record<Who, number> }> = {
+    'GET /api/': { call: () => ({ path: '/api/' }), expect: everyone(200) },
+    [`POST ${KUBPORTAL}/login/`]: { call: (w) => ({ path: `${KUBPORTAL}/login/`, body: { username: w.self.username, password: PASSWORD } }), expect: everyone(200) },
+    [`POST ${KUBPORTAL}/login_google/`]: { call: () => ({ path: `${KUBPORTAL}/login_google/`, body: { access_token: 'refused' } }), expect: everyone(400) },
+    [`GET ${KUBPORTAL}/logout/`]: { call: () => ({ path: `${KUBPORTAL}/logout/` }), expect: everyone(200) },
+    [`POST ${KUBPORTAL}/logout/`]: { call: () => ({ path: `${KUBPORTAL}/logout/` }), expect: everyone(200) },
+    [`GET ${KUBPORTAL}/users/{id}/`]: { call: (w) => ({ path: `${KUBPORTAL}/users/${w.self.number}/` }), expect: selfOnly(200) },
+    [`PATCH ${KUBPORTAL}/users/{id}/`]: { call: (w) => ({ path: `${KUBPORTAL}/users/${w.self.number}/`, body: { primary_email: `m-${unique()}@example.com` } }), expect: selfOnly(204) },
+    [`GET ${KUBPORTAL}/users/{id}/webapps/`]: { call: (w) => ({ path: `${KUBPORTAL}/users/${w.self.number}/webapps/` }), expect: selfOnly(200) },
+    [`GET ${KUBPORTAL}/users/{id}/groups/`]: { call: (w) => ({ path: `${KUBPORTAL}/users/${w.self.number}/groups/` }), expect: selfOnly(200) },
+    [`GET ${KUBPORTAL}/webapps/{id}/`]: { call: (w) => ({ path: `${KUBPORTAL}/webapps/${w.app}/` }), expect: selfOnly(200) },
+    [`GET ${KUBPORTAL}/groups/{id}/`]: { call: (w) => ({ path: `${KUBPORTAL}/groups/${w.group}/` }), expect: selfOnly(200) },
+    // a cluster is seen through an env role (self's) or as a site admin; the statistics are not the caller's own
+    [`GET ${KUBPORTAL}/cluster/{slug}/`]: { call: () => ({ path: `${KUBPORTAL}/cluster/k8s_node_count/` }), expect: { none: 401, bad: 401, self: 200, other: 404, admin: 200 } },
+  };
+
+  let world: World;
+  let headers: Record<Who, Record<string, string>>;
+  beforeAll(async () => {
+    const self = await portalUser(server);
+    await grantEnvRole(server, env.id, { userId: self.id }, EnvUserRole.User);
+    await importCluster('matrix');
+    const app = await webApp();
+    const group = await groupOf([self], [app]);
+    world = { self, app: await numberOf(server, 'web_apps', app.id), group: await numberOf(server, 'groups', group.id) };
+    headers = { none: {}, bad: { authorization: 'Bearer not-a-jwt' }, self: self.headers, other: (await portalUser(server)).headers, admin: (await portalUser(server, { isAdmin: true })).headers };
+  });
+
+  test('every route served has a row, and every row a served route', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(servedRoutes());
+  });
+
+  describe.each(WHO.map((who) => [who]))('as %s', (who) => {
+    test.each(Object.keys(MATRIX).map((route) => [route]))('%s', async (route) => {
+      const { call, expect: expected } = MATRIX[route];
+      const { path, body } = call(world);
+      const method = route.split(' ')[0];
+      const { result: res, written } = await withWrites(server, () => rest(method, path, { headers: headers[who], body }));
+      expect(res.status).toBe(expected[who]);
+      // a refused call changes nothing
+      if (res.status >= 400) {
+        expect(written).toEqual([]);
+        expect(res.body).toEqual(res.body.detail ? DETAIL : { non_field_errors: [expect.any(String)] });
+      }
+    });
+  });
+});
