@@ -33,6 +33,8 @@ beforeAll(async () => {
     // no identity cache: a logout must be refused at the token's next request on any replica
     AUTH_CACHE_SECONDS: '0',
     K8S_STATISTICS_CACHE_SECONDS: '3600',
+    // a username's second failed login from one address waits
+    LOGIN_FREE_FAILURES: '0',
     OIDC_ISSUER_URL: provider.issuer,
     OIDC_CLIENT_ID: provider.clientId,
     OIDC_CLIENT_SECRET: provider.clientSecret,
@@ -136,6 +138,16 @@ describe('POST /login/', () => {
       const disabled = await rest('POST', `${KUBPORTAL}/login/`, { body: { username: inactive.username, password: PASSWORD } });
       expect([disabled.status, disabled.body]).toEqual([400, { non_field_errors: ['User is inactive'] }]);
     });
+  });
+
+  test('a failed login makes the next one of that username wait: 429 with Retry-After, {detail}', async () => {
+    const user = await portalUser(server);
+    const attempt = () => rest('POST', `${KUBPORTAL}/login/`, { body: { username: user.username, password: 'wrong-password' } });
+    expect((await attempt()).status).toBe(400);
+    const throttled = await attempt();
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(throttled.body).toEqual(DETAIL);
   });
 
   test("bad bodies: DRF's field errors (the spec's array is refused), a body that is not JSON a detail", async () => {
