@@ -444,7 +444,7 @@ describe('/cluster/{slug}/', () => {
     }
   });
 
-  test("the cluster of the caller's service account comes first", async () => {
+  test("the cluster of the caller's service account comes first, also for a user no env role shows it", async () => {
     const second = await importCluster('second');
     const namespace = build(K8sNamespace, { name: `ns${unique().replace(/-/g, '')}`, cluster: server.em.fork().getReference(K8sCluster, second) });
     const account = build(K8sServiceAccount, { name: 'sa', namespace });
@@ -452,6 +452,8 @@ describe('/cluster/{slug}/', () => {
     const withAccount = await envMember({ serviceAccount: account, approvalState: UserApprovalState.ACCESS_APPROVED });
     expect((await rest('GET', `${KUBPORTAL}/cluster/k8s_cluster_name/`, { headers: withAccount.headers })).body).toEqual({ k8s_cluster_name: 'second' });
     expect((await rest('GET', `${KUBPORTAL}/cluster/k8s_cluster_name/`, { headers: member.headers })).body).toEqual({ k8s_cluster_name: 'first' });
+    const approvedOnly = await portalUser(server, { serviceAccount: account, approvalState: UserApprovalState.ACCESS_APPROVED });
+    expect((await rest('GET', `${KUBPORTAL}/cluster/k8s_cluster_name/`, { headers: approvedOnly.headers })).body).toEqual({ k8s_cluster_name: 'second' });
   });
 
   test('an unknown slug 404 (the cluster not asked); a caller who may see no cluster 404', async () => {

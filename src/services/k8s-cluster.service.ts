@@ -268,7 +268,10 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
    * (one value per request) do not ask the cluster each time; concurrent reads share one round of calls.
    */
   async statistics(ctx: ServiceContext, id: string): Promise<ClusterStatistics> {
-    const cluster = await findVisible(ctx, K8sCluster, id);
+    return this.statisticsOf(ctx, await findVisible(ctx, K8sCluster, id));
+  }
+
+  private async statisticsOf(ctx: ServiceContext, cluster: K8sCluster): Promise<ClusterStatistics> {
     const [figures, portalUserCount] = await Promise.all([this.cachedFigures(cluster), ctx.em.count(User, {})]);
     return {
       ...figures,
@@ -280,17 +283,18 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
   }
 
   /**
-   * Kubportal's statistics of its one cluster, as the caller knows it: the cluster of its service account when it may
-   * see that one, else the oldest cluster it may see (those Berth deploys to first); NOT_FOUND when it sees none.
+   * Kubportal's statistics of its one cluster, as the caller knows it: the cluster its own service account lives in
+   * (Kubportal shows every approved user its cluster, env role or not: its figures are the cluster's totals, nothing
+   * of any env), else the oldest cluster it may see (those Berth deploys to first); NOT_FOUND when there is none.
    */
   async ownClusterStatistics(ctx: ServiceContext): Promise<ClusterStatistics> {
-    const { where } = await this.query(ctx, {});
-    const clusters = await ctx.em.find(K8sCluster, where, { orderBy: { ignore: 'ASC', createdAt: 'ASC', id: 'ASC' } });
     const accountId = ctx.identity.kind === 'user' ? userFacts(ctx.identity).serviceAccountId : null;
     const { namespace } = await accountAndNamespace(ctx, accountId);
-    const cluster = clusters.find((c) => c.id === namespace?.cluster?.id) ?? clusters[0];
+    const own = namespace?.cluster ? await ctx.em.findOne(K8sCluster, namespace.cluster.id) : null;
+    const { where } = await this.query(ctx, {});
+    const cluster = own ?? (await ctx.em.find(K8sCluster, where, { orderBy: { ignore: 'ASC', createdAt: 'ASC', id: 'ASC' }, limit: 1 }))[0];
     if (!cluster) throw notFound('K8sCluster');
-    return this.statistics(ctx, cluster.id);
+    return this.statisticsOf(ctx, cluster);
   }
 
   private cachedFigures(cluster: K8sCluster): Promise<ClusterFigures> {
