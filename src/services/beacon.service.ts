@@ -10,7 +10,6 @@ import { iEquals } from '../request/where.js';
 import { setUserEnvRole } from './env-user-permission.service.js';
 import type { K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
-import { callerUser } from './user.service.js';
 
 /**
  * Lighthouse's beacons are Berth's clusters, and a user's level on a beacon is its role in the cluster's env:
@@ -69,7 +68,7 @@ export class BeaconService {
       const apiServerUrl = beaconUrl(input.address, 'Address');
       const alias = input.alias?.trim() || null;
       const g = await grantsOf(tx);
-      const user = callerUser(g);
+      const user = g.identity.kind === 'user' ? g.identity.user : null;
       if (!g.siteAdmin && (user?.authLevel ?? 0) < 1) throw forbidden('Only site admins and users of auth level 1 or more may connect beacons');
       if (await tx.em.count(K8sCluster, { apiServerUrl })) throw conflict(`A beacon at ${input.address} already exists`);
       if (alias) await assertAliasFree(tx, alias);

@@ -13,13 +13,14 @@ import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import { keepVisible } from '../policy/visibility.js';
 import type { AuthTokens } from './auth.service.js';
-import { transactionContext, type ServiceContext } from '../request/context.js';
+import { requireIdentity, transactionContext, type ServiceContext } from '../request/context.js';
 import type { BeaconService } from './beacon.service.js';
 import type { K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals } from '../request/where.js';
 import { ReadService } from './read-service.js';
+import { accountAndNamespace } from './k8s-service-account.service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
 export class UserFilter {
@@ -255,6 +256,29 @@ export class UserService extends ReadService<User, UserFilter> {
       if (typeof changes.email === 'string') await assertAvailable(tx, { email: changes.email }, user.id);
       return recordChange(audit, user, (u) => Object.assign(u, changes, names));
     });
+  }
+
+  /**
+   * Kubportal's self-only rule, site admins included: the caller's own user; another user's id FORBIDDEN; an id that
+   * names no user (null: no id at all) NOT_FOUND, or FORBIDDEN too with `unknownForbidden` (Kubportal's nested routes).
+   */
+  async ownUser(ctx: ServiceContext, id: string | null, unknownForbidden = false): Promise<User> {
+    const identity = requireIdentity(ctx);
+    if (id !== null && identity.kind === 'user' && identity.user.id === id) return findVisible(ctx, User, id);
+    if (!unknownForbidden && (id === null || !(await ctx.em.count(User, { id })))) throw notFound('User');
+    throw forbidden('You may only read and change your own user');
+  }
+
+  /**
+   * What Kubportal shows a user of itself (`ownUser`): whether it is a site admin (an admin, or a member of a
+   * can_admin group), its service account and namespace, and the token provisioned for it, decrypted for it alone.
+   */
+  async ownAccount(ctx: ServiceContext, user: User): Promise<{ admin: boolean; serviceAccount: K8sServiceAccount | null; namespace: K8sNamespace | null; k8sToken: string | null }> {
+    const g = await grantsOf(ctx);
+    if (callerUser(g)?.id !== user.id) throw forbidden('Only a user itself reads its Kubernetes account');
+    const { account, namespace } = await accountAndNamespace(ctx, user.serviceAccount?.id);
+    const k8sToken = user.k8sTokenEncrypted ? this.keyring.decrypt(user.k8sTokenEncrypted, `users:${user.id}`) : null;
+    return { admin: g.siteAdmin, serviceAccount: account, namespace, k8sToken };
   }
 
   /** The caller's own password; the caller's other sessions end. */
