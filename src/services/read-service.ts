@@ -29,6 +29,13 @@ export class ReadService<T extends { id: string }, F extends object> {
     return ctx.loaders.rowById(this.spec.entity, scope, projectedColumns(ctx, entity, projection)).load(assertUuid(id, 'id'));
   }
 
+  /** Every row matching `where` that this caller may see, in the default order: a list an API answers whole, unpaged. */
+  protected async findWhere(ctx: ServiceContext, where: Where): Promise<T[]> {
+    const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
+    const orderBy = [...this.spec.order.map(({ field, direction }) => ({ [field]: direction })), { id: 'ASC' }];
+    return ctx.em.find(this.spec.entity, (scope ? { $and: [where, scope] } : where) as never, { orderBy: orderBy as never });
+  }
+
   /**
    * The rows a list shows this caller: its scope and the filter, in the default order. An adapter pages it with its
    * own strategy (`relayPaging`, src/services/pagination.ts) and places a BAD_USER_INPUT's filter field in its request.
