@@ -48,6 +48,17 @@ const auditOf = async (targetId: string) =>
 const USER_TABLES = ['users', 'envs', 'env_user_permissions', 'audit_records'];
 const PROJECT_TABLES = ['envs', 'env_user_permissions', 'env_api_keys', 'audit_records'];
 
+/** A refused call: its request, the status and error expected. */
+type Refusal = [method: string, path: string, options: { body?: unknown; query?: Record<string, string | number> }, status: number, error: string | RegExp];
+
+/** Each call is refused as expected, in the Storj envelope, and writes nothing to `tables`. */
+async function expectRefusals(tables: readonly string[], refusals: readonly Refusal[]): Promise<void> {
+  for (const [method, path, options, status, error] of refusals) {
+    const res = await expectUnchanged(server, tables, () => storj(method, path, options));
+    expect([method, path, options, res.status, res.body]).toEqual([method, path, options, status, storjError(error)]);
+  }
+}
+
 describe('POST /storj/api/users', () => {
   test("a Berth user with Berth's rules: a username from the email, the password hashed; audited as storj-admin under the request's id", async () => {
     const email = `Alice.${unique()}@Mail.test`;
@@ -68,17 +79,13 @@ describe('POST /storj/api/users', () => {
 
   test('400 for a bad email, a short password, no full name; 409 for an email taken in any case; nothing written', async () => {
     const { email } = await newUser();
-    const refused = [
-      [{ email: 'not-an-email', fullName: 'X', password: PASSWORD }, 400, 'email: must be an email address'],
-      [{ email: `x-${unique()}@example.com`, fullName: 'X', password: 'short' }, 400, 'password: must be at least 8 characters long'],
-      [{ email: `x-${unique()}@example.com`, fullName: ' ', password: PASSWORD }, 400, 'fullName: must not be empty'],
-      [{ email: `x-${unique()}@example.com`, password: PASSWORD }, 400, /^fullName: /],
-      [{ email: email.toUpperCase(), fullName: 'X', password: PASSWORD }, 409, `A user with the email ${email.toUpperCase()} already exists`],
-    ] as const;
-    for (const [body, status, error] of refused) {
-      const res = await expectUnchanged(server, USER_TABLES, () => storj('POST', '/users', { body }));
-      expect([res.status, res.body]).toEqual([status, storjError(error as string | RegExp)]);
-    }
+    await expectRefusals(USER_TABLES, [
+      ['POST', '/users', { body: { email: 'not-an-email', fullName: 'X', password: PASSWORD } }, 400, 'email: must be an email address'],
+      ['POST', '/users', { body: { email: `x-${unique()}@example.com`, fullName: 'X', password: 'short' } }, 400, 'password: must be at least 8 characters long'],
+      ['POST', '/users', { body: { email: `x-${unique()}@example.com`, fullName: ' ', password: PASSWORD } }, 400, 'fullName: must not be empty'],
+      ['POST', '/users', { body: { email: `x-${unique()}@example.com`, password: PASSWORD } }, 400, /^fullName: /],
+      ['POST', '/users', { body: { email: email.toUpperCase(), fullName: 'X', password: PASSWORD } }, 409, `A user with the email ${email.toUpperCase()} already exists`],
+    ]);
   });
 });
 
@@ -122,16 +129,12 @@ describe('PUT /storj/api/users/{email}', () => {
 
   test('404 for an unknown email, 409 for an email another user has, 400 for a negative limit; nothing written', async () => {
     const [user, other] = [await newUser(), await newUser()];
-    const cases = [
-      ['/users/nobody@example.com', { fullName: 'X' }, 404, 'User not found'],
-      [`/users/${user.email}`, { email: other.email }, 409, `A user with the email ${other.email} already exists`],
-      [`/users/${user.email}`, { projectLimit: -1 }, 400, /^projectLimit: /],
-      [`/users/${user.email}`, { email: 'not-an-email' }, 400, 'email: must be an email address'],
-    ] as const;
-    for (const [path, body, status, error] of cases) {
-      const res = await expectUnchanged(server, USER_TABLES, () => storj('PUT', path, { body }));
-      expect([res.status, res.body]).toEqual([status, storjError(error as string | RegExp)]);
-    }
+    await expectRefusals(USER_TABLES, [
+      ['PUT', '/users/nobody@example.com', { body: { fullName: 'X' } }, 404, 'User not found'],
+      ['PUT', `/users/${user.email}`, { body: { email: other.email } }, 409, `A user with the email ${other.email} already exists`],
+      ['PUT', `/users/${user.email}`, { body: { projectLimit: -1 } }, 400, /^projectLimit: /],
+      ['PUT', `/users/${user.email}`, { body: { email: 'not-an-email' } }, 400, 'email: must be an email address'],
+    ]);
   });
 });
 
@@ -174,18 +177,14 @@ describe('POST /storj/api/projects', () => {
 
   test('400 without a name or with an owner that is no id, 404 for an unknown owner, 409 for a name taken; nothing written', async () => {
     const taken = await newProject();
-    const cases = [
-      [{ ownerId: taken.ownerId }, 400, /^projectName: /],
-      [{ ownerId: taken.ownerId, projectName: '' }, 400, 'projectName: must not be empty'],
-      [{ ownerId: 'nobody', projectName: 'x' }, 400, /^ownerId: /],
-      [{ projectName: 'x' }, 400, /^ownerId: /],
-      [{ ownerId: MISSING, projectName: `p-${unique()}` }, 404, 'User not found'],
-      [{ ownerId: taken.ownerId, projectName: taken.name.toUpperCase() }, 409, `An env named "${taken.name}" already exists`],
-    ] as const;
-    for (const [body, status, error] of cases) {
-      const res = await expectUnchanged(server, PROJECT_TABLES, () => storj('POST', '/projects', { body }));
-      expect([res.status, res.body]).toEqual([status, storjError(error as string | RegExp)]);
-    }
+    await expectRefusals(PROJECT_TABLES, [
+      ['POST', '/projects', { body: { ownerId: taken.ownerId } }, 400, /^projectName: /],
+      ['POST', '/projects', { body: { ownerId: taken.ownerId, projectName: '' } }, 400, 'projectName: must not be empty'],
+      ['POST', '/projects', { body: { ownerId: 'nobody', projectName: 'x' } }, 400, /^ownerId: /],
+      ['POST', '/projects', { body: { projectName: 'x' } }, 400, /^ownerId: /],
+      ['POST', '/projects', { body: { ownerId: MISSING, projectName: `p-${unique()}` } }, 404, 'User not found'],
+      ['POST', '/projects', { body: { ownerId: taken.ownerId, projectName: taken.name.toUpperCase() } }, 409, `An env named "${taken.name}" already exists`],
+    ]);
   });
 });
 
@@ -228,15 +227,11 @@ describe('GET, PUT and DELETE /storj/api/projects/{id}', () => {
 
   test('PUT: 400 without a name, 404 for an unknown project, 409 for a name taken; nothing written', async () => {
     const [project, other] = [await newProject(), await newProject()];
-    const cases = [
-      [project.id, { description: 'x' }, 400, /^projectName: /],
-      [MISSING, { projectName: 'x' }, 404, 'Env not found'],
-      [project.id, { projectName: other.name }, 409, `An env named "${other.name}" already exists`],
-    ] as const;
-    for (const [id, body, status, error] of cases) {
-      const res = await expectUnchanged(server, PROJECT_TABLES, () => storj('PUT', `/projects/${id}`, { body }));
-      expect([res.status, res.body]).toEqual([status, storjError(error as string | RegExp)]);
-    }
+    await expectRefusals(PROJECT_TABLES, [
+      ['PUT', `/projects/${project.id}`, { body: { description: 'x' } }, 400, /^projectName: /],
+      ['PUT', `/projects/${MISSING}`, { body: { projectName: 'x' } }, 404, 'Env not found'],
+      ['PUT', `/projects/${project.id}`, { body: { projectName: other.name } }, 409, `An env named "${other.name}" already exists`],
+    ]);
   });
 
   test('DELETE: 409 while it has API keys, 409 while it has deployments; then the env goes', async () => {
@@ -305,22 +300,17 @@ describe('/storj/api/projects/{id}/limit', () => {
 
   test('400 for a negative or malformed value, and nothing is set; 404 for an unknown project', async () => {
     const project = await newProject();
-    const cases = [
+    const invalid = [
       [{ usage: -1 }, /^usage: must not be negative/],
       [{ rate: 'fast' }, /^rate: must be a whole number/],
       [{ buckets: 1.5 }, /^buckets: must be a whole number/],
       [{ bandwidth: '5 parsecs' }, /^bandwidth: must be a size/],
       [{ buckets: 3, segments: -2 }, /^segments: must not be negative/],
     ] as const;
-    for (const [query, error] of cases) {
-      for (const method of ['POST', 'PUT']) {
-        const res = await expectUnchanged(server, PROJECT_TABLES, () => storj(method, `/projects/${project.id}/limit`, { query }));
-        expect([res.status, res.body]).toEqual([400, storjError(error)]);
-      }
-    }
-    for (const method of ['GET', 'POST', 'PUT']) {
-      expect(await storj(method, `/projects/${MISSING}/limit`, { query: { rate: 1 } })).toMatchObject({ status: 404, body: storjError('Env not found') });
-    }
+    await expectRefusals(PROJECT_TABLES, [
+      ...['POST', 'PUT'].flatMap((method) => invalid.map(([query, error]): Refusal => [method, `/projects/${project.id}/limit`, { query }, 400, error])),
+      ...['GET', 'POST', 'PUT'].map((method): Refusal => [method, `/projects/${MISSING}/limit`, { query: { rate: 1 } }, 404, 'Env not found']),
+    ]);
   });
 });
 
@@ -350,19 +340,16 @@ describe('API keys', () => {
     await newKey(project.id, 'taken');
     const other = await newProject();
     expect((await storj('POST', `/projects/${other.id}/apikeys`, { body: { name: 'taken' } })).status).toBe(200);
-    const cases = [
-      [project.id, {}, 400, /^name: /],
-      [project.id, { name: '  ' }, 400, 'name: must not be empty'],
-      [project.id, { name: 'x', partnerId: '' }, 400, /^partnerId: /],
-      [project.id, { name: 'x', partnerId: 'partner' }, 400, /^partnerId: /],
-      [project.id, { name: 'taken' }, 409, `An API key named "taken" already exists in env "${project.name}"`],
-      [MISSING, { name: 'x' }, 404, 'Env not found'],
-    ] as const;
-    for (const [id, body, status, error] of cases) {
-      const res = await expectUnchanged(server, PROJECT_TABLES, () => storj('POST', `/projects/${id}/apikeys`, { body }));
-      expect([res.status, res.body]).toEqual([status, storjError(error as string | RegExp)]);
-    }
-    expect(await storj('GET', `/projects/${MISSING}/apikeys`)).toMatchObject({ status: 404, body: storjError('Env not found') });
+    const keys = `/projects/${project.id}/apikeys`;
+    await expectRefusals(PROJECT_TABLES, [
+      ['POST', keys, { body: {} }, 400, /^name: /],
+      ['POST', keys, { body: { name: '  ' } }, 400, 'name: must not be empty'],
+      ['POST', keys, { body: { name: 'x', partnerId: '' } }, 400, /^partnerId: /],
+      ['POST', keys, { body: { name: 'x', partnerId: 'partner' } }, 400, /^partnerId: /],
+      ['POST', keys, { body: { name: 'taken' } }, 409, `An API key named "taken" already exists in env "${project.name}"`],
+      ['POST', `/projects/${MISSING}/apikeys`, { body: { name: 'x' } }, 404, 'Env not found'],
+      ['GET', `/projects/${MISSING}/apikeys`, {}, 404, 'Env not found'],
+    ]);
   });
 
   test('DELETE by name: the key of that name in that project goes; 404 for a name it does not have', async () => {
@@ -372,20 +359,20 @@ describe('API keys', () => {
     const res = await storj('DELETE', `/projects/${project.id}/apikeys/mine`);
     expect([res.status, res.text]).toEqual([200, '']);
     expect(await server.sql(`select env_id from env_api_keys where name = 'mine' and env_id in (?, ?)`, [project.id, other.id])).toEqual([{ env_id: other.id }]);
-    for (const path of [`/projects/${project.id}/apikeys/mine`, `/projects/${MISSING}/apikeys/mine`]) {
-      const missing = await expectUnchanged(server, PROJECT_TABLES, () => storj('DELETE', path));
-      expect(missing.status).toBe(404);
-    }
+    await expectRefusals(PROJECT_TABLES, [
+      ['DELETE', `/projects/${project.id}/apikeys/mine`, {}, 404, 'API key not found'],
+      ['DELETE', `/projects/${MISSING}/apikeys/mine`, {}, 404, 'Env not found'],
+    ]);
   });
 
   test('DELETE by key: the key goes; 400 for what is no key, 404 for a key with another secret or one already gone', async () => {
     const project = await newProject();
     const { key } = await newKey(project.id);
     const forged = `${key.split('.')[0]}.${'A'.repeat(43)}`;
-    const wrong = await expectUnchanged(server, PROJECT_TABLES, () => storj('DELETE', `/apikeys/${forged}`));
-    expect([wrong.status, wrong.body]).toEqual([404, storjError('API key not found')]);
-    const malformed = await expectUnchanged(server, PROJECT_TABLES, () => storj('DELETE', '/apikeys/not-a-key'));
-    expect([malformed.status, malformed.body]).toEqual([400, storjError('apikey: is not an API key')]);
+    await expectRefusals(PROJECT_TABLES, [
+      ['DELETE', `/apikeys/${forged}`, {}, 404, 'API key not found'],
+      ['DELETE', '/apikeys/not-a-key', {}, 400, 'apikey: is not an API key'],
+    ]);
     const res = await storj('DELETE', `/apikeys/${key}`);
     expect([res.status, res.text]).toEqual([200, '']);
     expect(await server.sql(`select id from env_api_keys where env_id = ?`, [project.id])).toEqual([]);

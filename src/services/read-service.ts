@@ -1,4 +1,4 @@
-import type { EntityClass } from '@mikro-orm/core';
+import type { EntityClass, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
 import { grantsOf } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
@@ -32,8 +32,8 @@ export class ReadService<T extends { id: string }, F extends object> {
   /** Every row matching `where` that this caller may see, in the default order: a list an API answers whole, unpaged. */
   protected async findWhere(ctx: ServiceContext, where: Where): Promise<T[]> {
     const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
-    const orderBy = [...this.spec.order.map(({ field, direction }) => ({ [field]: direction })), { id: 'ASC' }];
-    return ctx.em.find(this.spec.entity, (scope ? { $and: [where, scope] } : where) as never, { orderBy: orderBy as never });
+    const orderBy = [...this.spec.order.map(({ field, direction }) => ({ [field]: direction })), { id: 'ASC' }] as QueryOrderMap<T>[];
+    return ctx.em.find(this.spec.entity, (scope ? { $and: [where, scope] } : where) as FilterQuery<T>, { orderBy });
   }
 
   /**

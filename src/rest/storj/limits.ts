@@ -17,33 +17,33 @@ export function humanSize(bytes: number): string {
   return `${bytes} B`;
 }
 
-const SIZE = /^(-?\d+(?:\.\d+)?)\s*(?:([KMGTPE])(i?)B?)?$/i;
+const SIZE = /^(-?\d+(?:\.\d+)?)\s*(?:([KMGTPE])(i)?)?B?$/i;
 
 /** Bytes from a size in bytes or with a unit, as Storj's server reads one (`5000000`, `5MB`, `1.5 TiB`). */
 function bytesOf(size: string): number {
-  const [, amount, unit, binary] = SIZE.exec(size.trim())!;
+  const [, amount, unit, binary] = SIZE.exec(size)!;
   const power = unit ? 'KMGTPE'.indexOf(unit.toUpperCase()) + 1 : 0;
   return Math.round(Number(amount) * (binary ? 1024 : 1000) ** power);
 }
 
-const count = z
-  .string()
-  .regex(/^-?\d+$/, 'must be a whole number')
-  .transform(Number)
-  .pipe(z.number().min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER));
-const size = z
-  .string()
-  .regex(SIZE, 'must be a size: bytes, or with a unit (5GB, 1.5TiB)')
-  .transform(bytesOf)
-  .pipe(z.number().min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER));
+const limitOf = (pattern: RegExp, form: string, parse: (value: string) => number) => (what: string) =>
+  z
+    .string()
+    .regex(pattern, `must be ${form}`)
+    .describe(what)
+    .transform(parse)
+    .pipe(z.number().min(0, 'must not be negative').max(Number.MAX_SAFE_INTEGER))
+    .optional();
+const count = limitOf(/^-?\d+$/, 'a whole number', Number);
+const size = limitOf(SIZE, 'a size: bytes, or with a unit (5GB, 1.5TiB)', bytesOf);
 
 const LimitQuery = z.object({
-  usage: size.optional().describe('bytes stored'),
-  bandwidth: size.optional().describe('bytes downloaded a month'),
-  rate: count.optional().describe('requests a second'),
-  burst: count.optional().describe('requests at once beyond the rate'),
-  buckets: count.optional(),
-  segments: count.optional(),
+  usage: size('bytes stored'),
+  bandwidth: size('bytes downloaded a month'),
+  rate: count('requests a second'),
+  burst: count('requests at once beyond the rate'),
+  buckets: count('buckets'),
+  segments: count('segments'),
 });
 
 const Size = z.object({ amount: z.string().describe('in words: `1.0 TB`'), bytes: z.number().int() });

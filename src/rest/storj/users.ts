@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Env, User } from '../../entities/index.js';
+import type { User } from '../../entities/index.js';
 import type { RequestContext } from '../../services/index.js';
 import { found, restRoute } from '../routes.js';
 import { NoBody, storjSchemas } from './schemas.js';
@@ -65,7 +65,7 @@ export const userRoutes = [
     response: UserWithProjects,
     handle: async (ctx, { params }) => {
       const user = await userByEmail(ctx, params.email);
-      const envs: Env[] = await ctx.services.envs.ownedBy(ctx, user.id);
+      const envs = await ctx.services.envs.ownedBy(ctx, user.id);
       return {
         user: { id: user.id, fullName: user.displayName, email: user.email, projectLimit: user.projectLimit ?? 0 },
         projects: envs.map((env) => ({ id: env.id, name: env.name, description: env.description ?? '', ownerId: user.id })),
