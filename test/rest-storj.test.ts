@@ -139,9 +139,13 @@ describe('PUT /storj/api/users/{email}', () => {
 });
 
 describe('DELETE /storj/api/users/{email}', () => {
-  test('409 while the user owns a project; then the user goes, its email free again', async () => {
+  test('409 while the user owns a project; then the user goes, its sessions with it, its email free again', async () => {
     const user = await newUser();
     const project = await newProject(user.id);
+    const login = await server.gql<{ login: { accessToken: string } }, object>(`mutation { login(usernameOrEmail: "${user.email}", password: "${PASSWORD}") { accessToken } }`);
+    const session = { authorization: `Bearer ${login.data!.login.accessToken}` };
+    const me = () => server.gql<{ me: { __typename: string } }, object>('{ me { __typename } }', {}, session);
+    expect((await me()).data?.me.__typename).toBe('User');
     const refused = await expectUnchanged(server, USER_TABLES, () => storj('DELETE', `/users/${user.email}`));
     expect([refused.status, refused.body]).toEqual([409, storjError(`The user still owns envs: ${project.name}`)]);
     expect((await storj('DELETE', `/projects/${project.id}`)).status).toBe(200);
@@ -149,6 +153,8 @@ describe('DELETE /storj/api/users/{email}', () => {
     expect([res.status, res.text]).toEqual([200, '']);
     expect(await server.sql(`select id from users where id = ?`, [user.id])).toEqual([]);
     expect(await server.sql(`select id from env_user_permissions where user_id = ?`, [user.id])).toEqual([]);
+    expect(await server.sql(`select id from user_sessions where user_id = ?`, [user.id])).toEqual([]);
+    expect((await me()).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await auditOf(user.id)).toMatchObject({ actor_kind: 'system', operation: 'deleteUser', request_id: expect.stringMatching(/^storj-admin:/) });
     expect((await storj('GET', `/users/${user.email}`)).status).toBe(404);
     expect((await storj('POST', '/users', { body: { email: user.email, fullName: 'Again', password: PASSWORD } })).status).toBe(200);

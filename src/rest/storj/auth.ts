@@ -4,7 +4,7 @@ import { anonymous } from '../../request/identity.js';
 import type { RequestAuth } from '../../request/context.js';
 
 /** Berth's system identity a request with the admin token acts as: its writes are audited under this name. */
-export const STORJ_ADMIN = 'storj-admin';
+const STORJ_ADMIN = 'storj-admin';
 
 /**
  * The caller of a Storj admin request, from its `Authorization` header: the admin token as is (no `Bearer`), compared

@@ -23,6 +23,9 @@ const Project = z.object({
 });
 storjSchemas.add(Project, { id: 'Project' });
 
+/** A project's limits before any is set. */
+const UNSET = { storageLimit: null, bandwidthLimit: null, rateLimit: null, burstLimit: null, maxBuckets: null, segmentLimit: null };
+
 export const projectRoutes = [
   restRoute({
     method: 'POST',
@@ -45,19 +48,14 @@ export const projectRoutes = [
     response: Project,
     handle: async (ctx, { params }) => {
       const env = await found(ctx.services.envs.findById(ctx, params.id), 'Env');
-      const limits = envLimits(env);
       return {
         id: env.id,
         name: env.name,
         description: env.description ?? '',
         ownerId: env.owner?.id ?? null,
         createdAt: env.createdAt.toISOString(),
-        storageLimit: limits.storageLimit ?? null,
-        bandwidthLimit: limits.bandwidthLimit ?? null,
-        rateLimit: limits.rateLimit ?? null,
-        burstLimit: limits.burstLimit ?? null,
-        maxBuckets: limits.maxBuckets ?? null,
-        segmentLimit: limits.segmentLimit ?? null,
+        ...UNSET,
+        ...envLimits(env),
       };
     },
   }),
