@@ -1,5 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { hashSecret } from '../src/auth/opaque-token.js';
+import { loadConfig } from '../src/config/config.js';
+import { StartupError } from '../src/errors/startup-error.js';
 import { expectUnchanged, withAudit, withWrites } from './support/assertions.js';
 import { seedFleet, unique } from './support/fixtures.js';
 import { MISSING, restClient, type Rest } from './support/rest.js';
@@ -419,6 +421,18 @@ describe('credentials: the admin token in Authorization, as is', () => {
       outcomes.push(`${row.route} as the admin: ${right ? 'ok' : `${result.status} ${result.text}, audited ${audited}`}`);
     }
     expect(outcomes.filter((o) => !o.endsWith(': refused') && !o.endsWith(': ok'))).toEqual([]);
+  });
+
+  test('a token shorter than 16 characters stops the start, naming the variable and not the value', () => {
+    let error: unknown;
+    try {
+      loadConfig({ BERTH_STORJ_ADMIN_TOKEN: 'short-secret' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(StartupError);
+    expect((error as StartupError).problems).toEqual(['BERTH_STORJ_ADMIN_TOKEN: must be at least 16 characters']);
+    expect((error as StartupError).message).not.toContain('short-secret');
   });
 
   test('an unknown path under /storj/api is 404 in the Storj envelope', async () => {
