@@ -232,7 +232,7 @@ describe('users', () => {
     const res = await manager.client.call('POST', '/users/create', { Email: email, Password: 'N3w P@$$w0rd!!!' });
     expect([res.status, res.text]).toEqual([200, '']);
     const [row] = await server.sql<{ username: string; auth_level: number; password_hash: string }>('select username, auth_level, password_hash from users where email = ?', [email]);
-    expect(row).toMatchObject({ username: email.toLowerCase().replace(/[^a-z0-9._-]/g, '.'), auth_level: 0 });
+    expect(row).toMatchObject({ username: email.split('@')[0].toLowerCase().replace(/[^a-z0-9._-]+/g, '-'), auth_level: 0 });
     expect(row.password_hash).not.toContain('N3w');
     expect((await lighthouseClient(server).login(email, 'N3w P@$$w0rd!!!')).status).toBe(200);
     const refusals: [LighthouseClient, unknown, number, string][] = [

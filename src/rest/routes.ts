@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { notFound } from '../errors/domain-error.js';
 import { requireIdentity } from '../request/context.js';
 import type { RequestContext } from '../services/index.js';
@@ -74,8 +74,8 @@ const contexts = new WeakMap<FastifyRequest, RequestContext>();
 /** Registers `route` on an API's scope (set up by `restApi`, src/rest/api.ts), building each request's context with `contextOf`. */
 export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute, dialect: ErrorDialect): void {
   const status = route.status ?? 200;
-  // no body to describe on a 204
-  const success = status === 204 ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
+  // no body to describe on a 204, nor on a route that answers none (Storj's writes answer 200 and no body)
+  const success = status === 204 || route.response instanceof z.ZodUndefined ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
   app.withTypeProvider<ZodTypeProvider>().route({
     method: route.method,
     url: route.url,

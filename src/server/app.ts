@@ -28,10 +28,11 @@ import { refuseSubscriptionsOverHttp } from '../graphql/http-subscriptions.js';
 import { jitGateway } from '../graphql/jit-executor.js';
 import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
-import { contextFactory, contextOfRequest, graphqlContexts } from './context.js';
+import { contextFactory, contextOfRequest, contextWithCaller, graphqlContexts } from './context.js';
 import { platzApi } from '../rest/platz/index.js';
 import { kubportalApi, kubportalCredentials } from '../rest/kubportal/index.js';
 import { lighthouseApi, lighthouseCredentials } from '../rest/lighthouse/index.js';
+import { storjApi } from '../rest/storj/index.js';
 import { registerCors } from './cors.js';
 import { graphqlHttp, INTERNAL_ERROR_BODY } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
@@ -365,6 +366,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     await app.register(platzApi({ contextOf: contextOfRequest(requestContexts), logger, version: services.serverInfo.info().version }));
     await app.register(kubportalApi({ contextOf: contextOfRequest(requestContexts, kubportalCredentials), logger }));
     await app.register(lighthouseApi({ contextOf: contextOfRequest(requestContexts, lighthouseCredentials), logger, version: services.serverInfo.info().version }));
+    const contextWith = contextWithCaller(em, services, { trustProxy: config.TRUST_PROXY });
+    await app.register(storjApi({ adminToken: config.BERTH_STORJ_ADMIN_TOKEN, contextWith, logger, version: services.serverInfo.info().version }));
     await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err;
     });

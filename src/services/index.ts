@@ -16,6 +16,7 @@ import { DeploymentResourceService } from './deployment-resource.service.js';
 import { DeploymentTaskService } from './deployment-task.service.js';
 import { DeploymentService } from './deployment.service.js';
 import { EnvUserPermissionService } from './env-user-permission.service.js';
+import { EnvApiKeyService } from './env-api-key.service.js';
 import { EnvService } from './env.service.js';
 import { EventService } from './event.service.js';
 import { GroupService } from './group.service.js';
@@ -68,6 +69,7 @@ export function createServices(deps: ServiceDeps) {
     groups,
     webApps: new WebAppService(uow, groups),
     envs: new EnvService(uow),
+    envApiKeys: new EnvApiKeyService(uow),
     envUserPermissions: new EnvUserPermissionService(uow),
     k8sClusters,
     beacons,

@@ -8,7 +8,7 @@ import type { AuthService, AuthTokens } from './auth.service.js';
 import { signingIn, type ServiceContext } from '../request/context.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { iEquals } from '../request/where.js';
-import { joinAutoAddEnvs } from './user.service.js';
+import { joinAutoAddEnvs, uniqueUsername } from './user.service.js';
 
 export interface SingleSignOnStart {
   authorizationUrl: string;
@@ -159,18 +159,4 @@ function link(user: User, identity: SignedInIdentity): User {
   user.oidcIssuer = identity.issuer;
   user.oidcSubject = identity.subject;
   return user;
-}
-
-/** The email's local part, cleaned to a username, with "-2", "-3"… until it is free. */
-async function uniqueUsername(em: EntityManager, email: string): Promise<string> {
-  const base =
-    email
-      .split('@')[0]
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[-._]+|[-._]+$/g, '') || 'user';
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    if ((await em.count(User, { username: candidate })) === 0) return candidate;
-  }
 }

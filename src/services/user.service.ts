@@ -105,6 +105,7 @@ interface NewUser {
   isAdmin: boolean;
   authLevel: number;
   password: string | null;
+  firstName?: string | null;
 }
 
 function checkNewUser(input: SignUpInput | CreateUserInput, field: string): Omit<NewUser, 'isAdmin' | 'authLevel'> {
@@ -180,24 +181,9 @@ export class UserService extends ReadService<User, UserFilter> {
       const isAdmin = input.isAdmin ?? false;
       const authLevel = input.authLevel ?? 0;
       if (authLevel < 0) throw badInput('input.authLevel', 'input.authLevel must not be negative');
-      const g = await grantsOf(tx);
-      if (!g.siteAdmin) {
-        const level = callerUser(g)?.authLevel ?? 0;
-        if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
-        if (isAdmin) throw forbidden('Only site admins may create site admins');
-        if (authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
-      }
+      checkCreator(await grantsOf(tx), { isAdmin, authLevel });
       return insertUser(tx, audit, { ...fields, isAdmin, authLevel });
     });
-  }
-
-  /**
-   * Lighthouse's user creation: the email is all it names, so the username is made from it (every character a
-   * username may not hold becomes a dot) and so is the display name.
-   */
-  createByEmail(ctx: ServiceContext, email: string, password: string): Promise<User> {
-    const username = email.trim().toLowerCase().replace(/[^a-z0-9._-]/g, '.').slice(0, 64);
-    return this.create(ctx, { email, username, displayName: email.trim(), password });
   }
 
   /** The user of this email (case-insensitive) or username, if the caller may see it; NOT_FOUND otherwise. */
@@ -237,12 +223,38 @@ export class UserService extends ReadService<User, UserFilter> {
     });
   }
 
-  update(ctx: ServiceContext, id: string, input: UpdateUserInput): Promise<User> {
+  /** The user with this email (case-insensitive), if the caller may see it. */
+  async findByEmail(ctx: ServiceContext, email: string): Promise<User | null> {
+    const [user] = await this.findWhere(ctx, { email: iEquals(email) });
+    return user ?? null;
+  }
+
+  /**
+   * A user known by its email alone (Lighthouse's and Storj's APIs): its username made from the email, its display
+   * name the email unless given; a plain user of auth level 0, created by whoever `create` allows.
+   */
+  createFromEmail(ctx: ServiceContext, input: { email: string; password: string; displayName?: string; firstName?: string | null }): Promise<User> {
+    return this.uow.mutation(ctx, 'createUser', async (tx, audit) => {
+      const email = checkEmail(input.email, 'email');
+      checkPassword(input.password, 'password');
+      const displayName = input.displayName === undefined ? email : requiredText(input.displayName, 'displayName');
+      checkCreator(await grantsOf(tx), { isAdmin: false, authLevel: 0 });
+      return insertUser(tx, audit, { email, displayName, firstName: optionalText(input.firstName), password: input.password, isAdmin: false, authLevel: 0, username: await uniqueUsername(tx.em, email) });
+    });
+  }
+
+  /** `projectLimit` (Storj's: how many envs the user may own) is set by site admins only. */
+  update(ctx: ServiceContext, id: string, input: UpdateUserInput, projectLimit?: number): Promise<User> {
     return this.mutateUser(ctx, 'updateUser', async (tx, audit) => {
+      if (projectLimit !== undefined) {
+        if (!Number.isSafeInteger(projectLimit) || projectLimit < 0) throw badInput('projectLimit', 'projectLimit must be a whole number, not negative');
+        await requireSiteAdmin(tx);
+      }
       const changes = compact({
         displayName: input.displayName != null ? requiredText(input.displayName, 'input.displayName') : undefined,
         email: input.email != null ? checkEmail(input.email, 'input.email') : undefined,
         alternativeEmails: input.alternativeEmails?.map((email, i) => checkEmail(email, `input.alternativeEmails.${i}`)),
+        projectLimit,
       });
       // null clears these two
       const names: Partial<User> = {};
@@ -279,6 +291,21 @@ export class UserService extends ReadService<User, UserFilter> {
     const { account, namespace } = await accountAndNamespace(ctx, user.serviceAccount?.id);
     const k8sToken = user.k8sTokenEncrypted ? this.keyring.decrypt(user.k8sTokenEncrypted, `users:${user.id}`) : null;
     return { admin: g.siteAdmin, serviceAccount: account, namespace, k8sToken };
+  }
+
+  /**
+   * Site admins, on users that are not site admins and own no env. The row goes, and its sessions, tokens and roles
+   * with it; its audit records stay.
+   */
+  async delete(ctx: ServiceContext, id: string): Promise<string> {
+    const userId = await this.uow.deleteVisible(ctx, 'deleteUser', User, id, async (tx, user) => {
+      await requireSiteAdmin(tx);
+      if (user.isAdmin) throw conflict('A site admin cannot be deleted; take its admin flag away first');
+      const owned = await tx.em.find(Env, { owner: user.id }, { orderBy: { name: 'ASC' }, limit: 10 });
+      if (owned.length) throw conflict(`The user still owns envs: ${owned.map((env) => env.name).join(', ')}`);
+    });
+    this.authenticator.forgetIdentity('user', userId);
+    return userId;
   }
 
   /** The caller's own password; the caller's other sessions end. */
@@ -444,6 +471,29 @@ export async function joinAutoAddEnvs(em: EntityManager, audit: Audit, user: Use
     const role = Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User });
     em.persist(role);
     audit({ targetType: 'EnvUserPermission', targetId: role.id, envId: env.id, after: snapshot(role) });
+  }
+}
+
+/** Who may create a user with these rights: site admins; users of auth level 1 or more (Lighthouse), up to their own level. */
+function checkCreator(g: Grants, rights: { isAdmin: boolean; authLevel: number }): void {
+  if (g.siteAdmin) return;
+  const level = callerUser(g)?.authLevel ?? 0;
+  if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
+  if (rights.isAdmin) throw forbidden('Only site admins may create site admins');
+  if (rights.authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
+}
+
+/** The email's local part, cleaned to a username, with "-2", "-3"… until it is free. */
+export async function uniqueUsername(em: EntityManager, email: string): Promise<string> {
+  const base =
+    email
+      .split('@')[0]
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-._]+|[-._]+$/g, '') || 'user';
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    if ((await em.count(User, { username: candidate })) === 0) return candidate;
   }
 }
 

@@ -8,6 +8,7 @@ import { Migration20261215090000_TaskWorker } from './Migration20261215090000_Ta
 import { Migration20261216090000_ChartDiscovery } from './Migration20261216090000_ChartDiscovery.js';
 import { Migration20261220090000_LoginThrottle } from './Migration20261220090000_LoginThrottle.js';
 import { Migration20261225090000_NumericAliases } from './Migration20261225090000_NumericAliases.js';
+import { Migration20261228090000_StorjApiKeys } from './Migration20261228090000_StorjApiKeys.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261216090000_ChartDiscovery', class: Migration20261216090000_ChartDiscovery },
   { name: 'Migration20261220090000_LoginThrottle', class: Migration20261220090000_LoginThrottle },
   { name: 'Migration20261225090000_NumericAliases', class: Migration20261225090000_NumericAliases },
+  { name: 'Migration20261228090000_StorjApiKeys', class: Migration20261228090000_StorjApiKeys },
 ];

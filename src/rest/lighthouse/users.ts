@@ -63,7 +63,7 @@ export const userRoutes = [
     body: z.object({ Email: z.string(), Password: z.string() }),
     response: Empty,
     handle: async (ctx, { body }) => {
-      await ctx.services.users.createByEmail(ctx, body.Email, body.Password);
+      await ctx.services.users.createFromEmail(ctx, { email: body.Email, password: body.Password });
       return undefined;
     },
   }),
