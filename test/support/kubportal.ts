@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { hashPassword } from '../../src/auth/password.js';
 import { User } from '../../src/entities/index.js';
 import { build, persist, unique } from './fixtures.js';
