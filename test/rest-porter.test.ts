@@ -87,7 +87,7 @@ describe('POST /api/users', () => {
       'select id, username, display_name, password_hash, is_admin from users where email = ?',
       [email],
     );
-    expect(user).toMatchObject({ username: email.split('@')[0], display_name: email.split('@')[0], is_admin: false });
+    expect(user).toMatchObject({ username: email.split('@')[0], display_name: email, is_admin: false });
     expect(user.password_hash).toMatch(/^\$argon2id\$/);
     expect(await countRows(server, 'user_sessions', 'user_id = ? and revoked_at is null', [user.id])).toBe(1);
     expect(await countRows(server, 'audit_records', "operation = 'signUp' and target_id = ?", [user.id])).toBe(1);
@@ -328,10 +328,17 @@ describe('DELETE /api/users/{id}', () => {
     }
   });
 
-  test('422 for the last active site admin', async () => {
+  test("422 for a site admin, and for a user owning envs, as GraphQL's deleteUser refuses them; nothing written", async () => {
     const admin = await login('admin@example.com', ADMIN_PASSWORD);
-    const { result: res, written } = await withWrites(server, () => rest('DELETE', `/api/users/${admin.id}`, { headers: admin.headers, body: { password: ADMIN_PASSWORD } }));
-    expect({ status: res.status, body: res.body, written }).toEqual({ status: 422, body: { code: 601, errors: ["The last active site admin can't be deleted"] }, written: [] });
+    const owner = await signUp();
+    await server.sql('insert into envs (id, name, owner_id) values (gen_random_uuid(), ?, ?)', [`Owned ${unique()}`, await userIdOf(owner.email)]);
+    for (const [session, password, error] of [
+      [admin, ADMIN_PASSWORD, 'A site admin cannot be deleted; take its admin flag away first'],
+      [owner, PASSWORD, expect.stringMatching(/^The user still owns envs: Owned /)],
+    ] as const) {
+      const { result: res, written } = await withWrites(server, () => rest('DELETE', `/api/users/${session.id}`, { headers: session.headers, body: { password } }));
+      expect({ status: res.status, body: res.body, written }).toEqual({ status: 422, body: { code: 601, errors: [error] }, written: [] });
+    }
   });
 
   test("403 `Forbidden` for another user's id, even with its password; nothing written", async () => {

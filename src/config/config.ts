@@ -171,6 +171,11 @@ const schema = z.object({
     .transform((list) => new Set(list.split(/[\s,]+/).filter(Boolean).map((domain) => domain.toLowerCase()))),
   /** when set, GET /metrics answers only `Authorization: Bearer <this>`; unset, anyone who reaches the port may scrape */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Storj's satellite admin API (/storj/api, src/rest/storj/): the value its clients send, as is, in `Authorization`.
+   * A secret, never logged; unset, every route of that API answers 403
+   */
+  BERTH_STORJ_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   GRAPHQL_INTROSPECTION: bool.default(true),
   /** how queries and mutations over HTTP run: compiled by graphql-jit (src/graphql/jit-executor.ts), or graphql-js's interpreter */
   GRAPHQL_EXECUTOR: z.enum(['jit', 'graphql-js']).default('jit'),

@@ -8,6 +8,7 @@ import { DeploymentResource } from './deployment-resource.entity.js';
 import { DeploymentResourceType } from './deployment-resource-type.entity.js';
 import { DeploymentTask } from './deployment-task.entity.js';
 import { Env } from './env.entity.js';
+import { EnvApiKey } from './env-api-key.entity.js';
 import { EventRecord } from './event-record.entity.js';
 import { GrantVersion } from './grant-version.entity.js';
 import { EnvUserPermission } from './env-user-permission.entity.js';
@@ -30,13 +31,13 @@ import { WebApp } from './web-app.entity.js';
 
 export {
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
-  DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
+  DeploymentTask, Env, EnvApiKey, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
   K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, NumericAlias, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 };
 
 /** Every entity, listed explicitly (no glob discovery: MikroORM 7 + jest ESM). */
 export const entities = [
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
-  DeploymentTask, Env, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
+  DeploymentTask, Env, EnvApiKey, EnvUserPermission, EventRecord, GrantVersion, Group, GroupMember, GroupWebApp, HelmChart, HelmRegistry, HelmTagFormat,
   K8sCluster, K8sNamespace, K8sResource, K8sServiceAccount, NumericAlias, OidcLogin, Secret, Setting, User, UserSession, UserToken, WebApp,
 ];

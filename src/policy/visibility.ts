@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core';
 import {
   AuditRecord, Bot, BotToken, Deployment, DeploymentKind, DeploymentPermission, DeploymentResource, DeploymentResourceType,
-  DeploymentTask, Env, EnvUserPermission, Group, HelmChart, HelmRegistry, HelmTagFormat, K8sCluster, K8sNamespace,
+  DeploymentTask, Env, EnvApiKey, EnvUserPermission, Group, HelmChart, HelmRegistry, HelmTagFormat, K8sCluster, K8sNamespace,
   K8sResource, K8sServiceAccount, Secret, User, UserToken, WebApp,
 } from '../entities/index.js';
 import { EnvUserRole } from '../entities/enums.js';
@@ -181,6 +181,8 @@ const rules = new Map<EntityClass<unknown>, VisibilityRule>([
   [Bot, bots],
   [UserToken, userTokens],
   [BotToken, siteAdminsOnly],
+  // Storj's project API keys, handed out by its admin
+  [EnvApiKey, siteAdminsOnly],
   [Group, memberOf((g) => g.groupIds)],
   [WebApp, memberOf((g) => g.webAppIds)],
   // everything inside an env

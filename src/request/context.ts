@@ -28,8 +28,14 @@ export interface ServiceContext {
   grantsCache?: GrantsCache;
 }
 
+/** Who a request's caller is, or the credential failure to report on first use. */
+export interface RequestAuth {
+  identity: Identity;
+  authError?: DomainError;
+}
+
 /** `em` must be a fork of its own: the context owns its identity map and loaders. */
-export function createServiceContext(em: SqlEntityManager, auth: { identity: Identity; authError?: DomainError }, requestId: string, grantsCache?: GrantsCache): ServiceContext {
+export function createServiceContext(em: SqlEntityManager, auth: RequestAuth, requestId: string, grantsCache?: GrantsCache): ServiceContext {
   return { em, identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map(), grantsCache };
 }
 

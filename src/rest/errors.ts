@@ -42,10 +42,15 @@ export interface RestErrorField {
 export interface ErrorDialect {
   /** every error's body, documented as the API's `Error` schema */
   schema: z.ZodType;
-  /** the error as the API answers it: its own status where it has one, the body, and the media type when not JSON */
-  answer(error: RestError): { status?: number; body: unknown; contentType?: 'text/plain' };
+  /**
+   * the error as the API answers it: its own status where it has one, the body, and the media type when not JSON;
+   * `request` for an API whose errors name where they arose (Lighthouse's `Cause` is the module of the path)
+   */
+  answer(error: RestError, request: FastifyRequest): { status?: number; body: unknown; contentType?: 'text/plain' };
   /** the statuses a route documents, from the ones Berth's conventions give it (a Porter route's 400 is a 422) */
   documented?(errors: Record<number, string>): Record<number, string>;
+  /** a service's input field as the API's requests name it (`ingressDomain`): snake_case unless said (Lighthouse's `AuthLevel`) */
+  fieldName?(field: string): string;
 }
 
 /** Platz's errors: `{"message": "..."}` with the conventional status. */
@@ -98,19 +103,19 @@ function validationError(err: FastifyError): RestError {
  * A service's refusal of one input field, in the REST request's words: services name fields as their own input calls
  * them (`input.ingressDomain`), a REST client knows them by the request's (`ingress_domain`, in the body).
  */
-function fieldError(err: DomainError, method: string): RestError {
+function fieldError(err: DomainError, method: string, fieldName: (field: string) => string): RestError {
   const field = err.field!;
-  const name = snakeCase(field.replace(/^input\./, ''));
+  const name = fieldName(field.replace(/^input\./, ''));
   const where = method === 'GET' ? 'query parameter' : 'body';
   // "ingressDomain must be …" is "ingress_domain (body): must be …"; another message is kept after the field
   const rest = [field, field.replace(/^input\./, '')].find((f) => err.message.startsWith(`${f} `));
-  const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => snakeCase(f));
+  const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => fieldName(f));
   return { status: 400, kind: err.code, message: `${name} (${where}): ${message}`, field: { name, where, rule: 'service', message } };
 }
 
 /** Sends `error` as `dialect` words it. */
 export function sendRestError(reply: FastifyReply, dialect: ErrorDialect, error: RestError): FastifyReply {
-  const { status, body, contentType } = dialect.answer(error);
+  const { status, body, contentType } = dialect.answer(error, reply.request);
   if (contentType) reply.type(`${contentType}; charset=utf-8`);
   return reply.code(status ?? error.status).send(body);
 }
@@ -126,7 +131,7 @@ export function restErrorHandler(logger: Logger, dialect: ErrorDialect) {
     if (err instanceof DomainError) {
       if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
       if (err.code === ErrorCode.INTERNAL) logger.error({ err }, 'unexpected REST error');
-      return send(err.code === ErrorCode.BAD_USER_INPUT && err.field ? fieldError(err, request.method) : { status: restStatus(err.code), kind: err.code, message: err.message });
+      return send(err.code === ErrorCode.BAD_USER_INPUT && err.field ? fieldError(err, request.method, dialect.fieldName ?? snakeCase) : { status: restStatus(err.code), kind: err.code, message: err.message });
     }
     if (hasZodFastifySchemaValidationErrors(err)) return send(validationError(err));
     if (err.statusCode && err.statusCode < 500) return send({ status: err.statusCode, kind: 'HTTP', message: err.message });

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { notFound } from '../errors/domain-error.js';
 import { requireIdentity } from '../request/context.js';
 import type { RequestContext } from '../services/index.js';
@@ -20,7 +20,7 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
  * with the request's context and maps what they return to the response's shape.
  */
 export interface RestRoute<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** relative to the API's prefix, `:name` for a path parameter */
   url: string;
   /** the route's group in the document (its resource family) */
@@ -58,9 +58,11 @@ function errorResponses(route: AnyRestRoute, dialect: ErrorDialect): Record<numb
   let errors: Record<number, string> = {};
   if (route.params || route.query || route.body) errors[400] = 'the request does not match its schema (the message names the field), or a value is refused';
   if (route.access !== 'public') errors[401] = 'no credential, or one that is not valid (the message says why)';
-  if (route.method !== 'GET') errors[403] = 'the caller may not do this';
+  // a public write (a login) has no caller to refuse, and no row of its own to clash with
+  const write = route.method !== 'GET' && route.access !== 'public';
+  if (write) errors[403] = 'the caller may not do this';
   if (route.params) errors[404] = 'no such row, or one the caller may not see';
-  if (route.method !== 'GET') errors[409] = 'a duplicate, or a rule about other rows forbids it';
+  if (write) errors[409] = 'a duplicate, or a rule about other rows forbids it';
   if (dialect.documented) errors = dialect.documented(errors);
   Object.assign(errors, route.errors);
   return Object.fromEntries(Object.entries(errors).map(([status, when]) => [status, json(dialect.schema, when)]));
@@ -72,8 +74,8 @@ const contexts = new WeakMap<FastifyRequest, RequestContext>();
 /** Registers `route` on an API's scope (set up by `restApi`, src/rest/api.ts), building each request's context with `contextOf`. */
 export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute, dialect: ErrorDialect): void {
   const status = route.status ?? 200;
-  // no body to describe on a 204
-  const success = status === 204 ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
+  // no body to describe on a 204, nor on a route that answers none (Storj's writes answer 200 and no body)
+  const success = status === 204 || route.response instanceof z.ZodUndefined ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
   app.withTypeProvider<ZodTypeProvider>().route({
     method: route.method,
     url: route.url,

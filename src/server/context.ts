@@ -6,7 +6,7 @@ import { anonymous, credentialsFromHeaders, type Credentials } from '../request/
 import { DomainError } from '../errors/domain-error.js';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
-import { createServiceContext } from '../request/context.js';
+import { createServiceContext, type RequestAuth } from '../request/context.js';
 import type { RequestContext, Services } from '../services/index.js';
 import { currentRequestScope } from '../logging/request-scope.js';
 import { callerOf } from './access-log.js';
@@ -59,6 +59,20 @@ export const contextOfRequest =
   <C>(createContext: (credentials: Credentials, origin: RequestOrigin) => Promise<C>, credentialsOf: (headers: IncomingMessage['headers']) => Credentials = credentialsFromHeaders) =>
   (request: IncomingMessage): Promise<C> =>
     createContext(credentialsOf(request.headers), { request, requestId: currentRequestScope()?.requestId });
+
+/**
+ * The context of a request whose API finds its caller itself (Storj's admin token): `auth`, a system identity or a
+ * refusal. A system identity's writes are audited under its name, which prefixes the request's id.
+ */
+export function contextWithCaller(em: SqlEntityManager, services: Services, options: { trustProxy: boolean }) {
+  return async (request: IncomingMessage, auth: RequestAuth): Promise<RequestContext> => {
+    const scope = currentRequestScope();
+    if (scope) scope.caller = callerOf(auth.identity);
+    const id = scope?.requestId ?? randomUUID();
+    const requestId = auth.identity.kind === 'system' ? `${auth.identity.name}:${id}` : id;
+    return { ...createServiceContext(em.fork() as SqlEntityManager, auth, requestId), clientAddress: clientAddressOf(request, options.trustProxy), services };
+  };
+}
 
 /**
  * Where graphql-ws clients commonly put a credential in connection_init, first match wins (x-platz-token first, as

@@ -2,8 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { GraphQLJSON, GraphQLJSONObject } from '../util/json-scalars.js';
 import { Field, InputType } from 'type-graphql';
 import { reinstallEnabled } from '../deployments/tasks.js';
-import { Bot, Deployment, Env, EnvUserPermission, User } from '../entities/index.js';
-import { EnvUserRole } from '../entities/enums.js';
+import { Bot, Deployment, Env, EnvApiKey, EnvUserPermission, User } from '../entities/index.js';
+import { DeploymentStatus, EnvUserRole } from '../entities/enums.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireEnvAdmin, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
@@ -36,6 +36,33 @@ export class UpdateEnvInput {
   @Field(() => GraphQLJSONObject, { nullable: true }) nodeSelector?: Record<string, unknown> | null;
   @Field(() => GraphQLJSON, { nullable: true }) tolerations?: unknown;
 }
+
+/** An env's quotas (Storj's project limits), kept in Env.limits under these names; a limit not set is absent. */
+export interface EnvLimits {
+  /** bytes stored */
+  storageLimit?: number;
+  /** bytes downloaded a month */
+  bandwidthLimit?: number;
+  /** requests a second */
+  rateLimit?: number;
+  /** requests at once beyond the rate */
+  burstLimit?: number;
+  maxBuckets?: number;
+  segmentLimit?: number;
+}
+
+const LIMIT_NAMES = ['storageLimit', 'bandwidthLimit', 'rateLimit', 'burstLimit', 'maxBuckets', 'segmentLimit'] as const;
+
+/** The limits an env has set; anything else Env.limits holds (it is free-form JSON) is left out. */
+export function envLimits(env: Env): EnvLimits {
+  return Object.fromEntries(LIMIT_NAMES.flatMap((name) => (typeof env.limits[name] === 'number' ? [[name, env.limits[name]]] : [])));
+}
+
+/**
+ * What puts an env in use (Storj's "usage for the current month"): deployments that are enabled and installed, or
+ * being installed, upgraded or renamed. Failed, uninstalled and disabled ones use nothing.
+ */
+const IN_USE = [DeploymentStatus.Installing, DeploymentStatus.Renaming, DeploymentStatus.Upgrading, DeploymentStatus.Running];
 
 type EnvFields = Partial<Pick<Env, 'name' | 'description' | 'autoAddNewUsers' | 'nodeSelector' | 'tolerations'>>;
 
@@ -83,8 +110,11 @@ export class EnvService extends ReadService<Env, EnvFilter> {
     });
   }
 
-  /** Site admins only; the creator becomes the env's Admin, so it can hand out roles right away. */
-  create(ctx: ServiceContext, input: CreateEnvInput): Promise<Env> {
+  /**
+   * Site admins only. Its owner, `ownerId` or else the creating user, becomes the env's Admin, so it can hand out roles
+   * right away; with no owner, a creating bot does.
+   */
+  create(ctx: ServiceContext, input: CreateEnvInput, ownerId?: string): Promise<Env> {
     return this.uow.mutation(ctx, 'createEnv', async (tx, audit) => {
       const fields = envFields({
         ...input,
@@ -95,12 +125,13 @@ export class EnvService extends ReadService<Env, EnvFilter> {
       const { identity } = await requireSiteAdmin(tx);
       await assertNameFree(tx, fields.name!);
       const env = Object.assign(new Env(), fields);
-      if (identity.kind === 'user') env.owner = tx.em.getReference(User, identity.user.id);
+      if (ownerId !== undefined) env.owner = await findVisible(tx, User, ownerId, 'ownerId');
+      else if (identity.kind === 'user') env.owner = tx.em.getReference(User, identity.user.id);
       tx.em.persist(env);
       audit({ targetType: 'Env', targetId: env.id, envId: env.id, after: snapshot(env) });
-      // a deployment identity is never a site admin, and Berth itself holds no roles: the creator is a user or a bot
-      if (identity.kind === 'user' || identity.kind === 'bot') {
-        const holder = identity.kind === 'user' ? { user: env.owner } : { bot: tx.em.getReference(Bot, identity.bot.id) };
+      // a deployment identity is never a site admin, and Berth itself holds no roles
+      const holder = env.owner ? { user: env.owner } : identity.kind === 'bot' ? { bot: tx.em.getReference(Bot, identity.bot.id) } : null;
+      if (holder) {
         const permission = Object.assign(new EnvUserPermission(), { env, role: EnvUserRole.Admin, ...holder });
         tx.em.persist(permission);
         audit({ targetType: 'EnvUserPermission', targetId: permission.id, envId: env.id, after: snapshot(permission) });
@@ -130,7 +161,33 @@ export class EnvService extends ReadService<Env, EnvFilter> {
     });
   }
 
-  /** Site admins, once no deployment is left in the env's clusters; the clusters stay, outside any env. */
+  /** The envs a user owns that the caller may see, oldest first. */
+  ownedBy(ctx: ServiceContext, userId: string): Promise<Env[]> {
+    return this.findWhere(ctx, { owner: userId });
+  }
+
+  /** The deployments that put an env in use (IN_USE), oldest first; NOT_FOUND for an env the caller may not see. */
+  async deploymentsInUse(ctx: ServiceContext, id: string): Promise<Deployment[]> {
+    const env = await findVisible(ctx, Env, id);
+    return ctx.em.find(Deployment, { cluster: { env: env.id }, enabled: true, status: { $in: IN_USE } }, { populate: ['kind', 'cluster'], orderBy: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Site admins (a quota is not for its env's Admins to raise); limits left undefined stay as they are. */
+  setLimits(ctx: ServiceContext, id: string, limits: EnvLimits): Promise<Env> {
+    return this.uow.mutation(ctx, 'setEnvLimits', async (tx, audit) => {
+      for (const [name, value] of Object.entries(limits)) {
+        if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw badInput(`limits.${name}`, `limits.${name} must be a whole number, not negative`);
+      }
+      const env = await findVisible(tx, Env, id);
+      await requireSiteAdmin(tx);
+      const before = snapshot(env);
+      env.limits = { ...env.limits, ...compact({ ...limits }) };
+      audit({ targetType: 'Env', targetId: env.id, envId: env.id, before, after: snapshot(env) });
+      return env;
+    });
+  }
+
+  /** Site admins, once no API key and no deployment is left in the env's clusters; the clusters stay, outside any env. */
   delete(ctx: ServiceContext, id: string): Promise<string> {
     // the foreign keys detach its clusters (ON DELETE SET NULL) and take its permissions and secrets (CASCADE)
     return this.uow.deleteVisible(
@@ -140,6 +197,8 @@ export class EnvService extends ReadService<Env, EnvFilter> {
       id,
       async (tx, env) => {
         await requireSiteAdmin(tx);
+        const keys = await tx.em.count(EnvApiKey, { env: env.id });
+        if (keys) throw conflict(`Env "${env.name}" still has API keys: ${keys}`);
         await assertNoDeployments(tx, { cluster: { env: env.id } }, `Env "${env.name}"`);
       },
       (env) => env.id,

@@ -6,6 +6,7 @@ import type { EventHub } from '../events/event-hub.js';
 import type { ServiceContext } from '../request/context.js';
 import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
+import { BeaconService } from './beacon.service.js';
 import { BotTokenService } from './bot-token.service.js';
 import { BotService } from './bot.service.js';
 import { DeploymentKindService } from './deployment-kind.service.js';
@@ -15,6 +16,7 @@ import { DeploymentResourceService } from './deployment-resource.service.js';
 import { DeploymentTaskService } from './deployment-task.service.js';
 import { DeploymentService } from './deployment.service.js';
 import { EnvUserPermissionService } from './env-user-permission.service.js';
+import { EnvApiKeyService } from './env-api-key.service.js';
 import { EnvService } from './env.service.js';
 import { EventService } from './event.service.js';
 import { GroupService } from './group.service.js';
@@ -57,17 +59,20 @@ export function createServices(deps: ServiceDeps) {
     statisticsCacheMs: config.K8S_STATISTICS_CACHE_SECONDS * 1000,
     portalVersion: serverInfo.info().version,
   });
+  const beacons = new BeaconService(uow, k8sClusters);
   return {
     uow,
     auth,
     auditRecords: new AuditRecordService(),
     serverInfo,
-    users: new UserService(uow, auth, authenticator, k8sClusters, keyring, config.SIGNUP_ENABLED),
+    users: new UserService(uow, auth, authenticator, k8sClusters, beacons, keyring, config.SIGNUP_ENABLED),
     groups,
     webApps: new WebAppService(uow, groups),
     envs: new EnvService(uow),
+    envApiKeys: new EnvApiKeyService(uow),
     envUserPermissions: new EnvUserPermissionService(uow),
     k8sClusters,
+    beacons,
     k8sNamespaces: new K8sNamespaceService(),
     k8sServiceAccounts: new K8sServiceAccountService(),
     deploymentKinds: new DeploymentKindService(uow),

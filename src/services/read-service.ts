@@ -1,4 +1,4 @@
-import type { EntityClass } from '@mikro-orm/core';
+import type { EntityClass, FilterQuery, OrderDefinition } from '@mikro-orm/core';
 import { grantsOf } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
@@ -29,6 +29,12 @@ export class ReadService<T extends { id: string }, F extends object> {
     return ctx.loaders.rowById(this.spec.entity, scope, projectedColumns(ctx, entity, projection)).load(assertUuid(id, 'id'));
   }
 
+  /** Every row matching `where` that this caller may see, in the default order: a list an API answers whole, unpaged. */
+  protected async findWhere(ctx: ServiceContext, where: Where): Promise<T[]> {
+    const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
+    return this.findAll(ctx, scope ? { $and: [where, scope] } : where);
+  }
+
   /**
    * The rows a list shows this caller: its scope and the filter, in the default order. An adapter pages it with its
    * own strategy (`relayPaging`, src/services/pagination.ts) and places a BAD_USER_INPUT's filter field in its request.
@@ -37,5 +43,15 @@ export class ReadService<T extends { id: string }, F extends object> {
     const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
     const where = await this.spec.where(filter ?? ({} as F), ctx);
     return { entity: this.spec.entity, where: scope ? { $and: [where, scope] } : where, order: this.spec.order };
+  }
+
+  /** Every row of the list at once, in its order, for an API whose lists have no pages (Lighthouse's). */
+  async all(ctx: ServiceContext, filter: F | null | undefined): Promise<T[]> {
+    return this.findAll(ctx, (await this.query(ctx, filter)).where);
+  }
+
+  private findAll(ctx: ServiceContext, where: unknown): Promise<T[]> {
+    const orderBy = [...this.spec.order.map(({ field, direction }) => ({ [field]: direction })), { id: 'ASC' }] as OrderDefinition<T>;
+    return ctx.em.find(this.spec.entity, where as FilterQuery<T>, { orderBy });
   }
 }

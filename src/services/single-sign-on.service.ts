@@ -8,7 +8,7 @@ import type { AuthService, AuthTokens } from './auth.service.js';
 import { signingIn, type ServiceContext } from '../request/context.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { iEquals } from '../request/where.js';
-import { joinAutoAddEnvs } from './user.service.js';
+import { joinAutoAddEnvs, uniqueUsername } from './user.service.js';
 
 export interface SingleSignOnStart {
   authorizationUrl: string;
@@ -69,8 +69,23 @@ export class SingleSignOnService {
     if (!code.trim()) throw badInput('code', 'code must not be empty');
     if (!state.trim()) throw badInput('state', 'state must not be empty');
     const login = await this.consume(ctx, state);
-    const identity = requireProfile(await oidc.identify(code, { ...login, state }));
-    return this.uow.mutation(signingIn(ctx), 'finishSingleSignOn', async (tx, audit) => {
+    return this.signIn(ctx, 'finishSingleSignOn', await oidc.identify(code, { ...login, state }));
+  }
+
+  /**
+   * Kubportal's Google login: an access token the client obtained from the provider itself, checked at the
+   * provider's userinfo endpoint; then as a finished single sign-on.
+   */
+  async signInWithAccessToken(ctx: ServiceContext, accessToken: string): Promise<AuthTokens> {
+    const oidc = this.client();
+    if (!accessToken.trim()) throw badInput('accessToken', 'accessToken must not be empty');
+    return this.signIn(ctx, 'signInWithAccessToken', await oidc.identifyAccessToken(accessToken.trim()));
+  }
+
+  /** The user this identity is (found by it, else by email, else created), signed in. */
+  private signIn(ctx: ServiceContext, operation: string, provided: OidcIdentity): Promise<AuthTokens> {
+    const identity = requireProfile(provided);
+    return this.uow.mutation(signingIn(ctx), operation, async (tx, audit) => {
       const existing = await findUser(tx.em, identity);
       const before = existing ? snapshot(existing) : null;
       const user = existing ? link(existing, identity) : await this.createUser(tx.em, audit, identity);
@@ -144,18 +159,4 @@ function link(user: User, identity: SignedInIdentity): User {
   user.oidcIssuer = identity.issuer;
   user.oidcSubject = identity.subject;
   return user;
-}
-
-/** The email's local part, cleaned to a username, with "-2", "-3"… until it is free. */
-async function uniqueUsername(em: EntityManager, email: string): Promise<string> {
-  const base =
-    email
-      .split('@')[0]
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[-._]+|[-._]+$/g, '') || 'user';
-  for (let n = 1; ; n++) {
-    const candidate = n === 1 ? base : `${base}-${n}`;
-    if ((await em.count(User, { username: candidate })) === 0) return candidate;
-  }
 }

@@ -6,19 +6,23 @@ import type { Keyring } from '../auth/encryption.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
-import { badInput, conflict, DomainError, forbidden } from '../errors/domain-error.js';
+import { badInput, conflict, DomainError, forbidden, notFound } from '../errors/domain-error.js';
 import type { ProvisionedAccount } from '../k8s/cluster-api.js';
 import type { KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { keepVisible } from '../policy/visibility.js';
 import type { AuthTokens } from './auth.service.js';
-import { transactionContext, type ServiceContext } from '../request/context.js';
+import { requireIdentity, transactionContext, type ServiceContext } from '../request/context.js';
+import { userFacts } from '../request/identity.js';
+import type { BeaconService } from './beacon.service.js';
 import { readKubeconfig, type K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals } from '../request/where.js';
 import { ReadService } from './read-service.js';
+import { accountAndNamespace } from './k8s-service-account.service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
 export class UserFilter {
@@ -103,6 +107,7 @@ interface NewUser {
   isAdmin: boolean;
   authLevel: number;
   password: string | null;
+  firstName?: string | null;
 }
 
 function checkNewUser(input: SignUpInput | CreateUserInput, field: string): Omit<NewUser, 'isAdmin' | 'authLevel'> {
@@ -142,6 +147,7 @@ export class UserService extends ReadService<User, UserFilter> {
     private readonly auth: AuthService,
     private readonly authenticator: Authenticator,
     private readonly clusters: K8sClusterService,
+    private readonly beacons: BeaconService,
     /** encrypts the Kubernetes tokens of users at rest */
     private readonly keyring: Keyring,
     private readonly signupEnabled: boolean,
@@ -166,12 +172,9 @@ export class UserService extends ReadService<User, UserFilter> {
     return this.register(ctx, async () => input);
   }
 
-  /**
-   * Porter's sign-up, with an email and a password alone: the username is made from the address (numbered when
-   * taken), the display name is its local part.
-   */
+  /** Porter's sign-up, with an email and a password alone: the username is made from the address, as createFromEmail's. */
   signUpWithEmail(ctx: ServiceContext, email: string, password: string): Promise<AuthTokens> {
-    return this.register(ctx, async (tx) => ({ email, password, displayName: email.split('@')[0], username: await freeUsername(tx, email) }));
+    return this.register(ctx, async (tx) => ({ email, password, displayName: email, username: await uniqueUsername(tx.em, email) }));
   }
 
   private register(ctx: ServiceContext, inputOf: (tx: ServiceContext) => Promise<SignUpInput>): Promise<AuthTokens> {
@@ -189,23 +192,80 @@ export class UserService extends ReadService<User, UserFilter> {
       const isAdmin = input.isAdmin ?? false;
       const authLevel = input.authLevel ?? 0;
       if (authLevel < 0) throw badInput('input.authLevel', 'input.authLevel must not be negative');
-      const g = await grantsOf(tx);
-      if (!g.siteAdmin) {
-        const level = callerUser(g)?.authLevel ?? 0;
-        if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
-        if (isAdmin) throw forbidden('Only site admins may create site admins');
-        if (authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
-      }
+      checkCreator(await grantsOf(tx), { isAdmin, authLevel });
       return insertUser(tx, audit, { ...fields, isAdmin, authLevel });
     });
   }
 
-  update(ctx: ServiceContext, id: string, input: UpdateUserInput): Promise<User> {
+  /** The user of this email (case-insensitive) or username, if the caller may see it; NOT_FOUND otherwise. */
+  async findByLogin(ctx: ServiceContext, login: string): Promise<User> {
+    const [user] = await keepVisible(ctx, await grantsOf(ctx), User, [await ctx.em.findOne(User, { $or: [{ email: iEquals(login) }, { username: login }] })]);
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  /**
+   * Lighthouse's PUT /users/{Email}, all or nothing: on oneself and users of a lower auth level (site admins on
+   * anyone), the auth level (at most the caller's own, never one's own), the password (the user's other sessions
+   * end) and levels on beacons (BeaconService.setLevels). Fields left undefined stay.
+   */
+  updateAccess(ctx: ServiceContext, login: string, change: { authLevel?: number; password?: string; beacons?: Record<string, number> }): Promise<User> {
+    return this.mutateUser(ctx, 'updateUserAccess', async (tx, audit) => {
+      const user = await this.findByLogin(tx, login);
+      const g = await grantsOf(tx);
+      const self = callerUser(g)?.id === user.id;
+      if (!g.siteAdmin && !self && !outranks(g, user)) throw forbidden('You may update yourself and users of a lower auth level than yours only');
+      const before = snapshot(user);
+      if (change.authLevel !== undefined && change.authLevel !== user.authLevel) {
+        if (change.authLevel < 0) throw badInput('AuthLevel', 'AuthLevel must not be negative');
+        if (!g.siteAdmin && self) throw forbidden("You can't change your own auth level");
+        if (!g.siteAdmin && change.authLevel > callerUser(g)!.authLevel) throw forbidden(`You may give an auth level up to your own (${callerUser(g)!.authLevel})`);
+        user.authLevel = change.authLevel;
+      }
+      if (change.password !== undefined) {
+        checkPassword(change.password, 'Password');
+        user.passwordHash = await hashPassword(change.password);
+        const keep = self && g.identity.kind === 'user' && g.identity.sessionId ? { id: { $ne: g.identity.sessionId } } : {};
+        await tx.em.nativeUpdate(UserSession, { user: user.id, revokedAt: null, ...keep }, { revokedAt: new Date() });
+      }
+      await this.beacons.setLevels(tx, audit, user, change.beacons ?? {});
+      audit({ targetType: 'User', targetId: user.id, before, after: snapshot(user) });
+      return user;
+    });
+  }
+
+  /** The user with this email (case-insensitive), if the caller may see it. */
+  async findByEmail(ctx: ServiceContext, email: string): Promise<User | null> {
+    const [user] = await this.findWhere(ctx, { email: iEquals(email) });
+    return user ?? null;
+  }
+
+  /**
+   * A user known by its email alone (Lighthouse's and Storj's APIs): its username made from the email, its display
+   * name the email unless given; a plain user of auth level 0, created by whoever `create` allows.
+   */
+  createFromEmail(ctx: ServiceContext, input: { email: string; password: string; displayName?: string; firstName?: string | null }): Promise<User> {
+    return this.uow.mutation(ctx, 'createUser', async (tx, audit) => {
+      const email = checkEmail(input.email, 'email');
+      checkPassword(input.password, 'password');
+      const displayName = input.displayName === undefined ? email : requiredText(input.displayName, 'displayName');
+      checkCreator(await grantsOf(tx), { isAdmin: false, authLevel: 0 });
+      return insertUser(tx, audit, { email, displayName, firstName: optionalText(input.firstName), password: input.password, isAdmin: false, authLevel: 0, username: await uniqueUsername(tx.em, email) });
+    });
+  }
+
+  /** `projectLimit` (Storj's: how many envs the user may own) is set by site admins only. */
+  update(ctx: ServiceContext, id: string, input: UpdateUserInput, projectLimit?: number): Promise<User> {
     return this.mutateUser(ctx, 'updateUser', async (tx, audit) => {
+      if (projectLimit !== undefined) {
+        if (!Number.isSafeInteger(projectLimit) || projectLimit < 0) throw badInput('projectLimit', 'projectLimit must be a whole number, not negative');
+        await requireSiteAdmin(tx);
+      }
       const changes = compact({
         displayName: input.displayName != null ? requiredText(input.displayName, 'input.displayName') : undefined,
         email: input.email != null ? checkEmail(input.email, 'input.email') : undefined,
         alternativeEmails: input.alternativeEmails?.map((email, i) => checkEmail(email, `input.alternativeEmails.${i}`)),
+        projectLimit,
       });
       // null clears these two
       const names: Partial<User> = {};
@@ -219,6 +279,57 @@ export class UserService extends ReadService<User, UserFilter> {
       if (typeof changes.email === 'string') await assertAvailable(tx, { email: changes.email }, user.id);
       return recordChange(audit, user, (u) => Object.assign(u, changes, names));
     });
+  }
+
+  /**
+   * Kubportal's self-only rule, site admins included: the caller's own user; another user's id FORBIDDEN; an id that
+   * names no user (null: no id at all) NOT_FOUND, or FORBIDDEN too with `unknownForbidden` (Kubportal's nested routes).
+   */
+  async ownUser(ctx: ServiceContext, id: string | null, unknownForbidden = false): Promise<User> {
+    const identity = requireIdentity(ctx);
+    if (id !== null && identity.kind === 'user' && identity.user.id === id) return findVisible(ctx, User, id);
+    if (!unknownForbidden && (id === null || !(await ctx.em.count(User, { id })))) throw notFound('User');
+    throw forbidden('You may only read and change your own user');
+  }
+
+  /**
+   * What Kubportal shows a user of itself (`ownUser`): whether it is a site admin (an admin, or a member of a
+   * can_admin group), its service account and namespace, and the token provisioned for it, decrypted for it alone.
+   */
+  async ownAccount(ctx: ServiceContext, user: User): Promise<{ admin: boolean; serviceAccount: K8sServiceAccount | null; namespace: K8sNamespace | null; k8sToken: string | null }> {
+    const g = await grantsOf(ctx);
+    if (callerUser(g)?.id !== user.id) throw forbidden('Only a user itself reads its Kubernetes account');
+    const { account, namespace } = await accountAndNamespace(ctx, user.serviceAccount?.id);
+    const k8sToken = user.k8sTokenEncrypted ? this.keyring.decrypt(user.k8sTokenEncrypted, `users:${user.id}`) : null;
+    return { admin: g.siteAdmin, serviceAccount: account, namespace, k8sToken };
+  }
+
+  /**
+   * Site admins, on users that are not site admins and own no env. The row goes, and its sessions, tokens and roles
+   * with it; its audit records stay.
+   */
+  async delete(ctx: ServiceContext, id: string): Promise<string> {
+    const userId = await this.uow.deleteVisible(ctx, 'deleteUser', User, id, async (tx, user) => {
+      await requireSiteAdmin(tx);
+      await assertDeletable(tx, user);
+    });
+    this.authenticator.forgetIdentity('user', userId);
+    return userId;
+  }
+
+  /**
+   * The caller deletes itself, proving it with its password (Porter's DELETE, which never checked it), under the rules
+   * of `delete`; its sessions, tokens and roles go with it.
+   */
+  async deleteSelf(ctx: ServiceContext, password: string): Promise<string> {
+    const identity = requireIdentity(ctx);
+    if (identity.kind !== 'user') throw forbidden('Only users can delete themselves');
+    const userId = await this.uow.deleteVisible(ctx, 'deleteUser', User, userFacts(identity).id, async (tx, user) => {
+      if (!(await verifyPassword(user.passwordHash, password))) throw badInput('password', 'password is not correct');
+      await assertDeletable(tx, user);
+    });
+    this.authenticator.forgetIdentity('user', userId);
+    return userId;
   }
 
   /** The caller's own password; the caller's other sessions end. */
@@ -257,23 +368,6 @@ export class UserService extends ReadService<User, UserFilter> {
       return recordChange(audit, user, (u) =>
         Object.assign(u, { rawKubeconfigEncrypted: this.keyring.encrypt(rawKubeconfig, kubeconfigBinding(u)), allowedClusters: [...new Set(allowedClusters)] }),
       );
-    });
-  }
-
-  /**
-   * The caller deletes itself, proving it with its password (Porter's DELETE, which never checked it); its sessions,
-   * tokens and roles go with it. The last active site admin stays.
-   */
-  deleteSelf(ctx: ServiceContext, password: string): Promise<User> {
-    return this.mutateUser(ctx, 'deleteUser', async (tx, audit) => {
-      const user = await callerRow(tx, 'Only users can delete themselves');
-      if (!(await verifyPassword(user.passwordHash, password))) throw badInput('password', 'password is not correct');
-      if (user.isAdmin && user.isActive && !(await tx.em.count(User, { isAdmin: true, isActive: true, id: { $ne: user.id } }))) {
-        throw conflict("The last active site admin can't be deleted");
-      }
-      audit({ targetType: 'User', targetId: user.id, before: snapshot(user) });
-      tx.em.remove(user);
-      return user;
     });
   }
 
@@ -407,6 +501,13 @@ export class UserService extends ReadService<User, UserFilter> {
   }
 }
 
+/** What keeps a user from being deleted: being a site admin, or owning envs. */
+async function assertDeletable(tx: ServiceContext, user: User): Promise<void> {
+  if (user.isAdmin) throw conflict('A site admin cannot be deleted; take its admin flag away first');
+  const owned = await tx.em.find(Env, { owner: user.id }, { orderBy: { name: 'ASC' }, limit: 10 });
+  if (owned.length) throw conflict(`The user still owns envs: ${owned.map((env) => env.name).join(', ')}`);
+}
+
 /** The calling user's row; `refusal` says why a bot or a deployment may not. */
 async function callerRow(ctx: ServiceContext, refusal: string): Promise<User> {
   const { identity } = await grantsOf(ctx);
@@ -416,18 +517,6 @@ async function callerRow(ctx: ServiceContext, refusal: string): Promise<User> {
 
 /** What a user's kubeconfig is encrypted for: the row, and the column (the row holds another secret, its Kubernetes token). */
 const kubeconfigBinding = (user: User) => `users:${user.id}:raw_kubeconfig`;
-
-/** A username for a user known by its email alone: the address's local part as usernames allow it, numbered when taken. */
-async function freeUsername(tx: ServiceContext, email: string): Promise<string> {
-  const base = email.trim().split('@')[0].replace(/[^a-zA-Z0-9._-]+/g, '-').slice(0, 56) || 'user';
-  const rows = await tx.em
-    .getConnection()
-    .execute<{ username: string }[]>('select username from users where username = ? or username like ?', [base, `${base.replace(/[\\%_]/g, '\\$&')}-%`], 'all', tx.em.getTransactionContext());
-  const taken = new Set(rows.map((row) => row.username));
-  let username = base;
-  for (let n = 2; taken.has(username); n++) username = `${base}-${n}`;
-  return username;
-}
 
 /** A new user, with its auto-added env roles. */
 async function insertUser(tx: ServiceContext, audit: Audit, fields: NewUser): Promise<User> {
@@ -446,6 +535,29 @@ export async function joinAutoAddEnvs(em: EntityManager, audit: Audit, user: Use
     const role = Object.assign(new EnvUserPermission(), { env, user, role: EnvUserRole.User });
     em.persist(role);
     audit({ targetType: 'EnvUserPermission', targetId: role.id, envId: env.id, after: snapshot(role) });
+  }
+}
+
+/** Who may create a user with these rights: site admins; users of auth level 1 or more (Lighthouse), up to their own level. */
+function checkCreator(g: Grants, rights: { isAdmin: boolean; authLevel: number }): void {
+  if (g.siteAdmin) return;
+  const level = callerUser(g)?.authLevel ?? 0;
+  if (level < 1) throw forbidden('Only site admins and users with an auth level of at least 1 may create users');
+  if (rights.isAdmin) throw forbidden('Only site admins may create site admins');
+  if (rights.authLevel > level) throw forbidden(`You may give an auth level up to your own (${level})`);
+}
+
+/** The email's local part, cleaned to a username, with "-2", "-3"… until it is free. */
+export async function uniqueUsername(em: EntityManager, email: string): Promise<string> {
+  const base =
+    email
+      .split('@')[0]
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-._]+|[-._]+$/g, '') || 'user';
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    if ((await em.count(User, { username: candidate })) === 0) return candidate;
   }
 }
 

@@ -9,6 +9,7 @@ import { Migration20261216090000_ChartDiscovery } from './Migration2026121609000
 import { Migration20261220090000_LoginThrottle } from './Migration20261220090000_LoginThrottle.js';
 import { Migration20261225090000_NumericAliases } from './Migration20261225090000_NumericAliases.js';
 import { Migration20261227090000_PorterAllowedClusters } from './Migration20261227090000_PorterAllowedClusters.js';
+import { Migration20261228090000_StorjApiKeys } from './Migration20261228090000_StorjApiKeys.js';
 
 // Listed explicitly (no glob discovery); append new migrations at the end.
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261220090000_LoginThrottle', class: Migration20261220090000_LoginThrottle },
   { name: 'Migration20261225090000_NumericAliases', class: Migration20261225090000_NumericAliases },
   { name: 'Migration20261227090000_PorterAllowedClusters', class: Migration20261227090000_PorterAllowedClusters },
+  { name: 'Migration20261228090000_StorjApiKeys', class: Migration20261228090000_StorjApiKeys },
 ];

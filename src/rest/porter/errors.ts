@@ -63,6 +63,8 @@ export const porterErrors: ErrorDialect = {
         return porter(error.status, error.status, error.message);
     }
   },
+  // Porter's bodies name their fields as Berth's services do (`rawKubeConfig`, `password`)
+  fieldName: (field) => field,
   documented(errors) {
     const answers: Record<number, string> = {};
     if (errors[400]) answers[400] = `600 "${DECODE}": a body that is not JSON or has a value of the wrong type, an id that is not a number`;

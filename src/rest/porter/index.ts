@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
+import { sessionCookie } from '../../request/identity.js';
 import { restApi } from '../api.js';
 import type { ContextOf } from '../routes.js';
 import { authRoutes, SESSION_COOKIE } from './auth.js';
@@ -9,6 +10,9 @@ import { userRoutes } from './users.js';
 
 /** Where Porter's clients find the API; the other APIs under /api (Platz's /api/v2 …) keep their own paths and errors. */
 export const PORTER_PREFIX = '/api';
+
+/** Porter's API takes one credential: the session in its `porter` cookie. */
+export const porterCredentials = sessionCookie(SESSION_COOKIE);
 
 /**
  * Porter's early API (seed 000; src/rest/porter/CONTRACT.md): users who sign up and log in to a session kept in

@@ -67,7 +67,7 @@ export const userRoutes = [
     tag: TAG,
     summary: 'Sign up: create a user and log it in',
     description:
-      "Open to anyone when Berth's sign-up is (SIGNUP_ENABLED), as GraphQL's signUp. The new user is logged in (the `porter` cookie). Its Berth username is made from the email, its display name is the email's local part. Passwords of at least 8 characters, as Berth asks of every password.",
+      "Open to anyone when Berth's sign-up is (SIGNUP_ENABLED), as GraphQL's signUp. The new user is logged in (the `porter` cookie). Its Berth username is made from the email, its display name is the email. Passwords of at least 8 characters, as Berth asks of every password.",
     access: 'public',
     body: z.object({ email: Email, password: shortString().min(8, { error: 'min' }) }),
     status: 201,
@@ -123,11 +123,11 @@ export const userRoutes = [
     url: '/users/:id',
     tag: TAG,
     summary: 'Delete the caller, which proves it with its password',
-    description: 'Its sessions, API tokens and roles go with it. Porter never checked the password; Berth does. The last active site admin is not deleted.',
+    description: "Its sessions, API tokens and roles go with it. Porter never checked the password; Berth does. A site admin, or a user owning envs, is not deleted (as GraphQL's deleteUser).",
     params: UserIdParams,
     body: z.object({ password: shortString() }),
     status: 204,
-    errors: { 422: `${VALIDATION}; "password (body): is not correct"; or the caller is the last active site admin` },
+    errors: { 422: `${VALIDATION}; "password (body): is not correct"; or the caller is a site admin or owns envs` },
     response: z.undefined(),
     handle: async (ctx, { params, body }) => {
       await requireOwnId(ctx, params.id);
