@@ -57,11 +57,10 @@ export const porterErrors: ErrorDialect = {
       case 'HTTP':
         // a body that is not JSON, or not sent as JSON
         if (error.status === 400 || error.status === 415) return porter(400, 600, DECODE, error.message);
-        return porter(error.status, error.status, error.message);
-      default:
-        // throttled logins (429): Porter had no such answer, its shape is kept
-        return porter(error.status, error.status, error.message);
+        break;
     }
+    // what Porter had no answer for (a throttled login's 429, a body over 1 MiB's 413, a login's 401): its status, as the code
+    return porter(error.status, error.status, error.message);
   },
   // Porter's bodies name their fields as Berth's services do (`rawKubeConfig`, `password`)
   fieldName: (field) => field,
