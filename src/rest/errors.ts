@@ -32,8 +32,11 @@ export interface RestError {
 export interface ErrorDialect {
   /** every error's body, documented as the API's `Error` schema */
   schema: z.ZodType;
-  /** the error as the API answers it: its own status where it has one, the body, and the media type when not JSON */
-  answer(error: RestError): { status?: number; body: unknown; contentType?: 'text/plain' };
+  /**
+   * the error as the API answers it: its own status where it has one, the body, and the media type when not JSON;
+   * `request` for an API whose errors name where they arose (Lighthouse's `Cause` is the module of the path)
+   */
+  answer(error: RestError, request: FastifyRequest): { status?: number; body: unknown; contentType?: 'text/plain' };
   /** the statuses a route documents, from the ones Berth's conventions give it (a Porter route's 400 is a 422) */
   documented?(errors: Record<number, string>): Record<number, string>;
 }
@@ -97,7 +100,7 @@ function fieldError(err: DomainError, method: string): RestError {
 
 /** Sends `error` as `dialect` words it. */
 export function sendRestError(reply: FastifyReply, dialect: ErrorDialect, error: RestError): FastifyReply {
-  const { status, body, contentType } = dialect.answer(error);
+  const { status, body, contentType } = dialect.answer(error, reply.request);
   if (contentType) reply.type(`${contentType}; charset=utf-8`);
   return reply.code(status ?? error.status).send(body);
 }
