@@ -1,7 +1,10 @@
 import type { ServiceContext } from '../request/context.js';
 
-/** The tables whose rows an API knows by number (src/entities/numeric-alias.entity.ts). */
-export type AliasedKind = 'users' | 'groups' | 'web_apps';
+/**
+ * The tables whose rows an API knows by number (src/entities/numeric-alias.entity.ts); `applications` have no table,
+ * their names' own uuids stand for them (src/services/application.service.ts).
+ */
+export type AliasedKind = 'users' | 'groups' | 'web_apps' | 'applications' | 'deployment_tasks';
 
 /**
  * Kubportal's and Porter's integer ids: each Berth object gets its number the first time one of those APIs shows it,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
 import { restApi } from '../api.js';
 import type { AnyRestRoute, ContextOf } from '../routes.js';
+import { applicationRoutes } from './applications.js';
 import { authRoutes, SESSION_COOKIE } from './auth.js';
 import { LIGHTHOUSE_PREFIX, lighthouseErrors, lighthouseSchemas } from './schemas.js';
 
@@ -9,7 +10,7 @@ import { LIGHTHOUSE_PREFIX, lighthouseErrors, lighthouseSchemas } from './schema
 export const LIGHTHOUSE_SESSION_COOKIE = SESSION_COOKIE;
 
 /** Every route of the API, relative to its prefix. */
-export const routes: AnyRestRoute[] = [...authRoutes];
+export const routes: AnyRestRoute[] = [...authRoutes, ...applicationRoutes];
 
 /**
  * Lighthouse's API v0.2 (src/rest/lighthouse/CONTRACT.md): its users, its beacons (Berth's clusters) and their
