@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Deployment, DeploymentTask, HelmChart, K8sCluster } from '../entities/index.js';
 import { operationParts } from '../entities/deployment-task-operation.js';
+import { findMaintainedDeployment } from '../deployments/access.js';
 import { DeploymentStatus, DeploymentTaskStatus } from '../entities/enums.js';
 import { conflict, DomainError, ErrorCode, notFound } from '../errors/domain-error.js';
 import { grantsOf } from '../policy/grants.js';
@@ -335,8 +336,11 @@ export class ApplicationService {
   private async enable(tx: ServiceContext, audit: Audit, deployments: Deployment[], enabled: boolean): Promise<StepInstance[]> {
     const instances: StepInstance[] = [];
     for (const d of deployments) {
-      if (d.enabled === enabled) instances.push({ instance: addressOf(d.cluster), task: null, note: enabled ? 'Already started' : 'Already stopped', warning: true });
-      else instances.push(stepInstance(addressOf(d.cluster), await this.deployments.change(tx, audit, d.id, { enabled })));
+      if (d.enabled === enabled) {
+        // nothing to change, but only for one who could have
+        await findMaintainedDeployment(tx, d.id, 'id');
+        instances.push({ instance: addressOf(d.cluster), task: null, note: enabled ? 'Already started' : 'Already stopped', warning: true });
+      } else instances.push(stepInstance(addressOf(d.cluster), await this.deployments.change(tx, audit, d.id, { enabled })));
     }
     return instances;
   }
