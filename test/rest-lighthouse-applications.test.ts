@@ -2,7 +2,7 @@ import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.j
 import { HelmRegistryProvider } from '../src/entities/enums.js';
 import { watchedCluster } from './support/deployments.js';
 import { build, persist, unique } from './support/fixtures.js';
-import { startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
+import { startKubeApiDouble, type HelmControllerOptions, type KubeApiDouble } from './support/kube-api/index.js';
 import { LIGHTHOUSE, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
 import { restClient, type Rest } from './support/rest.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
@@ -51,11 +51,12 @@ function expectWellFormed(lines: Line[]): void {
   expect(open).toBeNull();
 }
 
-let double: KubeApiDouble;
+/** one API server double per cluster: a beacon's address is its API server's */
+const doubles: KubeApiDouble[] = [];
 let server: TestServer;
 let rest: Rest;
 let admin: Record<string, string>;
-const clusters: Record<'east' | 'west' | 'north', { envId: string; clusterId: string; name: string }> = {} as never;
+const clusters: Record<'east' | 'west' | 'north', { envId: string; clusterId: string; address: string }> = {} as never;
 let kind: DeploymentKind;
 let image: string;
 let image2: string;
@@ -87,20 +88,21 @@ async function person(envRole: 'User' | null, kindRole: 'Owner' | 'Maintainer' |
   return { email: user.email, client };
 }
 
+/** A release whose config asks for it fails, or never becomes ready. */
+const helmController: HelmControllerOptions = {
+  delayMs: 30,
+  fail: (release) => ((release.spec as { values?: { config?: { fail?: string } } })?.values?.config?.fail ?? null),
+  hold: (release) => (release.spec as { values?: { config?: { hold?: boolean } } })?.values?.config?.hold === true,
+};
+
 beforeAll(async () => {
-  double = await startKubeApiDouble({
-    helmController: {
-      delayMs: 30,
-      fail: (release) => ((release.spec as { values?: { config?: { fail?: string } } })?.values?.config?.fail ?? null),
-      hold: (release) => (release.spec as { values?: { config?: { hold?: boolean } } })?.values?.config?.hold === true,
-    },
-  });
   server = await startTestServer({ K8S_WATCH: 'true', TASK_WORKER: 'true', TASK_POLL_MS: '200', TASK_RELEASE_TIMEOUT_SECONDS: '30', APPLICATION_PROGRESS_TIMEOUT_SECONDS: '60' });
   rest = restClient(server);
   admin = await server.adminAuth();
   for (const where of ['east', 'west', 'north'] as const) {
-    const name = `lh-${where}-${unique()}`;
-    clusters[where] = { ...(await watchedCluster(server, admin, double, name)), name };
+    const double = await startKubeApiDouble({ helmController });
+    doubles.push(double);
+    clusters[where] = { ...(await watchedCluster(server, admin, double, `lh-${where}-${unique()}`)), address: double.url.replace(/^https:\/\//, '') };
   }
   kind = build(DeploymentKind, { name: `Web${unique()}` });
   const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
@@ -116,11 +118,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
-  await double?.close();
+  await Promise.all(doubles.map((d) => d.close()));
 });
 
 /** A new application, started on east and west, its stream read to the end. */
-async function createApp(config: Record<string, unknown> = { greeting: 'hello' }, instances = [clusters.east.name, clusters.west.name]): Promise<{ name: string; lines: Line[] }> {
+async function createApp(config: Record<string, unknown> = { greeting: 'hello' }, instances = [clusters.east.address, clusters.west.address]): Promise<{ name: string; lines: Line[] }> {
   const name = `app-${unique()}`;
   const res = await owner.client.call('POST', '/applications/create?start=true', { Name: name, Command: { Image: image, ...config }, Instances: instances });
   expect(res.status).toBe(200);
@@ -138,7 +140,7 @@ describe('create', () => {
     expect(stepsOf(lines)).toEqual([
       {
         action: 'Installing',
-        instances: [clusters.east.name, clusters.west.name].sort().map((Instance) => ({ Status: 'OK', Method: 'Install', Code: 200, Instance })),
+        instances: [clusters.east.address, clusters.west.address].sort().map((Instance) => ({ Status: 'OK', Method: 'Install', Code: 200, Instance })),
       },
     ]);
     expect(lines.slice(1, 3).map((l) => l.Endpoint).sort()).toEqual(tasks.map((t) => `/api/v2/deployment-tasks/${t.id}`).sort());
@@ -152,16 +154,16 @@ describe('create', () => {
   });
 
   test('the stream is application/json, its lines written as they happen', async () => {
-    const res = await owner.client.call('POST', '/applications/create?start=1&forcePull=true', { Name: `app-${unique()}`, Command: { Image: image }, Instances: [clusters.east.name] });
+    const res = await owner.client.call('POST', '/applications/create?start=1&forcePull=true', { Name: `app-${unique()}`, Command: { Image: image }, Instances: [clusters.east.address] });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('transfer-encoding')).toBe('chunked');
-    expect(stepsOf(linesOf(res.text))).toEqual([{ action: 'Installing', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.east.name }] }]);
+    expect(stepsOf(linesOf(res.text))).toEqual([{ action: 'Installing', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.east.address }] }]);
   });
 
   test('without start: the deployments are created stopped (disabled), no task; every instance OK at once', async () => {
     const name = `app-${unique()}`;
-    const res = await owner.client.call('POST', '/applications/create', { Name: name, Command: { Image: image }, Instances: [clusters.east.name, clusters.west.name] });
+    const res = await owner.client.call('POST', '/applications/create', { Name: name, Command: { Image: image }, Instances: [clusters.east.address, clusters.west.address] });
     const lines = linesOf(res.text);
     expectWellFormed(lines);
     expect(lines.slice(1, 3).map((l) => [l.Status, l.Code, l.Message])).toEqual([['OK', 200, 'Created, not started'], ['OK', 200, 'Created, not started']]);
@@ -170,16 +172,16 @@ describe('create', () => {
   });
 
   test('a release that fails is an Error line with its reason, inside a 200 stream that still ends with Finalized', async () => {
-    const { name, lines } = await createApp({ fail: 'container image not found' }, [clusters.east.name]);
+    const { name, lines } = await createApp({ fail: 'container image not found' }, [clusters.east.address]);
     expectWellFormed(lines);
-    expect(lines[1]).toMatchObject({ Status: 'Error', Code: 500, Method: 'Install', Instance: clusters.east.name, Message: expect.stringContaining('container image not found') });
+    expect(lines[1]).toMatchObject({ Status: 'Error', Code: 500, Method: 'Install', Instance: clusters.east.address, Message: expect.stringContaining('container image not found') });
     expect((await tasksOf(name)).map((t) => t.status)).toEqual(['Failed']);
   });
 
   test('refused before streaming, nothing written: 400 bad body, bad query, unknown image, unknown instance, a taken or invalid name; 403 without Owner; 401 without a session', async () => {
-    const { name: taken } = await createApp({}, [clusters.east.name]);
+    const { name: taken } = await createApp({}, [clusters.east.address]);
     const [deployments, tasks] = [await deploymentCount(), await taskCount()];
-    const good = { Name: `app-${unique()}`, Command: { Image: image }, Instances: [clusters.east.name] };
+    const good = { Name: `app-${unique()}`, Command: { Image: image }, Instances: [clusters.east.address] };
     const cases: [LighthouseClient, string, unknown, number, RegExp][] = [
       [owner.client, '/applications/create', { ...good, Command: undefined }, 400, /Command/],
       [owner.client, '/applications/create', { ...good, Instances: [] }, 400, /Instances/],
@@ -212,7 +214,7 @@ describe('list and history', () => {
     for (const who of [owner, maintainer, viewer]) {
       const res = await who.client.call('GET', '/applications/list');
       expect(res.status).toBe(200);
-      expect(res.body.find((a: { Name: string }) => a.Name === name)).toEqual({ Id: expect.any(Number), CurrentDeployment: version.Id, Name: name, Instances: [clusters.east.name, clusters.west.name] });
+      expect(res.body.find((a: { Name: string }) => a.Name === name)).toEqual({ Id: expect.any(Number), CurrentDeployment: version.Id, Name: name, Instances: [clusters.east.address, clusters.west.address] });
     }
     expect((await stranger.client.call('GET', '/applications/list')).body).toEqual([]);
     expect((await lighthouseClient(server).call('GET', '/applications/list')).status).toBe(401);
@@ -246,7 +248,7 @@ describe('start and stop', () => {
     const app = (await owner.client.call('GET', '/applications/list')).body.find((a: { Name: string }) => a.Name === name);
     const stop = linesOf((await maintainer.client.call('POST', `/applications/stop/${app.Id}`)).text);
     expectWellFormed(stop);
-    const both = [clusters.east.name, clusters.west.name].sort();
+    const both = [clusters.east.address, clusters.west.address].sort();
     expect(stepsOf(stop)).toEqual([{ action: 'Stopping', instances: both.map((Instance) => ({ Status: 'OK', Method: 'Uninstall', Code: 200, Instance })) }]);
     expect((await deploymentsOf(name)).map((d) => d.enabled)).toEqual([false, false]);
 
@@ -289,7 +291,7 @@ describe('revert', () => {
 
     const back = linesOf((await maintainer.client.call('PUT', `/applications/revert/${name}`)).text);
     expectWellFormed(back);
-    expect(stepsOf(back)).toEqual([{ action: 'Reverting to version 1', instances: [clusters.east.name, clusters.west.name].sort().map((Instance) => ({ Status: 'OK', Method: 'Upgrade', Code: 200, Instance })) }]);
+    expect(stepsOf(back)).toEqual([{ action: 'Reverting to version 1', instances: [clusters.east.address, clusters.west.address].sort().map((Instance) => ({ Status: 'OK', Method: 'Upgrade', Code: 200, Instance })) }]);
     expect(await current()).toBe(v1.Id);
     expect((await deploymentsOf(name)).map((d) => d.config)).toEqual([{ greeting: 'hello' }, { greeting: 'hello' }]);
 
@@ -313,7 +315,7 @@ describe('revert', () => {
 
   test('400 for too few versions, a version of another application, a target that is no number; 404 for an unknown version or application; 403 for a viewer; nothing written', async () => {
     const { name } = await createApp();
-    const { name: other } = await createApp({}, [clusters.east.name]);
+    const { name: other } = await createApp({}, [clusters.east.address]);
     const [otherVersion] = (await owner.client.call('GET', `/applications/list/${other}`)).body;
     const tasks = await taskCount();
     for (const [client, path, status, message] of [
@@ -339,31 +341,31 @@ describe('update', () => {
     await owner.client.call('POST', `/applications/stop/${name}`);
     const lines = linesOf((await maintainer.client.call('PUT', `/applications/update/${name}?restart=true`, { Command: { Image: image2, greeting: 'v2' } })).text);
     expectWellFormed(lines);
-    expect(stepsOf(lines)).toEqual([{ action: 'Upgrading', instances: [clusters.east.name, clusters.west.name].sort().map((Instance) => ({ Status: 'OK', Method: 'Install', Code: 200, Instance })) }]);
+    expect(stepsOf(lines)).toEqual([{ action: 'Upgrading', instances: [clusters.east.address, clusters.west.address].sort().map((Instance) => ({ Status: 'OK', Method: 'Install', Code: 200, Instance })) }]);
     const deployments = await deploymentsOf(name);
     expect(deployments.map((d) => [d.enabled, d.status, d.config])).toEqual([[true, 'Running', { greeting: 'v2' }], [true, 'Running', { greeting: 'v2' }]]);
   });
 
   test('restart alone starts the instances; Add deploys the current version to a new cluster, running; Remove uninstalls and deletes an instance', async () => {
-    const { name } = await createApp({ greeting: 'hello' }, [clusters.east.name]);
+    const { name } = await createApp({ greeting: 'hello' }, [clusters.east.address]);
     await owner.client.call('POST', `/applications/stop/${name}`);
     const restart = linesOf((await owner.client.call('PUT', `/applications/update/${name}?restart=true`, {})).text);
-    expect(stepsOf(restart)).toEqual([{ action: 'Starting', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.east.name }] }]);
+    expect(stepsOf(restart)).toEqual([{ action: 'Starting', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.east.address }] }]);
 
-    const add = linesOf((await owner.client.call('PUT', `/applications/update/${name}`, { Add: [clusters.north.name, clusters.east.name] })).text);
+    const add = linesOf((await owner.client.call('PUT', `/applications/update/${name}`, { Add: [clusters.north.address, clusters.east.address] })).text);
     expectWellFormed(add);
-    expect(stepsOf(add)).toEqual([{ action: 'Adding instances', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.north.name }] }]);
+    expect(stepsOf(add)).toEqual([{ action: 'Adding instances', instances: [{ Status: 'OK', Method: 'Install', Code: 200, Instance: clusters.north.address }] }]);
     expect((await deploymentsOf(name)).map((d) => [d.cluster_id, d.enabled, d.config])).toEqual([
       [clusters.east.clusterId, true, { greeting: 'hello' }],
       [clusters.north.clusterId, true, { greeting: 'hello' }],
     ]);
 
-    const remove = linesOf((await owner.client.call('PUT', `/applications/update/${name}`, { Remove: [clusters.north.name] })).text);
+    const remove = linesOf((await owner.client.call('PUT', `/applications/update/${name}`, { Remove: [clusters.north.address] })).text);
     expectWellFormed(remove);
-    expect(stepsOf(remove)).toEqual([{ action: 'Removing instances', instances: [{ Status: 'OK', Method: 'Uninstall', Code: 200, Instance: clusters.north.name }] }]);
+    expect(stepsOf(remove)).toEqual([{ action: 'Removing instances', instances: [{ Status: 'OK', Method: 'Uninstall', Code: 200, Instance: clusters.north.address }] }]);
     // the cluster watch deletes the deployment once its namespace is gone
     await waitFor(async () => (await deploymentsOf(name)).length === 1, 'the removed instance deleted', 10_000);
-    expect((await owner.client.call('GET', '/applications/list')).body.find((a: { Name: string }) => a.Name === name).Instances).toEqual([clusters.east.name]);
+    expect((await owner.client.call('GET', '/applications/list')).body.find((a: { Name: string }) => a.Name === name).Instances).toEqual([clusters.east.address]);
   });
 
   test('a failing upgrade is reported in the stream as an Error line per instance, the stream still 200 and Finalized', async () => {
@@ -372,23 +374,23 @@ describe('update', () => {
     expect(res.status).toBe(200);
     const lines = linesOf(res.text);
     expectWellFormed(lines);
-    expect(stepsOf(lines)).toEqual([{ action: 'Upgrading', instances: [clusters.east.name, clusters.west.name].sort().map((Instance) => ({ Status: 'Error', Method: 'Upgrade', Code: 500, Instance })) }]);
+    expect(stepsOf(lines)).toEqual([{ action: 'Upgrading', instances: [clusters.east.address, clusters.west.address].sort().map((Instance) => ({ Status: 'Error', Method: 'Upgrade', Code: 500, Instance })) }]);
     expect(lines[1].Message).toContain('image pull back-off');
     expect((await deploymentsOf(name)).map((d) => d.status)).toEqual(['Error', 'Error']);
   });
 
   test('400 with nothing to update or an instance to remove that is not one; 403 for a Maintainer adding an instance, for a viewer; 404 unknown; nothing written', async () => {
-    const { name } = await createApp({}, [clusters.east.name]);
+    const { name } = await createApp({}, [clusters.east.address]);
     const [deployments, tasks] = [await deploymentCount(), await taskCount()];
     for (const [client, path, body, status, message] of [
       [owner.client, `/applications/update/${name}`, {}, 400, /Nothing to update/],
       [owner.client, `/applications/update/${name}?restart=false`, { Add: [] }, 400, /Nothing to update/],
-      [owner.client, `/applications/update/${name}`, { Remove: [clusters.west.name] }, 400, /is not an instance of this application/],
+      [owner.client, `/applications/update/${name}`, { Remove: [clusters.west.address] }, 400, /is not an instance of this application/],
       [owner.client, `/applications/update/${name}`, { Add: ['nowhere'] }, 400, /Unknown instance nowhere/],
       [owner.client, `/applications/update/${name}`, { Command: { Image: 'x' } }, 400, /must be <registry>/],
       [owner.client, `/applications/update/${name}`, { Add: 'east' }, 400, /Add/],
-      [maintainer.client, `/applications/update/${name}`, { Add: [clusters.north.name] }, 403, /Owners of this deployment kind/],
-      [maintainer.client, `/applications/update/${name}`, { Remove: [clusters.east.name] }, 403, /Owners of this deployment kind/],
+      [maintainer.client, `/applications/update/${name}`, { Add: [clusters.north.address] }, 403, /Owners of this deployment kind/],
+      [maintainer.client, `/applications/update/${name}`, { Remove: [clusters.east.address] }, 403, /Owners of this deployment kind/],
       [viewer.client, `/applications/update/${name}`, { Command: { Image: image2 } }, 403, /Only maintainers of this deployment/],
       [owner.client, '/applications/update/no-such-app', { Command: { Image: image2 } }, 404, /Application not found/],
       [lighthouseClient(server), `/applications/update/${name}`, { Command: { Image: image2 } }, 401, /not logged in/],
@@ -408,7 +410,7 @@ describe('streams that do not end', () => {
     const res = await fetch(new URL(`${LIGHTHOUSE}/applications/create?start=true`, server.berth.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: `auth=${owner.client.session}` },
-      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.name] }),
+      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.address] }),
       signal: abort.signal,
     });
     const reader = res.body!.getReader();
@@ -430,8 +432,8 @@ describe('bounded streams', () => {
     // tasks are held past the stream's bound (a release that never becomes ready fails after 30 s)
     slow = await startTestServer({ K8S_WATCH: 'true', TASK_WORKER: 'true', TASK_POLL_MS: '200', TASK_RELEASE_TIMEOUT_SECONDS: '30', APPLICATION_PROGRESS_TIMEOUT_SECONDS: '1' });
     const slowAdmin = await slow.adminAuth();
-    cluster = `lh-slow-${unique()}`;
-    await watchedCluster(slow, slowAdmin, double, cluster);
+    cluster = clusters.east.address;
+    await watchedCluster(slow, slowAdmin, doubles[0], `lh-slow-${unique()}`);
     const slowKind = build(DeploymentKind, { name: `Slow${unique()}` });
     const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${slowKind.name.toLowerCase()}`, kind: slowKind, provider: HelmRegistryProvider.Oci });
     await persist(slow, slowKind, registry, build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.0.0' }));

@@ -76,13 +76,21 @@ export class OidcClient {
         stringClaim(idToken.email) && stringClaim(idToken.name)
           ? idToken
           : { ...(await client.fetchUserInfo(config, tokens.access_token, idToken.sub)), ...withoutEmpty(idToken) };
-      return {
-        issuer,
-        subject: idToken.sub,
-        email: stringClaim(claims.email),
-        emailVerified: booleanClaim(claims.email_verified),
-        name: stringClaim(claims.name),
-      };
+      return identityOf(issuer, idToken.sub, claims);
+    } catch (err) {
+      throw providerError(err);
+    }
+  }
+
+  /**
+   * Who an access token the client obtained itself belongs to (Kubportal's Google login): the provider's userinfo
+   * endpoint answers for it, or refuses it. Userinfo does not say which client the token was issued to.
+   */
+  async identifyAccessToken(accessToken: string): Promise<OidcIdentity> {
+    const config = await this.configuration();
+    try {
+      const claims = await client.fetchUserInfo(config, accessToken, client.skipSubjectCheck);
+      return identityOf(config.serverMetadata().issuer, claims.sub, claims);
     } catch (err) {
       throw providerError(err);
     }
@@ -110,6 +118,15 @@ const stringClaim = (value: unknown): string | undefined => (typeof value === 's
 
 // some providers send booleans as strings
 const booleanClaim = (value: unknown): boolean | undefined => (value === true || value === 'true' ? true : value === false || value === 'false' ? false : undefined);
+
+/** The identity the provider's claims describe. */
+const identityOf = (issuer: string, subject: string, claims: Record<string, unknown>): OidcIdentity => ({
+  issuer,
+  subject,
+  email: stringClaim(claims.email),
+  emailVerified: booleanClaim(claims.email_verified),
+  name: stringClaim(claims.name),
+});
 
 /** ID token claims win over userinfo, but an empty one must not hide a userinfo value. */
 const withoutEmpty = (claims: object) => Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== '' && v != null));

@@ -1,6 +1,6 @@
 import {
   ApiException, CoreV1Api, createConfiguration, KubernetesObjectApi, Observable, ServerConfiguration, VersionApi, type ConfigurationOptions, type KubeConfig,
-  type ObservableMiddleware, type V1Pod,
+  type ObservableMiddleware, type V1Node, type V1Pod,
 } from '@kubernetes/client-node';
 import { clusterUnavailable, conflict, DomainError } from '../errors/domain-error.js';
 
@@ -126,6 +126,40 @@ export async function readClusterFigures(call: ClusterCall): Promise<ClusterFigu
     };
   });
 }
+
+/** A node of a cluster, as Lighthouse shows a beacon's instances. */
+export interface ClusterNode {
+  name: string;
+  /** its InternalIP, else its first address, else its name */
+  address: string;
+  /** the kubelet's port */
+  port: number;
+  /** the kubelet's version */
+  version: string;
+  /** its Ready condition is True: it runs containers */
+  ready: boolean;
+}
+
+/** The cluster's nodes, in the API server's order. */
+export async function readNodes(call: ClusterCall): Promise<ClusterNode[]> {
+  const { items } = await attempt(call, 'list its nodes', () => call.kc.makeApiClient(CoreV1Api).listNode({}, bounded(call.timeoutMs)));
+  return items.map(clusterNode);
+}
+
+function clusterNode(node: V1Node): ClusterNode {
+  const name = node.metadata?.name ?? '';
+  const addresses = node.status?.addresses ?? [];
+  return {
+    name,
+    address: (addresses.find((a) => a.type === 'InternalIP') ?? addresses[0])?.address ?? name,
+    port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? KUBELET_PORT,
+    version: node.status?.nodeInfo?.kubeletVersion ?? '',
+    ready: node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+  };
+}
+
+/** where a kubelet listens unless its node says otherwise */
+const KUBELET_PORT = 10250;
 
 /** The tag of the kube-proxy image of a kube-system pod: the version its nodes run. */
 function kubeProxyVersion(pods: V1Pod[]): string | null {

@@ -39,6 +39,8 @@ export interface ErrorDialect {
   answer(error: RestError, request: FastifyRequest): { status?: number; body: unknown; contentType?: 'text/plain' };
   /** the statuses a route documents, from the ones Berth's conventions give it (a Porter route's 400 is a 422) */
   documented?(errors: Record<number, string>): Record<number, string>;
+  /** a service's input field as the API's requests name it (`ingressDomain`): snake_case unless said (Lighthouse's `AuthLevel`) */
+  fieldName?(field: string): string;
 }
 
 /** Platz's errors: `{"message": "..."}` with the conventional status. */
@@ -88,13 +90,13 @@ function validationError(err: FastifyError): RestError {
  * A service's refusal of one input field, in the REST request's words: services name fields as their own input calls
  * them (`input.ingressDomain`), a REST client knows them by the request's (`ingress_domain`, in the body).
  */
-function fieldError(err: DomainError, method: string): RestError {
+function fieldError(err: DomainError, method: string, fieldName: (field: string) => string): RestError {
   const field = err.field!;
-  const name = snakeCase(field.replace(/^input\./, ''));
+  const name = fieldName(field.replace(/^input\./, ''));
   const where = method === 'GET' ? 'query parameter' : 'body';
   // "ingressDomain must be …" is "ingress_domain (body): must be …"; another message is kept after the field
   const rest = [field, field.replace(/^input\./, '')].find((f) => err.message.startsWith(`${f} `));
-  const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => snakeCase(f));
+  const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => fieldName(f));
   return { status: 400, kind: err.code, message: `${name} (${where}): ${message}`, field: { name, where, rule: 'service', message } };
 }
 
@@ -116,7 +118,7 @@ export function restErrorHandler(logger: Logger, dialect: ErrorDialect) {
     if (err instanceof DomainError) {
       if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
       if (err.code === ErrorCode.INTERNAL) logger.error({ err }, 'unexpected REST error');
-      return send(err.code === ErrorCode.BAD_USER_INPUT && err.field ? fieldError(err, request.method) : { status: restStatus(err.code), kind: err.code, message: err.message });
+      return send(err.code === ErrorCode.BAD_USER_INPUT && err.field ? fieldError(err, request.method, dialect.fieldName ?? snakeCase) : { status: restStatus(err.code), kind: err.code, message: err.message });
     }
     if (hasZodFastifySchemaValidationErrors(err)) return send(validationError(err));
     if (err.statusCode && err.statusCode < 500) return send({ status: err.statusCode, kind: 'HTTP', message: err.message });

@@ -21,7 +21,7 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
  * with the request's context and maps what they return to the response's shape.
  */
 export interface RestRoute<P extends Schema | undefined, Q extends Schema | undefined, B extends Schema | undefined, R extends Schema> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** relative to the API's prefix, `:name` for a path parameter */
   url: string;
   /** the route's group in the document (its resource family) */
@@ -74,9 +74,11 @@ function errorResponses(route: AnyRestRoute, dialect: ErrorDialect): Record<numb
   let errors: Record<number, string> = {};
   if (route.params || route.query || route.body) errors[400] = 'the request does not match its schema (the message names the field), or a value is refused';
   if (route.access !== 'public') errors[401] = 'no credential, or one that is not valid (the message says why)';
-  if (route.method !== 'GET') errors[403] = 'the caller may not do this';
+  // a public write (a login) has no caller to refuse, and no row of its own to clash with
+  const write = route.method !== 'GET' && route.access !== 'public';
+  if (write) errors[403] = 'the caller may not do this';
   if (route.params) errors[404] = 'no such row, or one the caller may not see';
-  if (route.method !== 'GET') errors[409] = 'a duplicate, or a rule about other rows forbids it';
+  if (write) errors[409] = 'a duplicate, or a rule about other rows forbids it';
   if (dialect.documented) errors = dialect.documented(errors);
   Object.assign(errors, route.errors);
   return Object.fromEntries(Object.entries(errors).map(([status, when]) => [status, json(dialect.schema, when)]));

@@ -30,8 +30,8 @@ import { buildBerthSchema } from '../../resolvers/schema.js';
 import { createServices, type Services } from '../services/index.js';
 import { contextFactory, contextOfRequest, graphqlContexts } from './context.js';
 import { platzApi } from '../rest/platz/index.js';
-import { lighthouseApi, LIGHTHOUSE_SESSION_COOKIE } from '../rest/lighthouse/index.js';
-import { sessionCookie } from '../request/identity.js';
+import { kubportalApi, kubportalCredentials } from '../rest/kubportal/index.js';
+import { lighthouseApi, lighthouseCredentials } from '../rest/lighthouse/index.js';
 import { registerCors } from './cors.js';
 import { graphqlHttp, INTERNAL_ERROR_BODY } from './graphql-http.js';
 import { startGraphqlWs, type WebSocketEndpoint } from './graphql-ws.js';
@@ -363,7 +363,8 @@ export async function startBerth(config: Config, options: BerthOptions = {}): Pr
     if (ide) await app.register(ide.assets);
     await app.register(graphqlHttp({ apollo, createContext, logger, page: ide?.page }));
     await app.register(platzApi({ contextOf: contextOfRequest(requestContexts), logger, version: services.serverInfo.info().version }));
-    await app.register(lighthouseApi({ contextOf: contextOfRequest(requestContexts, sessionCookie(LIGHTHOUSE_SESSION_COOKIE)), logger, version: services.serverInfo.info().version }));
+    await app.register(kubportalApi({ contextOf: contextOfRequest(requestContexts, kubportalCredentials), logger }));
+    await app.register(lighthouseApi({ contextOf: contextOfRequest(requestContexts, lighthouseCredentials), logger, version: services.serverInfo.info().version }));
     await app.listen({ port: config.PORT, host: config.HOST }).catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? new StartupError([`PORT, HOST: cannot listen on ${config.HOST}:${config.PORT} (${err.code})`]) : err;
     });

@@ -8,6 +8,7 @@ import { conflict, DomainError, ErrorCode, notFound } from '../errors/domain-err
 import { grantsOf } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
+import { beaconOf, type BeaconService } from './beacon.service.js';
 import type { DeploymentService, DeploymentWrite } from './deployment.service.js';
 import type { EventService } from './event.service.js';
 import type { NumericAliasService } from './numeric-alias.service.js';
@@ -102,6 +103,7 @@ export class ApplicationService {
     private readonly uow: UnitOfWork,
     private readonly deployments: DeploymentService,
     private readonly aliases: NumericAliasService,
+    private readonly beacons: BeaconService,
     private readonly events: EventService,
     /** how long `follow` waits for the tasks to end */
     private readonly followTimeoutMs: number,
@@ -322,11 +324,11 @@ export class ApplicationService {
     return chart;
   }
 
-  /** The clusters at these addresses, each once, by the address the caller gave; BAD_USER_INPUT for an unknown one. */
+  /** The clusters at these addresses (beacons', or their aliases), each once, by the address the caller gave; BAD_USER_INPUT for an unknown one. */
   private async clustersAt(ctx: ServiceContext, addresses: string[]): Promise<Map<string, K8sCluster>> {
     const found = new Map<string, K8sCluster>();
     for (const address of new Set(addresses)) {
-      const cluster = await clusterAt(ctx, address);
+      const cluster = await this.beacons.find(ctx, address);
       if (!cluster) throw badParameter(`Unknown instance ${address}`);
       if (![...found.values()].includes(cluster)) found.set(address, cluster);
     }
@@ -361,11 +363,5 @@ function stepInstance(instance: string, write: DeploymentWrite, note?: string, w
   return task ? { instance, task: { id: task.id, operation: operationParts(task.operation).name } } : { instance, task: null, note, warning };
 }
 
-/** A cluster's address, as an instance of an application: its name. */
-const addressOf = (cluster: K8sCluster) => cluster.name;
-
-/** The cluster the caller may see at an address: by name, or by alias. */
-async function clusterAt(ctx: ServiceContext, address: string): Promise<K8sCluster | null> {
-  const scope = scopeWhere(await grantsOf(ctx), K8sCluster);
-  return ctx.em.findOne(K8sCluster, { $and: [{ $or: [{ name: address }, { alias: address }] }, ...(scope ? [scope] : [])] }, { orderBy: { createdAt: 'ASC', id: 'ASC' } });
-}
+/** A cluster's address, as an instance of an application: its beacon's address (its name when it has no URL). */
+const addressOf = (cluster: K8sCluster) => (cluster.apiServerUrl ? beaconOf(cluster).address : cluster.name);

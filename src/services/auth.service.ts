@@ -103,6 +103,14 @@ export class AuthService {
     return updated > 0;
   }
 
+  /**
+   * Kubportal's logout, which answers even a caller that is not signed in: ends the caller's session when it has one
+   * (a valid access token from a login), and tells whether it did.
+   */
+  async logoutIfSignedIn(ctx: ServiceContext): Promise<boolean> {
+    return !ctx.authError && sessionOf(ctx.identity) !== undefined && this.logout(ctx);
+  }
+
   /** Who asks: a user, a bot or a deployment (Berth's own writers never ask). */
   me(ctx: ServiceContext): Exclude<KnownIdentity, SystemIdentity> {
     const identity = requireIdentity(ctx);

@@ -2,8 +2,8 @@ import type { EntityClass } from '@mikro-orm/core';
 import { Field, InputType } from 'type-graphql';
 import type { Authenticator } from '../auth/authenticator.js';
 import { Group, GroupMember, GroupWebApp, User, WebApp } from '../entities/index.js';
-import { conflict, notFound } from '../errors/domain-error.js';
-import { hasK8sAccount, grantsOf } from '../policy/grants.js';
+import { conflict, forbidden, notFound } from '../errors/domain-error.js';
+import { hasK8sAccount, grantsOf, type Grants } from '../policy/grants.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import { keepVisible } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
@@ -44,6 +44,18 @@ export async function visibleByIds<T extends { id: string; createdAt: Date }>(ct
   const rows = await Promise.all(ids.map((id) => ctx.loaders.byId(entity).load(id)));
   const visible = await keepVisible(ctx, await grantsOf(ctx), entity, rows);
   return visible.filter((row): row is T => row !== null).sort(oldestFirst);
+}
+
+/**
+ * Kubportal's read of a group or web app by id: the row when it is the caller's (`mine`: its groups, the web apps they
+ * show), FORBIDDEN when it exists but is not, NOT_FOUND when it does not exist. Unlike Berth's own reads, Kubportal
+ * tells the two apart, and holds site admins to their own groups too.
+ */
+export async function findOwn<T extends { id: string }>(ctx: ServiceContext, entity: EntityClass<T>, id: string, mine: (g: Grants) => Set<string>, refusal: string): Promise<T> {
+  const row = await ctx.loaders.byId(entity).load(id);
+  if (!row) throw notFound(entity.name);
+  if (!mine(await grantsOf(ctx)).has(id)) throw forbidden(refusal);
+  return row;
 }
 
 /** A group's link to a member or a web app. */
@@ -136,6 +148,11 @@ export class GroupService extends ReadService<Group, GroupFilter> {
   /** The user's groups, the automatic ones included, as far as the caller may see them. */
   async groupsOf(ctx: ServiceContext, user: User): Promise<Group[]> {
     return visibleByIds(ctx, Group, await this.groupIdsOf(ctx, user));
+  }
+
+  /** Kubportal's GET /groups/{id}/: a group the caller is in. */
+  ownGroup(ctx: ServiceContext, id: string): Promise<Group> {
+    return findOwn(ctx, Group, id, (g) => g.groupIds, 'You are not in this group');
   }
 
   private automaticGroups(ctx: ServiceContext): Promise<Group[]> {

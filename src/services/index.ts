@@ -7,6 +7,7 @@ import type { ServiceContext } from '../request/context.js';
 import { ApplicationService } from './application.service.js';
 import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
+import { BeaconService } from './beacon.service.js';
 import { BotTokenService } from './bot-token.service.js';
 import { BotService } from './bot.service.js';
 import { DeploymentKindService } from './deployment-kind.service.js';
@@ -58,6 +59,7 @@ export function createServices(deps: ServiceDeps) {
     statisticsCacheMs: config.K8S_STATISTICS_CACHE_SECONDS * 1000,
     portalVersion: serverInfo.info().version,
   });
+  const beacons = new BeaconService(uow, k8sClusters);
   const deployments = new DeploymentService(uow);
   const events = new EventService(deps.events);
   const numericAliases = new NumericAliasService();
@@ -66,12 +68,13 @@ export function createServices(deps: ServiceDeps) {
     auth,
     auditRecords: new AuditRecordService(),
     serverInfo,
-    users: new UserService(uow, auth, authenticator, k8sClusters, keyring, config.SIGNUP_ENABLED),
+    users: new UserService(uow, auth, authenticator, k8sClusters, beacons, keyring, config.SIGNUP_ENABLED),
     groups,
     webApps: new WebAppService(uow, groups),
     envs: new EnvService(uow),
     envUserPermissions: new EnvUserPermissionService(uow),
     k8sClusters,
+    beacons,
     k8sNamespaces: new K8sNamespaceService(),
     k8sServiceAccounts: new K8sServiceAccountService(),
     deploymentKinds: new DeploymentKindService(uow),
@@ -79,7 +82,7 @@ export function createServices(deps: ServiceDeps) {
     helmTagFormats: new HelmTagFormatService(uow),
     helmCharts: new HelmChartService(uow),
     deployments,
-    applications: new ApplicationService(uow, deployments, numericAliases, events, config.APPLICATION_PROGRESS_TIMEOUT_SECONDS * 1000),
+    applications: new ApplicationService(uow, deployments, numericAliases, beacons, events, config.APPLICATION_PROGRESS_TIMEOUT_SECONDS * 1000),
     deploymentPermissions: new DeploymentPermissionService(uow),
     deploymentTasks: new DeploymentTaskService(uow),
     deploymentResourceTypes: new DeploymentResourceTypeService(),

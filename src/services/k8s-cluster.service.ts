@@ -2,15 +2,17 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { Keyring } from '../auth/encryption.js';
 import { Deployment, Env, K8sCluster, User } from '../entities/index.js';
-import { badInput, clusterUnavailable, conflict } from '../errors/domain-error.js';
+import { badInput, clusterUnavailable, conflict, notFound } from '../errors/domain-error.js';
 import { KubeconfigError, parseKubeconfig, type KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { findVisible, requireSiteAdmin, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
+import { userFacts } from '../request/identity.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
 import type { ClusterCredentials } from '../k8s/kube-config.js';
-import type { ClusterCall, ClusterFigures, ProvisionedAccount } from '../k8s/cluster-api.js';
+import type { ClusterCall, ClusterFigures, ClusterNode, ProvisionedAccount } from '../k8s/cluster-api.js';
 import { ReadService } from './read-service.js';
+import { accountAndNamespace } from './k8s-service-account.service.js';
 
 /**
  * The calls to a cluster's API server (and, in call(), its client configuration) are loaded with the first of them:
@@ -174,7 +176,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       if (taken.length) throw conflict(`Already imported: ${taken.map((c) => c.providerId).join(', ')}`);
       for (const cluster of clusters) {
         const entry = entries.get(cluster.kubeconfigContext!)!;
-        this.sealCredentials(cluster, entry);
+        this.sealCredentials(cluster, { cluster: entry.clusterConfig, user: entry.userConfig });
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: env?.id, after: snapshot(cluster) });
       }
@@ -236,7 +238,7 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
         const before = existing ? snapshot(existing) : undefined;
         const cluster = existing ?? Object.assign(new K8sCluster(), { providerId, name: entry.context, regionName: 'local', ignore: true });
         Object.assign(cluster, { apiServerUrl: entry.server, kubeconfigContext: entry.context });
-        this.sealCredentials(cluster, entry);
+        this.sealCredentials(cluster, { cluster: entry.clusterConfig, user: entry.userConfig });
         tx.em.persist(cluster);
         audit({ targetType: 'K8sCluster', targetId: cluster.id, envId: cluster.env?.id, before, after: snapshot(cluster) });
         return cluster;
@@ -266,7 +268,10 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
    * (one value per request) do not ask the cluster each time; concurrent reads share one round of calls.
    */
   async statistics(ctx: ServiceContext, id: string): Promise<ClusterStatistics> {
-    const cluster = await findVisible(ctx, K8sCluster, id);
+    return this.statisticsOf(ctx, await findVisible(ctx, K8sCluster, id));
+  }
+
+  private async statisticsOf(ctx: ServiceContext, cluster: K8sCluster): Promise<ClusterStatistics> {
     const [figures, portalUserCount] = await Promise.all([this.cachedFigures(cluster), ctx.em.count(User, {})]);
     return {
       ...figures,
@@ -275,6 +280,21 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
       portalUserCount,
       portalVersion: this.access.portalVersion,
     };
+  }
+
+  /**
+   * Kubportal's statistics of its one cluster, as the caller knows it: the cluster its own service account lives in
+   * (Kubportal shows every approved user its cluster, env role or not: its figures are the cluster's totals, nothing
+   * of any env), else the oldest cluster it may see (those Berth deploys to first); NOT_FOUND when there is none.
+   */
+  async ownClusterStatistics(ctx: ServiceContext): Promise<ClusterStatistics> {
+    const accountId = ctx.identity.kind === 'user' ? userFacts(ctx.identity).serviceAccountId : null;
+    const { namespace } = await accountAndNamespace(ctx, accountId);
+    const own = namespace?.cluster ? await ctx.em.findOne(K8sCluster, namespace.cluster.id) : null;
+    const { where } = await this.query(ctx, {});
+    const cluster = own ?? (await ctx.em.find(K8sCluster, where, { orderBy: { ignore: 'ASC', createdAt: 'ASC', id: 'ASC' }, limit: 1 }))[0];
+    if (!cluster) throw notFound('K8sCluster');
+    return this.statisticsOf(ctx, cluster);
   }
 
   private cachedFigures(cluster: K8sCluster): Promise<ClusterFigures> {
@@ -316,9 +336,24 @@ export class K8sClusterService extends ReadService<K8sCluster, K8sClusterFilter>
     return { kc: kubeConfigFor(this.openCredentials(cluster)), name: cluster.name, timeoutMs: this.access.timeoutMs };
   }
 
-  /** A kubeconfig entry's cluster and user maps, encrypted and bound to the cluster's row. */
-  private sealCredentials(cluster: K8sCluster, entry: KubeconfigEntry): void {
-    const credentials: ClusterCredentials = { cluster: entry.clusterConfig, user: entry.userConfig };
+  /**
+   * Credentials of a cluster reached with a bearer token alone (Lighthouse's beacons) at its apiServerUrl, sealed as
+   * an imported kubeconfig's are: https is verified against the system's CAs; plain http, which client-node refuses
+   * without it, gets the insecure flag (there is no certificate to verify). No token: the cluster is called anonymously.
+   */
+  sealBearerToken(cluster: K8sCluster, token: string | null): void {
+    const server = cluster.apiServerUrl!;
+    const insecure = server.startsWith('http:') ? { 'insecure-skip-tls-verify': true } : {};
+    this.sealCredentials(cluster, { cluster: { server, ...insecure }, user: token ? { token } : {} });
+  }
+
+  /** The nodes of a cluster the caller may see, read from its API server. */
+  async nodes(cluster: K8sCluster): Promise<ClusterNode[]> {
+    return (await clusterApi()).readNodes(await this.call(cluster));
+  }
+
+  /** A kubeconfig's cluster and user entries, encrypted and bound to the cluster's row. */
+  private sealCredentials(cluster: K8sCluster, credentials: ClusterCredentials): void {
     cluster.credentialsEncrypted = this.keyring.encrypt(JSON.stringify(credentials), `k8s_clusters:${cluster.id}`);
   }
 

@@ -1,5 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
-import { K8sServiceAccount } from '../entities/index.js';
+import { K8sNamespace, K8sServiceAccount } from '../entities/index.js';
+import type { ServiceContext } from '../request/context.js';
 import { compact, iEquals, optionalUuid } from '../request/where.js';
 import { ReadService } from './read-service.js';
 
@@ -17,4 +18,11 @@ export class K8sServiceAccountService extends ReadService<K8sServiceAccount, K8s
       where: (f) => compact({ namespace: optionalUuid(f.namespaceId, 'namespaceId'), name: f.name ? iEquals(f.name) : undefined }),
     });
   }
+}
+
+/** A service account and its namespace, loaded in the request (both null without an id). */
+export async function accountAndNamespace(ctx: ServiceContext, id: string | null | undefined): Promise<{ account: K8sServiceAccount | null; namespace: K8sNamespace | null }> {
+  const account = id ? await ctx.loaders.byId(K8sServiceAccount).load(id) : null;
+  const namespace = account ? await ctx.loaders.byId(K8sNamespace).load(account.namespace.id) : null;
+  return { account, namespace };
 }

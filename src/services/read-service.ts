@@ -1,4 +1,4 @@
-import type { EntityClass } from '@mikro-orm/core';
+import type { EntityClass, FilterQuery, OrderDefinition } from '@mikro-orm/core';
 import { grantsOf } from '../policy/grants.js';
 import { scopeWhere } from '../policy/visibility.js';
 import type { ServiceContext } from '../request/context.js';
@@ -37,5 +37,12 @@ export class ReadService<T extends { id: string }, F extends object> {
     const scope = scopeWhere(await grantsOf(ctx), this.spec.entity as EntityClass<unknown>);
     const where = await this.spec.where(filter ?? ({} as F), ctx);
     return { entity: this.spec.entity, where: scope ? { $and: [where, scope] } : where, order: this.spec.order };
+  }
+
+  /** Every row of the list at once, in its order, for an API whose lists have no pages (Lighthouse's). */
+  async all(ctx: ServiceContext, filter: F | null | undefined): Promise<T[]> {
+    const { where, order } = await this.query(ctx, filter);
+    const orderBy = [...order.map(({ field, direction }) => ({ [field]: direction })), { id: 'ASC' }] as OrderDefinition<T>;
+    return ctx.em.find(this.spec.entity, where as FilterQuery<T>, { orderBy });
   }
 }

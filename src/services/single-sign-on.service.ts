@@ -69,8 +69,23 @@ export class SingleSignOnService {
     if (!code.trim()) throw badInput('code', 'code must not be empty');
     if (!state.trim()) throw badInput('state', 'state must not be empty');
     const login = await this.consume(ctx, state);
-    const identity = requireProfile(await oidc.identify(code, { ...login, state }));
-    return this.uow.mutation(signingIn(ctx), 'finishSingleSignOn', async (tx, audit) => {
+    return this.signIn(ctx, 'finishSingleSignOn', await oidc.identify(code, { ...login, state }));
+  }
+
+  /**
+   * Kubportal's Google login: an access token the client obtained from the provider itself, checked at the
+   * provider's userinfo endpoint; then as a finished single sign-on.
+   */
+  async signInWithAccessToken(ctx: ServiceContext, accessToken: string): Promise<AuthTokens> {
+    const oidc = this.client();
+    if (!accessToken.trim()) throw badInput('accessToken', 'accessToken must not be empty');
+    return this.signIn(ctx, 'signInWithAccessToken', await oidc.identifyAccessToken(accessToken.trim()));
+  }
+
+  /** The user this identity is (found by it, else by email, else created), signed in. */
+  private signIn(ctx: ServiceContext, operation: string, provided: OidcIdentity): Promise<AuthTokens> {
+    const identity = requireProfile(provided);
+    return this.uow.mutation(signingIn(ctx), operation, async (tx, audit) => {
       const existing = await findUser(tx.em, identity);
       const before = existing ? snapshot(existing) : null;
       const user = existing ? link(existing, identity) : await this.createUser(tx.em, audit, identity);

@@ -6,18 +6,21 @@ import type { Keyring } from '../auth/encryption.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { Env, EnvUserPermission, K8sCluster, K8sNamespace, K8sServiceAccount, User, UserSession } from '../entities/index.js';
 import { EnvUserRole, UserApprovalState } from '../entities/enums.js';
-import { badInput, conflict, DomainError, forbidden } from '../errors/domain-error.js';
+import { badInput, conflict, DomainError, forbidden, notFound } from '../errors/domain-error.js';
 import type { ProvisionedAccount } from '../k8s/cluster-api.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
+import { keepVisible } from '../policy/visibility.js';
 import type { AuthTokens } from './auth.service.js';
-import { transactionContext, type ServiceContext } from '../request/context.js';
+import { requireIdentity, transactionContext, type ServiceContext } from '../request/context.js';
+import type { BeaconService } from './beacon.service.js';
 import type { K8sClusterService } from './k8s-cluster.service.js';
 import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { checkEmail, checkPassword, checkUsername, optionalText, requiredText } from './input-rules.js';
 import { compact, iContains, iEquals } from '../request/where.js';
 import { ReadService } from './read-service.js';
+import { accountAndNamespace } from './k8s-service-account.service.js';
 
 @InputType({ description: 'Every field is optional; given fields are combined with AND.' })
 export class UserFilter {
@@ -141,6 +144,7 @@ export class UserService extends ReadService<User, UserFilter> {
     private readonly auth: AuthService,
     private readonly authenticator: Authenticator,
     private readonly clusters: K8sClusterService,
+    private readonly beacons: BeaconService,
     /** encrypts the Kubernetes tokens of users at rest */
     private readonly keyring: Keyring,
     private readonly signupEnabled: boolean,
@@ -187,6 +191,52 @@ export class UserService extends ReadService<User, UserFilter> {
     });
   }
 
+  /**
+   * Lighthouse's user creation: the email is all it names, so the username is made from it (every character a
+   * username may not hold becomes a dot) and so is the display name.
+   */
+  createByEmail(ctx: ServiceContext, email: string, password: string): Promise<User> {
+    const username = email.trim().toLowerCase().replace(/[^a-z0-9._-]/g, '.').slice(0, 64);
+    return this.create(ctx, { email, username, displayName: email.trim(), password });
+  }
+
+  /** The user of this email (case-insensitive) or username, if the caller may see it; NOT_FOUND otherwise. */
+  async findByLogin(ctx: ServiceContext, login: string): Promise<User> {
+    const [user] = await keepVisible(ctx, await grantsOf(ctx), User, [await ctx.em.findOne(User, { $or: [{ email: iEquals(login) }, { username: login }] })]);
+    if (!user) throw notFound('User');
+    return user;
+  }
+
+  /**
+   * Lighthouse's PUT /users/{Email}, all or nothing: on oneself and users of a lower auth level (site admins on
+   * anyone), the auth level (at most the caller's own, never one's own), the password (the user's other sessions
+   * end) and levels on beacons (BeaconService.setLevels). Fields left undefined stay.
+   */
+  updateAccess(ctx: ServiceContext, login: string, change: { authLevel?: number; password?: string; beacons?: Record<string, number> }): Promise<User> {
+    return this.mutateUser(ctx, 'updateUserAccess', async (tx, audit) => {
+      const user = await this.findByLogin(tx, login);
+      const g = await grantsOf(tx);
+      const self = callerUser(g)?.id === user.id;
+      if (!g.siteAdmin && !self && !outranks(g, user)) throw forbidden('You may update yourself and users of a lower auth level than yours only');
+      const before = snapshot(user);
+      if (change.authLevel !== undefined && change.authLevel !== user.authLevel) {
+        if (change.authLevel < 0) throw badInput('AuthLevel', 'AuthLevel must not be negative');
+        if (!g.siteAdmin && self) throw forbidden("You can't change your own auth level");
+        if (!g.siteAdmin && change.authLevel > callerUser(g)!.authLevel) throw forbidden(`You may give an auth level up to your own (${callerUser(g)!.authLevel})`);
+        user.authLevel = change.authLevel;
+      }
+      if (change.password !== undefined) {
+        checkPassword(change.password, 'Password');
+        user.passwordHash = await hashPassword(change.password);
+        const keep = self && g.identity.kind === 'user' && g.identity.sessionId ? { id: { $ne: g.identity.sessionId } } : {};
+        await tx.em.nativeUpdate(UserSession, { user: user.id, revokedAt: null, ...keep }, { revokedAt: new Date() });
+      }
+      await this.beacons.setLevels(tx, audit, user, change.beacons ?? {});
+      audit({ targetType: 'User', targetId: user.id, before, after: snapshot(user) });
+      return user;
+    });
+  }
+
   update(ctx: ServiceContext, id: string, input: UpdateUserInput): Promise<User> {
     return this.mutateUser(ctx, 'updateUser', async (tx, audit) => {
       const changes = compact({
@@ -206,6 +256,29 @@ export class UserService extends ReadService<User, UserFilter> {
       if (typeof changes.email === 'string') await assertAvailable(tx, { email: changes.email }, user.id);
       return recordChange(audit, user, (u) => Object.assign(u, changes, names));
     });
+  }
+
+  /**
+   * Kubportal's self-only rule, site admins included: the caller's own user; another user's id FORBIDDEN; an id that
+   * names no user (null: no id at all) NOT_FOUND, or FORBIDDEN too with `unknownForbidden` (Kubportal's nested routes).
+   */
+  async ownUser(ctx: ServiceContext, id: string | null, unknownForbidden = false): Promise<User> {
+    const identity = requireIdentity(ctx);
+    if (id !== null && identity.kind === 'user' && identity.user.id === id) return findVisible(ctx, User, id);
+    if (!unknownForbidden && (id === null || !(await ctx.em.count(User, { id })))) throw notFound('User');
+    throw forbidden('You may only read and change your own user');
+  }
+
+  /**
+   * What Kubportal shows a user of itself (`ownUser`): whether it is a site admin (an admin, or a member of a
+   * can_admin group), its service account and namespace, and the token provisioned for it, decrypted for it alone.
+   */
+  async ownAccount(ctx: ServiceContext, user: User): Promise<{ admin: boolean; serviceAccount: K8sServiceAccount | null; namespace: K8sNamespace | null; k8sToken: string | null }> {
+    const g = await grantsOf(ctx);
+    if (callerUser(g)?.id !== user.id) throw forbidden('Only a user itself reads its Kubernetes account');
+    const { account, namespace } = await accountAndNamespace(ctx, user.serviceAccount?.id);
+    const k8sToken = user.k8sTokenEncrypted ? this.keyring.decrypt(user.k8sTokenEncrypted, `users:${user.id}`) : null;
+    return { admin: g.siteAdmin, serviceAccount: account, namespace, k8sToken };
   }
 
   /** The caller's own password; the caller's other sessions end. */

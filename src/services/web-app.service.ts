@@ -1,10 +1,11 @@
 import { Field, InputType } from 'type-graphql';
-import { GroupWebApp, K8sNamespace, K8sServiceAccount, User, WebApp } from '../entities/index.js';
+import { GroupWebApp, User, WebApp } from '../entities/index.js';
+import { accountAndNamespace } from './k8s-service-account.service.js';
 import { badInput } from '../errors/domain-error.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
 import { userFacts } from '../request/identity.js';
-import { LINK_ORDER, visibleByIds } from './group.service.js';
+import { findOwn, LINK_ORDER, visibleByIds } from './group.service.js';
 import type { OrderSpec } from '../request/loaders.js';
 import { snapshot, type UnitOfWork } from './unit-of-work.js';
 import { optionalText, requiredText } from './input-rules.js';
@@ -114,12 +115,21 @@ export class WebAppService extends ReadService<WebApp, WebAppFilter> {
     return siteAdmin ? webApps : webApps.filter((w) => w.linkShow);
   }
 
+  /** Kubportal's portal links: the user's web apps that are shown, whoever asks. */
+  async shownWebAppsOf(ctx: ServiceContext, user: User): Promise<WebApp[]> {
+    return (await this.webAppsOf(ctx, user)).filter((w) => w.linkShow);
+  }
+
+  /** Kubportal's GET /webapps/{id}/: a web app one of the caller's groups shows. */
+  ownWebApp(ctx: ServiceContext, id: string): Promise<WebApp> {
+    return findOwn(ctx, WebApp, id, (g) => g.webAppIds, 'None of your groups shows this web application');
+  }
+
   /** A link template with {{namespace}} and {{serviceaccount}} filled from the caller's service account (empty when it has none). */
   async render(ctx: ServiceContext, template: string | null | undefined): Promise<string | null> {
     if (template == null) return null;
     const accountId = ctx.identity.kind === 'user' ? userFacts(ctx.identity).serviceAccountId : null;
-    const account = accountId ? await ctx.loaders.byId(K8sServiceAccount).load(accountId) : null;
-    const namespace = account ? await ctx.loaders.byId(K8sNamespace).load(account.namespace.id) : null;
+    const { account, namespace } = await accountAndNamespace(ctx, accountId);
     const values: Record<string, string> = { namespace: namespace?.name ?? '', serviceaccount: account?.name ?? '' };
     return template.replace(PLACEHOLDERS, (_, name: string) => values[name]);
   }

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { DomainError, ErrorCode, unauthenticated } from '../../errors/domain-error.js';
 import { restRoute } from '../routes.js';
+import { Empty } from './schemas.js';
 
 const TAG = 'Auth';
 
@@ -13,9 +14,6 @@ const setSessionCookie = (reply: FastifyReply, value: string, maxAge?: number) =
   const expiry = maxAge === undefined ? '' : `; Max-Age=${maxAge}`;
   reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/${expiry}; HttpOnly; SameSite=Lax${secure}`);
 };
-
-/** Lighthouse answers its writes 200 with nothing in the body. */
-export const Empty = z.undefined();
 
 export const authRoutes = [
   restRoute({

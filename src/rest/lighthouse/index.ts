@@ -1,20 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from '../../logging/logger.js';
+import { sessionCookie } from '../../request/identity.js';
 import { restApi } from '../api.js';
 import type { AnyRestRoute, ContextOf } from '../routes.js';
+import { aliasRoutes } from './aliases.js';
 import { applicationRoutes } from './applications.js';
 import { authRoutes, SESSION_COOKIE } from './auth.js';
+import { beaconRoutes } from './beacons.js';
 import { LIGHTHOUSE_PREFIX, lighthouseErrors, lighthouseSchemas } from './schemas.js';
+import { userRoutes } from './users.js';
 
-/** The cookie the API's session travels in. */
-export const LIGHTHOUSE_SESSION_COOKIE = SESSION_COOKIE;
+/** Lighthouse takes one credential: the session in its `auth` cookie. */
+export const lighthouseCredentials = sessionCookie(SESSION_COOKIE);
 
 /** Every route of the API, relative to its prefix. */
-export const routes: AnyRestRoute[] = [...authRoutes, ...applicationRoutes];
+export const routes: AnyRestRoute[] = [...authRoutes, ...userRoutes, ...beaconRoutes, ...aliasRoutes, ...applicationRoutes];
 
 /**
  * Lighthouse's API v0.2 (src/rest/lighthouse/CONTRACT.md): its users, its beacons (Berth's clusters) and their
- * instances (the clusters' nodes), its aliases and applications, over the services GraphQL uses.
+ * instances (the clusters' nodes), its aliases, over the services GraphQL uses.
  */
 export function lighthouseApi(options: { contextOf: ContextOf; logger: Logger; version: string }): FastifyPluginAsync {
   return restApi({

@@ -40,8 +40,13 @@ export const lighthouseErrors: ErrorDialect = {
     if (error.kind === ErrorCode.UNAUTHENTICATED) return { body: { Cause: 'auth', Message: isLogin(request) ? error.message : 'not logged in' } };
     return { status: error.kind === ErrorCode.CONFLICT ? 400 : undefined, body: { Cause: causeOf(request), Message: error.message } };
   },
+  // Lighthouse's fields are capitalized: a service's `email` is the body's `Email`
+  fieldName: (field) => field.charAt(0).toUpperCase() + field.slice(1),
   documented: ({ 409: duplicate, ...errors }) => (duplicate ? { ...errors, 400: [errors[400], duplicate].filter(Boolean).join('; ') } : errors),
 };
 
 /** Lighthouse's request bodies that are a bare JSON string (a token, an alias): a non-empty one. */
 export const BareString = (what: string) => z.string().min(1, `${what} must not be empty`).describe(`${what}, as a bare JSON string`);
+
+/** Lighthouse answers its writes 200 with nothing in the body. */
+export const Empty = z.undefined();
