@@ -1,9 +1,8 @@
-import { DeploymentKind, HelmChart, HelmRegistry } from '../src/entities/index.js';
-import { HelmRegistryProvider } from '../src/entities/enums.js';
+import type { DeploymentKind } from '../src/entities/index.js';
 import { watchedCluster } from './support/deployments.js';
-import { build, persist, unique } from './support/fixtures.js';
+import { unique } from './support/fixtures.js';
 import { startKubeApiDouble, type HelmControllerOptions, type KubeApiDouble } from './support/kube-api/index.js';
-import { LIGHTHOUSE, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
+import { LIGHTHOUSE, lighthouseCharts, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
 import { restClient, type Rest } from './support/rest.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
 import { waitFor } from './support/subscriptions.js';
@@ -58,6 +57,8 @@ let rest: Rest;
 let admin: Record<string, string>;
 const clusters: Record<'east' | 'west' | 'north', { envId: string; clusterId: string; address: string }> = {} as never;
 let kind: DeploymentKind;
+/** west's alias: Lighthouse resolves aliases wherever an instance is named */
+const westAlias = `west-${unique()}`;
 let image: string;
 let image2: string;
 let owner: { email: string; client: LighthouseClient };
@@ -104,13 +105,9 @@ beforeAll(async () => {
     doubles.push(double);
     clusters[where] = { ...(await watchedCluster(server, admin, double, `lh-${where}-${unique()}`)), address: double.url.replace(/^https:\/\//, '') };
   }
-  kind = build(DeploymentKind, { name: `Web${unique()}` });
-  const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
-  const chart1 = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.2.3' });
-  const chart2 = build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '2.0.0' });
-  await persist(server, kind, registry, chart1, chart2);
-  image = `registry.example.com/${registry.repoName}:1.2.3`;
-  image2 = `registry.example.com/${registry.repoName}:2.0.0`;
+  const aliased = await server.gql<any, object>(`mutation($id: ID!, $alias: String!) { updateCluster(id: $id, input: { alias: $alias }) { id } }`, { id: clusters.west.clusterId, alias: westAlias }, admin);
+  expect(aliased.errors).toBeUndefined();
+  ({ kind, images: [image, image2] } = await lighthouseCharts(server, ['1.2.3', '2.0.0']));
   owner = await person('User', 'Owner');
   maintainer = await person('User', 'Maintainer');
   viewer = await person('User', null);
@@ -130,8 +127,8 @@ async function createApp(config: Record<string, unknown> = { greeting: 'hello' }
 }
 
 describe('create', () => {
-  test('start=true: a deployment per instance of the chart the image names, the Command its config; the stream reports each Install task as the worker ends it', async () => {
-    const { name, lines } = await createApp();
+  test('start=true: a deployment per instance (named by address or alias) of the chart the image names, the Command its config; the stream reports each Install task as the worker ends it', async () => {
+    const { name, lines } = await createApp({ greeting: 'hello' }, [clusters.east.address, westAlias]);
     const tasks = await tasksOf(name);
     // the stream ended only once the tasks had
     expect(tasks.map((t) => t.status)).toEqual(['Done', 'Done']);
@@ -434,10 +431,7 @@ describe('bounded streams', () => {
     const slowAdmin = await slow.adminAuth();
     cluster = clusters.east.address;
     await watchedCluster(slow, slowAdmin, doubles[0], `lh-slow-${unique()}`);
-    const slowKind = build(DeploymentKind, { name: `Slow${unique()}` });
-    const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${slowKind.name.toLowerCase()}`, kind: slowKind, provider: HelmRegistryProvider.Oci });
-    await persist(slow, slowKind, registry, build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag: '1.0.0' }));
-    slowImage = `registry.example.com/${registry.repoName}:1.0.0`;
+    [slowImage] = (await lighthouseCharts(slow, ['1.0.0'])).images;
     // the site admin, as a Lighthouse session
     client = lighthouseClient(slow);
     expect((await client.login('admin', ADMIN_PASSWORD)).status).toBe(200);

@@ -138,9 +138,9 @@ export class ApplicationService {
       if (await tx.em.count(Deployment, { name: input.name })) throw conflict(`An application named ${input.name} already exists`);
       const clusters = await this.clustersAt(tx, input.instances);
       const writes = [];
-      for (const [instance, cluster] of clusters) {
+      for (const cluster of clusters.values()) {
         const write = await this.deployments.insert(tx, audit, { name: input.name, kindId: chart.helmRegistry.kind.id, clusterId: cluster.id, helmChartId: chart.id, config: input.spec.config, enabled: input.start });
-        writes.push(stepInstance(instance, write, 'Created, not started'));
+        writes.push(stepInstance(addressOf(cluster), write, 'Created, not started'));
       }
       return [{ action: input.start ? 'Installing' : 'Creating', instances: writes }];
     });
@@ -198,7 +198,7 @@ export class ApplicationService {
           const deployment = deployments.find((d) => d.cluster.id === cluster.id);
           if (!deployment) throw badParameter(`${instance} is not an instance of this application`);
           removed.add(deployment);
-          instances.push(stepInstance(instance, await this.deployments.remove(tx, audit, deployment.id)));
+          instances.push(stepInstance(addressOf(cluster), await this.deployments.remove(tx, audit, deployment.id)));
         }
         steps.push({ action: 'Removing instances', instances });
       }
@@ -211,9 +211,9 @@ export class ApplicationService {
       if (added.length) {
         const running = input.restart || deployments.some((d) => d.enabled);
         const instances: StepInstance[] = [];
-        for (const [instance, cluster] of added) {
+        for (const [, cluster] of added) {
           const write = await this.deployments.insert(tx, audit, { name: template.name, kindId: template.kind.id, clusterId: cluster.id, helmChartId: spec.chartId, config: spec.config, enabled: running });
-          instances.push(stepInstance(instance, write, 'Created, not started'));
+          instances.push(stepInstance(addressOf(cluster), write, 'Created, not started'));
         }
         steps.push({ action: 'Adding instances', instances });
       }
@@ -324,7 +324,7 @@ export class ApplicationService {
     return chart;
   }
 
-  /** The clusters at these addresses (beacons', or their aliases), each once, by the address the caller gave; BAD_USER_INPUT for an unknown one. */
+  /** The clusters at these addresses (beacons', or their aliases), each once, by the name the caller gave; BAD_USER_INPUT for an unknown one. */
   private async clustersAt(ctx: ServiceContext, addresses: string[]): Promise<Map<string, K8sCluster>> {
     const found = new Map<string, K8sCluster>();
     for (const address of new Set(addresses)) {
