@@ -118,7 +118,8 @@ export class ApplicationService {
     return Promise.all(
       names.map(async (name) => {
         const deployments = byName.get(name)!;
-        return { number: numbers.get(applicationKey(name))!, name, current: await this.currentVersion(ctx, deployments), instances: deployments.map((d) => addressOf(d.cluster)) };
+        const current = currentOf(deployments, await this.versions(ctx, deployments));
+        return { number: numbers.get(applicationKey(name))!, name, current: current?.number ?? null, instances: deployments.map((d) => addressOf(d.cluster)) };
       }),
     );
   }
@@ -172,9 +173,9 @@ export class ApplicationService {
           throw badParameter(`Deployment ${target} is not a deployment of this application`);
         }
       } else {
-        const current = await this.currentVersion(tx, deployments);
-        const index = versions.findIndex((v) => v.number === current) + target;
-        if (current === null || index < 0) throw badParameter(`This application has fewer than ${-target} deployments before its current one`);
+        const current = currentOf(deployments, versions);
+        const index = current ? versions.indexOf(current) + target : -1;
+        if (index < 0) throw badParameter(`This application has fewer than ${-target} deployments before its current one`);
         version = versions[index];
       }
       return [{ action: `Reverting to version ${version.version}`, instances: await this.respec(tx, audit, deployments, version) }];
@@ -306,14 +307,6 @@ export class ApplicationService {
     }));
   }
 
-  /** The version its first instance was last given (its chart and config), if a task ever deployed it. */
-  private async currentVersion(ctx: ServiceContext, deployments: Deployment[]): Promise<number | null> {
-    const [first] = deployments;
-    const versions = await this.versions(ctx, deployments);
-    const spec = { chartId: first.helmChart.id, config: first.config };
-    return versions.find((v) => sameSpec(v, spec))?.number ?? null;
-  }
-
   /** The chart an image reference names (its newest of that tag); BAD_USER_INPUT when none does. */
   private async chartOf(ctx: ServiceContext, image: string): Promise<HelmChart> {
     const parts = IMAGE.exec(image);
@@ -355,6 +348,12 @@ export class ApplicationService {
     }
     return instances;
   }
+}
+
+/** The version its first instance was last given (its chart and config), if a task ever deployed it. */
+function currentOf(deployments: Deployment[], versions: ApplicationVersion[]): ApplicationVersion | undefined {
+  const [first] = deployments;
+  return versions.find((v) => sameSpec(v, { chartId: first.helmChart.id, config: first.config }));
 }
 
 /** A write's instance in a step: its last task (whose end is the write's), or `note` when it made none. */

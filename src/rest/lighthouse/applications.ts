@@ -51,7 +51,7 @@ const ProgressLine = z
     Method: z.string().describe("the task's operation (Install, Upgrade, Uninstall); empty when none was needed"),
     Endpoint: z.string().describe('where the task is read in Platz\'s API (`/api/v2/deployment-tasks/{id}`)'),
     Message: z.string().describe('the step (Starting, Complete) or what came of the instance, at most 80 characters and …'),
-    Code: z.number().int().describe('200 done, 304 nothing to do, 401 the session ended, 409 canceled, 500 failed, 504 not finished in time'),
+    Code: z.number().int().describe('200 done, 304 nothing to do, 401 the caller was deactivated, 409 canceled, 500 failed, 504 not finished in time'),
     Instance: z.string(),
     Item: z.number().int().describe("the instance's index in the step; Total on Complete"),
     Total: z.number().int().describe('instances in the step'),
