@@ -86,7 +86,7 @@ async function person(envRole: 'User' | null, kindRole: 'Owner' | 'Maintainer' |
     if (envRole) expect((await rest('POST', '/api/v2/env-user-permissions', { headers: admin, body: { env_id: envId, user_id: user.id, role: envRole } })).status).toBe(201);
     if (kindRole) expect((await rest('POST', '/api/v2/deployment-permissions', { headers: admin, body: { env_id: envId, user_id: user.id, kind_id: kind.id, role: kindRole } })).status).toBe(201);
   }
-  return { email: user.email, client };
+  return { id: user.id, email: user.email, client };
 }
 
 /** A release whose config asks for it fails, or never becomes ready. */
@@ -150,7 +150,7 @@ describe('create', () => {
     expect(audit.map((a) => a.target_id)).toEqual(expect.arrayContaining(deployments.map((d) => d.id)));
   });
 
-  test('the stream is application/json, its lines written as they happen', async () => {
+  test('the stream is application/json, chunked', async () => {
     const res = await owner.client.call('POST', '/applications/create?start=1&forcePull=true', { Name: `app-${unique()}`, Command: { Image: image }, Instances: [clusters.east.address] });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -416,6 +416,25 @@ describe('streams that do not end', () => {
     expect(server.berth.events.subscriberCount).toBe(before + 1);
     abort.abort();
     await waitFor(() => server.berth.events.subscriberCount === before, 'the stream stopped following');
+  });
+
+  test('a caller deactivated while its stream waits: an Error line (401) for each task not ended, then Finalized', async () => {
+    const caller = await person('User', 'Owner');
+    const res = await fetch(new URL(`${LIGHTHOUSE}/applications/create?start=true`, server.berth.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `auth=${caller.client.session}` },
+      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.address] }),
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value);
+    expect(JSON.parse(text.split('\n')[0])).toMatchObject({ Status: 'Starting', Message: 'Installing' });
+    const deactivated = await server.gql<any, object>(`mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }`, { id: caller.id }, admin);
+    expect(deactivated.errors).toBeUndefined();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
+    const lines = linesOf(text);
+    expectWellFormed(lines);
+    expect(lines.slice(1).map((l) => [l.Status, l.Code, l.Instance])).toEqual([['Error', 401, clusters.north.address], ['Complete', 0, ''], ['Finalized', 0, '']]);
   });
 });
 
