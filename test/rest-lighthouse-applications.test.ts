@@ -401,17 +401,34 @@ describe('update', () => {
 });
 
 describe('streams that do not end', () => {
+  /**
+   * A create whose Install task is held (its release never becomes ready), its stream open: read as far as its first
+   * line (Starting, written before any task ends), the rest read on demand.
+   */
+  async function heldStream(session: string, signal?: AbortSignal): Promise<{ first: Line; rest(): Promise<Line[]> }> {
+    const res = await fetch(new URL(`${LIGHTHOUSE}/applications/create?start=true`, server.berth.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: `auth=${session}` },
+      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.address] }),
+      signal,
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value);
+    const first = JSON.parse(text.split('\n')[0]) as Line;
+    return {
+      first,
+      rest: async () => {
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
+        return linesOf(text);
+      },
+    };
+  }
+
   test('a client that goes away stops the following: its event subscription ends', async () => {
     const before = server.berth.events.subscriberCount;
     const abort = new AbortController();
-    const res = await fetch(new URL(`${LIGHTHOUSE}/applications/create?start=true`, server.berth.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: `auth=${owner.client.session}` },
-      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.address] }),
-      signal: abort.signal,
-    });
-    const reader = res.body!.getReader();
-    const first = JSON.parse(new TextDecoder().decode((await reader.read()).value).split('\n')[0]);
+    const { first } = await heldStream(owner.client.session!, abort.signal);
     expect(first).toMatchObject({ Status: 'Starting', Message: 'Installing' });
     expect(server.berth.events.subscriberCount).toBe(before + 1);
     abort.abort();
@@ -420,19 +437,11 @@ describe('streams that do not end', () => {
 
   test('a caller deactivated while its stream waits: an Error line (401) for each task not ended, then Finalized', async () => {
     const caller = await person('User', 'Owner');
-    const res = await fetch(new URL(`${LIGHTHOUSE}/applications/create?start=true`, server.berth.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: `auth=${caller.client.session}` },
-      body: JSON.stringify({ Name: `app-${unique()}`, Command: { Image: image, hold: true }, Instances: [clusters.north.address] }),
-    });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = decoder.decode((await reader.read()).value);
-    expect(JSON.parse(text.split('\n')[0])).toMatchObject({ Status: 'Starting', Message: 'Installing' });
+    const stream = await heldStream(caller.client.session!);
+    expect(stream.first).toMatchObject({ Status: 'Starting', Message: 'Installing' });
     const deactivated = await server.gql<any, object>(`mutation($id: ID!) { setUserActive(id: $id, active: false) { id } }`, { id: caller.id }, admin);
     expect(deactivated.errors).toBeUndefined();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
-    const lines = linesOf(text);
+    const lines = await stream.rest();
     expectWellFormed(lines);
     expect(lines.slice(1).map((l) => [l.Status, l.Code, l.Instance])).toEqual([['Error', 401, clusters.north.address], ['Complete', 0, ''], ['Finalized', 0, '']]);
   });
