@@ -51,7 +51,7 @@ export interface RestRoute<P extends Schema | undefined, Q extends Schema | unde
 
 /**
  * An answer of JSON values, one a line, each sent as it is written (Fastify pipes a stream, and serializes nothing of
- * it). Once the client has gone (the stream closed) lines are dropped: `closed` tells a writer to stop.
+ * it). Once the client has gone (the stream closed: its `close` event tells the writer) lines are dropped.
  */
 export class JsonLines extends PassThrough {
   line(value: unknown): void {

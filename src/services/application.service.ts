@@ -362,5 +362,8 @@ function stepInstance(instance: string, write: DeploymentWrite, note?: string, w
   return task ? { instance, task: { id: task.id, operation: operationParts(task.operation).name } } : { instance, task: null, note, warning };
 }
 
-/** A cluster's address, as an instance of an application: its beacon's address (its name when it has no URL). */
-const addressOf = (cluster: K8sCluster) => (cluster.apiServerUrl ? beaconOf(cluster).address : cluster.name);
+/**
+ * A cluster's address, as an instance of an application: its beacon's address; one without an API server URL (Berth's
+ * own cluster, reached from inside) is no beacon, and goes by its alias (which names it), else its name.
+ */
+const addressOf = (cluster: K8sCluster) => (cluster.apiServerUrl ? beaconOf(cluster).address : (cluster.alias ?? cluster.name));
