@@ -53,10 +53,14 @@ export interface Step {
   instances: StepInstance[];
 }
 
-/** How a followed task ended (`TimedOut`: not within the bound; `Revoked`: the caller's identity went meanwhile). */
+/**
+ * How a followed task ended: `Gone` when its row went (with its deployment: an Uninstall's end is the deployment
+ * deleted once its namespace is gone, which can come before its Done is read), `TimedOut` not within the bound,
+ * `Revoked` the caller's identity went meanwhile.
+ */
 export interface TaskEnd {
   taskId: string;
-  status: DeploymentTaskStatus.Done | DeploymentTaskStatus.Failed | DeploymentTaskStatus.Canceled | 'TimedOut' | 'Revoked';
+  status: DeploymentTaskStatus.Done | DeploymentTaskStatus.Failed | DeploymentTaskStatus.Canceled | 'Gone' | 'TimedOut' | 'Revoked';
   reason: string | null;
 }
 
@@ -243,8 +247,7 @@ export class ApplicationService {
       };
       const stop = this.events.follow(ctx, {
         selects: (table, id) => table === 'deployment_tasks' && waiting.has(id),
-        // a task deleted with its deployment is over, however it ended
-        deliver: (event, operation, node) => (node ? settled(node as DeploymentTask) : operation === 'DELETE' && end(event.id, DeploymentTaskStatus.Canceled, 'The task is gone')),
+        deliver: (event, operation, node) => (node ? settled(node as DeploymentTask) : operation === 'DELETE' && end(event.id, 'Gone', null)),
         revoked: () => [...waiting].forEach((id) => end(id, 'Revoked', 'The caller is no longer valid')),
       });
       const timer = setTimeout(() => [...waiting].forEach((id) => end(id, 'TimedOut', `Not finished within ${Math.round(this.followTimeoutMs / 1000)} s; the task goes on`)), this.followTimeoutMs);
@@ -257,7 +260,11 @@ export class ApplicationService {
       }
       signal.addEventListener('abort', abort);
       // the tasks that ended before the feed was listening: read once, after it listens, so none is missed
-      void ctx.em.fork().find(DeploymentTask, { id: { $in: [...waiting] } }).then((tasks) => tasks.forEach(settled), () => undefined);
+      const ids = [...waiting];
+      void ctx.em.fork().find(DeploymentTask, { id: { $in: ids } }).then((tasks) => {
+        tasks.forEach(settled);
+        for (const id of ids) if (!tasks.some((t) => t.id === id)) end(id, 'Gone', null);
+      }, () => undefined);
     });
   }
 

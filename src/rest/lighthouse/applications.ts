@@ -51,7 +51,7 @@ const ProgressLine = z
     Method: z.string().describe("the task's operation (Install, Upgrade, Uninstall); empty when none was needed"),
     Endpoint: z.string().describe('where the task is read in Platz\'s API (`/api/v2/deployment-tasks/{id}`)'),
     Message: z.string().describe('the step (Starting, Complete) or what came of the instance, at most 80 characters and …'),
-    Code: z.number().int().describe('200 done, 304 nothing to do, 401 the caller was deactivated, 409 canceled, 500 failed, 504 not finished in time'),
+    Code: z.number().int().describe('200 done, 304 nothing to do, 401 the caller was deactivated, 404 the task went with its deployment, 409 canceled, 500 failed, 504 not finished in time'),
     Instance: z.string(),
     Item: z.number().int().describe("the instance's index in the step; Total on Complete"),
     Total: z.number().int().describe('instances in the step'),
@@ -67,7 +67,7 @@ const toSpec = ({ Image, ...config }: z.output<typeof Command>): ApplicationSpec
 
 const brief = (text: string) => (text.length > MESSAGE_LENGTH ? `${text.slice(0, MESSAGE_LENGTH)}…` : text);
 
-const END_LINES: Record<TaskEnd['status'], Pick<Line, 'Status' | 'Code'>> = {
+const END_LINES: Record<Exclude<TaskEnd['status'], 'Gone'>, Pick<Line, 'Status' | 'Code'>> = {
   Done: { Status: 'OK', Code: 200 },
   Failed: { Status: 'Error', Code: 500 },
   Canceled: { Status: 'Error', Code: 409 },
@@ -75,11 +75,20 @@ const END_LINES: Record<TaskEnd['status'], Pick<Line, 'Status' | 'Code'>> = {
   Revoked: { Status: 'Error', Code: 401 },
 };
 
+/**
+ * How a task's end reads: a task gone with its deployment is an Uninstall done (the deployment is deleted once its
+ * namespace is gone), else a Warning 404, as Lighthouse's for a container that was not there.
+ */
+function endLine(end: TaskEnd, operation: string): Pick<Line, 'Status' | 'Code' | 'Message'> {
+  if (end.status !== 'Gone') return { ...END_LINES[end.status], Message: brief(end.reason ?? end.status) };
+  return operation === 'Uninstall' ? { Status: 'OK', Code: 200, Message: 'Uninstalled, and the deployment deleted' } : { Status: 'Warning', Code: 404, Message: 'The task is gone, with its deployment' };
+}
+
 /** An instance's line: how its task ended, or why it needed none. */
 function instanceLine(instance: StepInstance, item: number, total: number, end: TaskEnd | undefined): Line {
   const where = { Instance: instance.instance, Item: item, Total: total };
   if (!instance.task) return { ...BLANK, ...where, Status: instance.warning ? 'Warning' : 'OK', Code: instance.warning ? 304 : 200, Message: instance.note ?? '' };
-  return { ...where, ...END_LINES[end!.status], Method: instance.task.operation, Endpoint: `${TASK_ENDPOINT}${instance.task.id}`, Message: brief(end!.reason ?? end!.status) };
+  return { ...where, ...endLine(end!, instance.task.operation), Method: instance.task.operation, Endpoint: `${TASK_ENDPOINT}${instance.task.id}` };
 }
 
 /**
