@@ -123,10 +123,13 @@ function progress(ctx: RequestContext, steps: Step[]): JsonLines {
       }
       lines.line({ ...BLANK, Status: 'Complete', Message: step.action, Item: total, Total: total });
     }
-  })().finally(() => {
-    lines.line(BLANK);
-    lines.end();
-  });
+  })()
+    // after the status went out, a failure can only be a line of the stream
+    .catch(() => lines.line({ ...BLANK, Status: 'Error', Code: 500, Message: 'Internal server error' }))
+    .finally(() => {
+      lines.line(BLANK);
+      lines.end();
+    });
   return lines;
 }
 
