@@ -7,7 +7,7 @@ import { withAudit, withWrites } from './support/assertions.js';
 import { build, persist, unique } from './support/fixtures.js';
 import { grantKindRole } from './support/identities.js';
 import { startKubeApiDouble, type KubeApiDouble } from './support/kube-api/index.js';
-import { LIGHTHOUSE, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
+import { LIGHTHOUSE, lighthouseCharts, lighthouseClient, lighthouseUser, type LighthouseClient } from './support/lighthouse.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -427,7 +427,52 @@ describe('OpenAPI', () => {
     { route: 'GET /api/v0.2/beacons/list', ...all(200), prepare: async () => ({ path: '/beacons/list' }) },
     { route: 'GET /api/v0.2/beacons/list/{Address}', ...all(200), prepare: async () => ({ path: `/beacons/list/${inPath(beacon.address)}` }) },
     { route: 'PUT /api/v0.2/aliases/{Name}', ...all(200), stranger: 404, employee: 403, prepare: async () => ({ path: `/aliases/${inPath(beacon.address)}`, body: beacon.alias }) },
+    // applications on the beacon (its env's Admin is the manager, the employee its User); streams whose writes make no task, so they end at once
+    {
+      route: 'POST /api/v0.2/applications/create',
+      ...all(200),
+      stranger: 400,
+      employee: 403,
+      prepare: async () => ({ path: '/applications/create', body: { Name: `app-${unique()}`, Command: { Image: (await apps()).image }, Instances: [beacon.alias] } }),
+    },
+    { route: 'POST /api/v0.2/applications/start/{Id}', ...all(200), stranger: 404, employee: 403, prepare: async () => ({ path: `/applications/start/${await application(true)}` }) },
+    { route: 'POST /api/v0.2/applications/stop/{Id}', ...all(200), stranger: 404, employee: 403, prepare: async () => ({ path: `/applications/stop/${await application(false)}` }) },
+    ...['PUT', 'POST'].map((method) => ({ route: `${method} /api/v0.2/applications/revert/{Id}`, ...all(200), stranger: 404, employee: 403, prepare: revertToCurrent })),
+    {
+      route: 'PUT /api/v0.2/applications/update/{Id}',
+      ...all(200),
+      stranger: 404,
+      employee: 403,
+      prepare: async () => ({ path: `/applications/update/${await application(true)}`, body: { Command: { Image: (await apps()).image } } }),
+    },
+    { route: 'GET /api/v0.2/applications/list', ...all(200), prepare: async () => ({ path: '/applications/list' }) },
+    { route: 'GET /api/v0.2/applications/list/{Id}', ...all(200), prepare: async () => ({ path: `/applications/list/${await application(true)}` }) },
   ];
+
+  /** The beacon's cluster and a chart to deploy there, made once. */
+  let catalog: Promise<{ clusterId: string; kindId: string; chartId: string; image: string }> | undefined;
+  const apps = () =>
+    (catalog ??= (async () => {
+      const { kind, images } = await lighthouseCharts(server, ['1.0.0']);
+      const [cluster] = await server.sql<{ id: string }>('select id from k8s_clusters where alias = ?', [beacon.alias]);
+      const [chart] = await server.sql<{ id: string }>('select id from helm_charts where helm_registry_id in (select id from helm_registries where kind_id = ?)', [kind.id]);
+      return { clusterId: cluster.id, kindId: kind.id, chartId: chart.id, image: images[0] };
+    })());
+  /** An application on the beacon, created over GraphQL by the site admin: started (its Install task never runs here), or stopped. */
+  async function application(enabled: boolean): Promise<string> {
+    const { clusterId, kindId, chartId } = await apps();
+    const name = `app-${unique()}`;
+    const input = { clusterId, kindId, helmChartId: chartId, name, config: {}, enabled };
+    const res = await server.gql<any, object>(`mutation($input: CreateDeploymentInput!) { createDeployment(input: $input) { id } }`, { input }, await server.adminAuth());
+    expect(res.errors).toBeUndefined();
+    return name;
+  }
+  /** A revert to the version a started application runs: nothing to do, but only for one who may. */
+  async function revertToCurrent(): Promise<{ path: string }> {
+    const name = await application(true);
+    const [version] = (await (await clientOf('siteAdmin', admin)).call('GET', `/applications/list/${name}`)).body;
+    return { path: `/applications/revert/${name}?target=${version.Id}` };
+  }
 
   test('the matrix has a row for every route served under the prefix, and no other', () => {
     expect(rows().map((r) => r.route).sort()).toEqual(servedRoutes());

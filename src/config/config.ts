@@ -124,6 +124,8 @@ const schema = z.object({
   TASK_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(5000),
   /** how long a Helm release may take to become Ready before its task fails */
   TASK_RELEASE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(600),
+  /** how long a request that follows its tasks (Lighthouse's application streams) waits for them to end; the tasks go on */
+  APPLICATION_PROGRESS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(86_400).default(900),
   /** a helm executable: releases are installed and uninstalled by running it rather than through Flux */
   BERTH_HELM_BINARY: z
     .string()

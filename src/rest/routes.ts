@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -39,8 +40,23 @@ export interface RestRoute<P extends Schema | undefined, Q extends Schema | unde
   errors?: Record<number, string>;
   /** the response's media type when it is not JSON (Platz's `GET /status` answers plain text) */
   contentType?: 'text/plain';
+  /**
+   * the answer is newline-delimited JSON written as it happens (Lighthouse's progress streams), each line a
+   * `response`: `handle` returns the JsonLines it writes to
+   */
+  lines?: true;
   /** `reply` for what a route adds to its answer beside the body (a cookie); the status is the route's */
-  handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: IncomingHttpHeaders }, reply: FastifyReply): Promise<z.input<R>>;
+  handle(ctx: RequestContext, request: { params: Out<P>; query: Out<Q>; body: Out<B>; headers: IncomingHttpHeaders }, reply: FastifyReply): Promise<z.input<R> | JsonLines>;
+}
+
+/**
+ * An answer of JSON values, one a line, each sent as it is written (Fastify pipes a stream, and serializes nothing of
+ * it). Once the client has gone (the stream closed: its `close` event tells the writer) lines are dropped.
+ */
+export class JsonLines extends PassThrough {
+  line(value: unknown): void {
+    if (!this.closed && !this.writableEnded) this.write(`${JSON.stringify(value)}\n`);
+  }
 }
 
 /** A route of any schemas, as an API lists them (each route's own types are checked where `restRoute` defines it). */
@@ -75,7 +91,8 @@ const contexts = new WeakMap<FastifyRequest, RequestContext>();
 export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: AnyRestRoute, dialect: ErrorDialect): void {
   const status = route.status ?? 200;
   // no body to describe on a 204, nor on a route that answers none (Storj's writes answer 200 and no body)
-  const success = status === 204 || route.response instanceof z.ZodUndefined ? route.response : { description: route.summary, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
+  const description = route.lines ? `${route.summary}: newline-delimited JSON, each line one of these, written as it happens` : route.summary;
+  const success = status === 204 || route.response instanceof z.ZodUndefined ? route.response : { description, content: { [route.contentType ?? 'application/json']: { schema: route.response } } };
   app.withTypeProvider<ZodTypeProvider>().route({
     method: route.method,
     url: route.url,
@@ -101,6 +118,8 @@ export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: 
       const ctx = contexts.get(request)!;
       const result: unknown = await route.handle(ctx, { params: request.params, query: request.query, body: request.body, headers: request.headers }, reply);
       if (route.contentType) reply.type(`${route.contentType}; charset=utf-8`);
+      if (result instanceof JsonLines !== !!route.lines) throw new Error(`${route.method} ${route.url} answered ${route.lines ? 'no stream' : 'a stream'}`);
+      if (result instanceof JsonLines) reply.type('application/json');
       return reply.code(status).send(result as never);
     },
   });

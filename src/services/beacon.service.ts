@@ -44,7 +44,7 @@ function beaconUrl(address: string, field: string): string {
   return url;
 }
 
-const beaconOf = (cluster: K8sCluster): Beacon => ({ cluster, address: cluster.apiServerUrl!.replace(/^https:\/\//i, ''), alias: cluster.alias ?? '' });
+export const beaconOf = (cluster: K8sCluster): Beacon => ({ cluster, address: cluster.apiServerUrl!.replace(/^https:\/\//i, ''), alias: cluster.alias ?? '' });
 
 /** Lighthouse's beacons (src/rest/lighthouse/), over clusters, their envs and the env roles in them. */
 export class BeaconService {
@@ -161,7 +161,7 @@ export class BeaconService {
    * The beacon the caller sees at an address, else (`byAlias`) the oldest it sees of that alias: Lighthouse resolves
    * aliases wherever a beacon is named.
    */
-  private async find(ctx: ServiceContext, name: string, { byAlias = true } = {}): Promise<K8sCluster | null> {
+  async find(ctx: ServiceContext, name: string, { byAlias = true } = {}): Promise<K8sCluster | null> {
     const url = urlOf(name);
     const named = [...(url ? [{ apiServerUrl: url }] : []), ...(byAlias ? [{ alias: name }] : [])];
     if (!named.length) return null;

@@ -11,7 +11,7 @@ import { newTask, reinstallEnabled } from '../deployments/tasks.js';
 import { badInput, conflict } from '../errors/domain-error.js';
 import { findVisible, requireDeploymentMaintainer, requireKindRole, requireSystem } from '../policy/permissions.js';
 import type { ServiceContext } from '../request/context.js';
-import { snapshot, type UnitOfWork } from './unit-of-work.js';
+import { snapshot, type Audit, type UnitOfWork } from './unit-of-work.js';
 import { compact, iContains, optionalUuid } from '../request/where.js';
 import { ReadService } from './read-service.js';
 import { latestRelation } from './relations.js';
@@ -58,6 +58,12 @@ export class UpdateDeploymentInput {
   @Field(() => String, { nullable: true, description: 'null clears it' }) descriptionMd?: string | null;
 }
 
+/** A deployment as a write left it, and the tasks the write gave it (in the order they run). */
+export interface DeploymentWrite {
+  deployment: Deployment;
+  tasks: DeploymentTask[];
+}
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Where a deployment would live: everything the name, chart and config rules look at. */
@@ -88,105 +94,114 @@ export class DeploymentService extends ReadService<Deployment, DeploymentFilter>
   }
 
   /** Kind Owner in the cluster's env. Inserts the deployment and, when enabled, its Install task. */
-  create(ctx: ServiceContext, input: CreateDeploymentInput): Promise<Deployment> {
-    return this.uow.mutation(ctx, 'createDeployment', async (tx, audit) => {
-      const name = input.name ?? '';
-      checkNameSyntax(name);
-      const cluster = await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId');
-      const kind = await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId');
-      const chart = await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId');
-      await requireKindRole(tx, cluster.env?.id, kind.id, UserDeploymentRole.Owner);
-      const placement = { name, kind, cluster, chart, config: input.config ?? {} };
-      await checkPlacement(tx, placement, null);
+  async create(ctx: ServiceContext, input: CreateDeploymentInput): Promise<Deployment> {
+    return (await this.uow.mutation(ctx, 'createDeployment', (tx, audit) => this.insert(tx, audit, input))).deployment;
+  }
 
-      const deployment = Object.assign(new Deployment(), {
-        name,
-        kind,
-        cluster,
-        helmChart: chart,
-        config: placement.config,
-        valuesOverride: input.valuesOverride ?? {},
-        descriptionMd: input.descriptionMd ?? null,
-        enabled: input.enabled ?? true,
-        status: DeploymentStatus.Unknown,
-      });
-      tx.em.persist(deployment);
-      if (deployment.enabled) newTask(tx, deployment, installOperation(stateOf(deployment, kind)));
-      audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, after: snapshot(deployment) });
-      return deployment;
+  /** `create` inside a caller's mutation (several deployments written as one: src/services/application.service.ts). */
+  async insert(tx: ServiceContext, audit: Audit, input: CreateDeploymentInput): Promise<DeploymentWrite> {
+    const name = input.name ?? '';
+    checkNameSyntax(name);
+    const cluster = await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId');
+    const kind = await findVisible(tx, DeploymentKind, input.kindId, 'input.kindId');
+    const chart = await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId');
+    await requireKindRole(tx, cluster.env?.id, kind.id, UserDeploymentRole.Owner);
+    const placement = { name, kind, cluster, chart, config: input.config ?? {} };
+    await checkPlacement(tx, placement, null);
+
+    const deployment = Object.assign(new Deployment(), {
+      name,
+      kind,
+      cluster,
+      helmChart: chart,
+      config: placement.config,
+      valuesOverride: input.valuesOverride ?? {},
+      descriptionMd: input.descriptionMd ?? null,
+      enabled: input.enabled ?? true,
+      status: DeploymentStatus.Unknown,
     });
+    tx.em.persist(deployment);
+    const tasks = deployment.enabled ? [newTask(tx, deployment, installOperation(stateOf(deployment, kind)))] : [];
+    audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, after: snapshot(deployment) });
+    return { deployment, tasks };
   }
 
   /** Maintainer of the deployment (in the old and the new cluster's env). Tasks follow Platz's derivation. */
-  update(ctx: ServiceContext, id: string, input: UpdateDeploymentInput): Promise<Deployment> {
-    return this.uow.mutation(ctx, 'updateDeployment', async (tx, audit) => {
-      for (const field of ['name', 'clusterId', 'helmChartId', 'config', 'valuesOverride', 'enabled'] as const) {
-        if (input[field] === null) throw badInput(`input.${field}`, `input.${field} cannot be null`);
+  async update(ctx: ServiceContext, id: string, input: UpdateDeploymentInput): Promise<Deployment> {
+    return (await this.uow.mutation(ctx, 'updateDeployment', (tx, audit) => this.change(tx, audit, id, input))).deployment;
+  }
+
+  /** `update` inside a caller's mutation. */
+  async change(tx: ServiceContext, audit: Audit, id: string, input: UpdateDeploymentInput): Promise<DeploymentWrite> {
+    for (const field of ['name', 'clusterId', 'helmChartId', 'config', 'valuesOverride', 'enabled'] as const) {
+      if (input[field] === null) throw badInput(`input.${field}`, `input.${field} cannot be null`);
+    }
+    if (input.name !== undefined) checkNameSyntax(input.name!);
+
+    const { deployment, envId: oldEnvId } = await findDeployment(tx, id, 'id');
+    const oldCluster = (await tx.loaders.byId(K8sCluster).load(deployment.cluster.id))!;
+    const kind = (await tx.loaders.byId(DeploymentKind).load(deployment.kind.id))!;
+    await requireDeploymentMaintainer(tx, deployment, oldEnvId);
+    const cluster = input.clusterId ? await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId') : oldCluster;
+    if (cluster !== oldCluster) await requireDeploymentMaintainer(tx, deployment, cluster.env?.id);
+    const chart = input.helmChartId
+      ? await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId')
+      : (await tx.loaders.byId(HelmChart).load(deployment.helmChart.id))!;
+
+    const placement = { name: input.name ?? deployment.name, kind, cluster, chart, config: input.config ?? deployment.config };
+    const moved = placement.name !== deployment.name || cluster !== oldCluster;
+    if (moved || chart.id !== deployment.helmChart.id || input.config) await checkPlacement(tx, placement, moved ? deployment : undefined);
+
+    const before = stateOf(deployment, kind);
+    const enabled = input.enabled ?? deployment.enabled;
+    if (before.enabled && !enabled) {
+      const dependents = (await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id })).filter((d) => d.enabled);
+      if (dependents.length) {
+        throw conflict(`This deployment can't be disabled because other deployments depend on it: ${describeDeployments(dependents)}`);
       }
-      if (input.name !== undefined) checkNameSyntax(input.name!);
+    }
 
-      const { deployment, envId: oldEnvId } = await findDeployment(tx, id, 'id');
-      const oldCluster = (await tx.loaders.byId(K8sCluster).load(deployment.cluster.id))!;
-      const kind = (await tx.loaders.byId(DeploymentKind).load(deployment.kind.id))!;
-      await requireDeploymentMaintainer(tx, deployment, oldEnvId);
-      const cluster = input.clusterId ? await findVisible(tx, K8sCluster, input.clusterId, 'input.clusterId') : oldCluster;
-      if (cluster !== oldCluster) await requireDeploymentMaintainer(tx, deployment, cluster.env?.id);
-      const chart = input.helmChartId
-        ? await findVisible(tx, HelmChart, input.helmChartId, 'input.helmChartId')
-        : (await tx.loaders.byId(HelmChart).load(deployment.helmChart.id))!;
-
-      const placement = { name: input.name ?? deployment.name, kind, cluster, chart, config: input.config ?? deployment.config };
-      const moved = placement.name !== deployment.name || cluster !== oldCluster;
-      if (moved || chart.id !== deployment.helmChart.id || input.config) await checkPlacement(tx, placement, moved ? deployment : undefined);
-
-      const before = stateOf(deployment, kind);
-      const enabled = input.enabled ?? deployment.enabled;
-      if (before.enabled && !enabled) {
-        const dependents = (await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id })).filter((d) => d.enabled);
-        if (dependents.length) {
-          throw conflict(`This deployment can't be disabled because other deployments depend on it: ${describeDeployments(dependents)}`);
-        }
-      }
-
-      const old = snapshot(deployment);
-      Object.assign(deployment, {
-        name: placement.name,
-        cluster,
-        helmChart: chart,
-        config: placement.config,
-        valuesOverride: input.valuesOverride ?? deployment.valuesOverride,
-        enabled,
-        descriptionMd: input.descriptionMd === undefined ? deployment.descriptionMd : input.descriptionMd,
-      });
-      const derived = deriveUpdateTasks(before, stateOf(deployment, kind), chartFeatures(chart.features));
-      // a millisecond apart, so the worker (oldest executeAt first) runs Recreate before its Upgrade
-      const now = Date.now();
-      derived.operations.forEach((operation, i) => newTask(tx, deployment, operation, { executeAt: new Date(now + i) }));
-      if (derived.reinstallDependents) {
-        const dependents = await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id });
-        reinstallEnabled(tx, dependents, `The ${before.name} deployment has been updated`);
-      }
-      audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, before: old, after: snapshot(deployment) });
-      return deployment;
+    const old = snapshot(deployment);
+    Object.assign(deployment, {
+      name: placement.name,
+      cluster,
+      helmChart: chart,
+      config: placement.config,
+      valuesOverride: input.valuesOverride ?? deployment.valuesOverride,
+      enabled,
+      descriptionMd: input.descriptionMd === undefined ? deployment.descriptionMd : input.descriptionMd,
     });
+    const derived = deriveUpdateTasks(before, stateOf(deployment, kind), chartFeatures(chart.features));
+    // a millisecond apart, so the worker (oldest executeAt first) runs Recreate before its Upgrade
+    const now = Date.now();
+    const tasks = derived.operations.map((operation, i) => newTask(tx, deployment, operation, { executeAt: new Date(now + i) }));
+    if (derived.reinstallDependents) {
+      const dependents = await deploymentsUsing(tx, oldEnvId, { kind: 'deployments', id: deployment.id });
+      reinstallEnabled(tx, dependents, `The ${before.name} deployment has been updated`);
+    }
+    audit({ targetType: 'Deployment', targetId: deployment.id, envId: cluster.env?.id, before: old, after: snapshot(deployment) });
+    return { deployment, tasks };
   }
 
   /** Kind Owner. Marks it Deleting with an Uninstall task; the worker removes the row once uninstalled. */
-  delete(ctx: ServiceContext, id: string): Promise<Deployment> {
-    return this.uow.mutation(ctx, 'deleteDeployment', async (tx, audit) => {
-      const { deployment, envId } = await findDeployment(tx, id, 'id');
-      await requireKindRole(tx, envId, deployment.kind.id, UserDeploymentRole.Owner);
-      if (deployment.status === DeploymentStatus.Deleting) throw conflict('This deployment is already being deleted');
-      const dependents = await deploymentsUsing(tx, envId, { kind: 'deployments', id: deployment.id });
-      if (dependents.length) {
-        throw conflict(`This deployment can't be deleted because other deployments depend on it: ${describeDeployments(dependents)}`);
-      }
-      const old = snapshot(deployment);
-      deployment.status = DeploymentStatus.Deleting;
-      newTask(tx, deployment, { Uninstall: {} });
-      audit({ targetType: 'Deployment', targetId: deployment.id, envId, before: old, after: snapshot(deployment) });
-      return deployment;
-    });
+  async delete(ctx: ServiceContext, id: string): Promise<Deployment> {
+    return (await this.uow.mutation(ctx, 'deleteDeployment', (tx, audit) => this.remove(tx, audit, id))).deployment;
+  }
+
+  /** `delete` inside a caller's mutation. */
+  async remove(tx: ServiceContext, audit: Audit, id: string): Promise<DeploymentWrite> {
+    const { deployment, envId } = await findDeployment(tx, id, 'id');
+    await requireKindRole(tx, envId, deployment.kind.id, UserDeploymentRole.Owner);
+    if (deployment.status === DeploymentStatus.Deleting) throw conflict('This deployment is already being deleted');
+    const dependents = await deploymentsUsing(tx, envId, { kind: 'deployments', id: deployment.id });
+    if (dependents.length) {
+      throw conflict(`This deployment can't be deleted because other deployments depend on it: ${describeDeployments(dependents)}`);
+    }
+    const old = snapshot(deployment);
+    deployment.status = DeploymentStatus.Deleting;
+    const task = newTask(tx, deployment, { Uninstall: {} });
+    audit({ targetType: 'Deployment', targetId: deployment.id, envId, before: old, after: snapshot(deployment) });
+    return { deployment, tasks: [task] };
   }
 
   /**

@@ -15,8 +15,11 @@ export interface EventsArgs { types?: EventTable[] | null; since?: string | null
 
 /** A follower of live changes that picks what it wants as it runs (Platz's event socket: subscribe and unsubscribe per table and env). */
 export interface LiveFeed extends ScopeFilter {
-  /** a change it selected and may see, as `operation` (ENTER and LEAVE: the object moved into or out of what it follows or may see) */
-  deliver(event: ChangeEvent, operation: DeliveredOperation): void;
+  /**
+   * a change it selected and may see, as `operation` (ENTER and LEAVE: the object moved into or out of what it follows
+   * or may see), with the object as it is now (null when gone)
+   */
+  deliver(event: ChangeEvent, operation: DeliveredOperation, node: object | null): void;
   /** its identity is gone or deactivated */
   revoked(): void;
 }
@@ -72,7 +75,7 @@ export class EventService {
     return this.hub.subscribe({
       identity,
       selects: (table, id, scope) => feed.selects(table, id, scope),
-      deliver: (event, operation) => feed.deliver(event, operation),
+      deliver: (event, operation, node) => feed.deliver(event, operation, node),
       revoked: () => feed.revoked(),
     });
   }

@@ -4,6 +4,7 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Config } from '../config/config.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { ServiceContext } from '../request/context.js';
+import { ApplicationService } from './application.service.js';
 import { AuditRecordService } from './audit-record.service.js';
 import { AuthService } from './auth.service.js';
 import { BeaconService } from './beacon.service.js';
@@ -60,6 +61,9 @@ export function createServices(deps: ServiceDeps) {
     portalVersion: serverInfo.info().version,
   });
   const beacons = new BeaconService(uow, k8sClusters);
+  const deployments = new DeploymentService(uow);
+  const events = new EventService(deps.events);
+  const numericAliases = new NumericAliasService();
   return {
     uow,
     auth,
@@ -79,7 +83,8 @@ export function createServices(deps: ServiceDeps) {
     helmRegistries: new HelmRegistryService(uow),
     helmTagFormats: new HelmTagFormatService(uow),
     helmCharts: new HelmChartService(uow),
-    deployments: new DeploymentService(uow),
+    deployments,
+    applications: new ApplicationService(uow, deployments, numericAliases, beacons, events, config.APPLICATION_PROGRESS_TIMEOUT_SECONDS * 1000),
     deploymentPermissions: new DeploymentPermissionService(uow),
     deploymentTasks: new DeploymentTaskService(uow),
     deploymentResourceTypes: new DeploymentResourceTypeService(),
@@ -90,8 +95,8 @@ export function createServices(deps: ServiceDeps) {
     bots: new BotService(uow, authenticator),
     botTokens: new BotTokenService(uow, authenticator),
     singleSignOn: new SingleSignOnService(uow, auth, config),
-    events: new EventService(deps.events),
-    numericAliases: new NumericAliasService(),
+    events,
+    numericAliases,
   };
 }
 

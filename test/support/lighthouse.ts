@@ -1,5 +1,6 @@
 import { hashPassword } from '../../src/auth/password.js';
-import { User } from '../../src/entities/index.js';
+import { DeploymentKind, HelmChart, HelmRegistry, User } from '../../src/entities/index.js';
+import { HelmRegistryProvider } from '../../src/entities/enums.js';
 import { build, persist, unique } from './fixtures.js';
 import { restClient, type RestResponse } from './rest.js';
 import type { TestServer } from './server.js';
@@ -41,4 +42,16 @@ export async function lighthouseUser(server: TestServer, authLevel = 0, password
   const res = await client.login(user.email, password);
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
   return { user, client };
+}
+
+/**
+ * A deployment kind with a chart registry of its own and a chart of each tag, as chart discovery writes them: the
+ * kind, and each chart's image as an application's Command names it.
+ */
+export async function lighthouseCharts(server: TestServer, tags: string[]): Promise<{ kind: DeploymentKind; images: string[] }> {
+  const kind = build(DeploymentKind, { name: `Web${unique()}` });
+  const registry = build(HelmRegistry, { domainName: 'registry.example.com', repoName: `charts/${kind.name.toLowerCase()}`, kind, provider: HelmRegistryProvider.Oci });
+  const charts = tags.map((imageTag) => build(HelmChart, { helmRegistry: registry, imageDigest: `sha256:${unique()}`, imageTag }));
+  await persist(server, kind, registry, ...charts);
+  return { kind, images: tags.map((tag) => `registry.example.com/${registry.repoName}:${tag}`) };
 }

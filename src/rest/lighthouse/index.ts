@@ -4,6 +4,7 @@ import { sessionCookie } from '../../request/identity.js';
 import { restApi } from '../api.js';
 import type { AnyRestRoute, ContextOf } from '../routes.js';
 import { aliasRoutes } from './aliases.js';
+import { applicationRoutes } from './applications.js';
 import { authRoutes, SESSION_COOKIE } from './auth.js';
 import { beaconRoutes } from './beacons.js';
 import { LIGHTHOUSE_PREFIX, lighthouseErrors, lighthouseSchemas } from './schemas.js';
@@ -13,7 +14,7 @@ import { userRoutes } from './users.js';
 export const lighthouseCredentials = sessionCookie(SESSION_COOKIE);
 
 /** Every route of the API, relative to its prefix. */
-export const routes: AnyRestRoute[] = [...authRoutes, ...userRoutes, ...beaconRoutes, ...aliasRoutes];
+export const routes: AnyRestRoute[] = [...authRoutes, ...userRoutes, ...beaconRoutes, ...aliasRoutes, ...applicationRoutes];
 
 /**
  * Lighthouse's API v0.2 (src/rest/lighthouse/CONTRACT.md): its users, its beacons (Berth's clusters) and their
