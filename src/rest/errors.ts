@@ -105,8 +105,9 @@ function validationError(err: FastifyError): RestError {
  */
 function fieldError(err: DomainError, method: string, fieldName: (field: string) => string): RestError {
   const field = err.field!;
-  const name = fieldName(field.replace(/^input\./, ''));
-  const where = method === 'GET' ? 'query parameter' : 'body';
+  const inPath = field.startsWith('params.');
+  const name = fieldName((inPath ? field.slice('params.'.length) : field).replace(/^input\./, ''));
+  const where = inPath ? 'path parameter' : method === 'GET' ? 'query parameter' : 'body';
   // "ingressDomain must be …" is "ingress_domain (body): must be …"; another message is kept after the field
   const rest = [field, field.replace(/^input\./, '')].find((f) => err.message.startsWith(`${f} `));
   const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => fieldName(f));

@@ -15,3 +15,15 @@ export function checkRestInput(value: unknown, where: string): void {
     if (typeof field === 'string') checkString(field, key, maxLength(camelCase(key)));
   }
 }
+
+/**
+ * A request's path parameters: each of characters PostgreSQL stores (a NUL would break the database protocol, not just
+ * fail a lookup) and at most as long as its name allows. Named `params.<name>`, which the error handler words as a path
+ * parameter.
+ */
+export function checkRestParams(params: unknown): void {
+  if (!params || typeof params !== 'object') return;
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value === 'string') checkString(value, `params.${key}`, maxLength(camelCase(key)));
+  }
+}

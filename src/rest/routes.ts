@@ -7,7 +7,7 @@ import { notFound } from '../errors/domain-error.js';
 import { requireIdentity } from '../request/context.js';
 import type { RequestContext } from '../services/index.js';
 import type { ErrorDialect } from './errors.js';
-import { checkRestInput } from './input-limits.js';
+import { checkRestInput, checkRestParams } from './input-limits.js';
 
 /** The context of an HTTP request (src/server/context.ts): the same one GraphQL's resolvers receive. */
 export type ContextOf = (request: IncomingMessage) => Promise<RequestContext>;
@@ -113,6 +113,7 @@ export function declareRoute(app: FastifyInstance, contextOf: ContextOf, route: 
       contexts.set(request, ctx);
     },
     handler: async (request, reply) => {
+      checkRestParams(request.params);
       checkRestInput(request.query, 'query');
       checkRestInput(request.body, 'body');
       const ctx = contexts.get(request)!;
