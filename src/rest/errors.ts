@@ -21,9 +21,10 @@ export interface RestError {
   kind: ErrorCode | 'VALIDATION' | 'NO_ROUTE' | 'HTTP' | 'UNAVAILABLE';
   /** in words, the field named first where one is at fault (`name (body): must not be empty`) */
   message: string;
-  /** for VALIDATION and a service's BAD_USER_INPUT: the request's field at fault, and the rule it broke */
-  field?: RestErrorField;
-  /** for VALIDATION: every field at fault, in the schema's order, `field` first (an API may answer them all) */
+  /**
+   * for VALIDATION and a service's BAD_USER_INPUT: the request's fields at fault, each with the rule it broke, the one
+   * `message` names first (a schema may refuse several at once: an API may answer them all)
+   */
   fields?: RestErrorField[];
 }
 
@@ -96,7 +97,7 @@ function validationError(err: FastifyError): RestError {
     message: issue.message ?? 'is not valid',
   }));
   const [{ name, message }] = fields;
-  return { status: 400, kind: 'VALIDATION', message: name ? `${name} (${where}): ${message}` : `${where}: ${message}`, field: fields[0], fields };
+  return { status: 400, kind: 'VALIDATION', message: name ? `${name} (${where}): ${message}` : `${where}: ${message}`, fields };
 }
 
 /**
@@ -111,7 +112,7 @@ function fieldError(err: DomainError, method: string, fieldName: (field: string)
   // "ingressDomain must be …" is "ingress_domain (body): must be …"; another message is kept after the field
   const rest = [field, field.replace(/^input\./, '')].find((f) => err.message.startsWith(`${f} `));
   const message = (rest ? err.message.slice(rest.length + 1) : err.message).replace(/\binput\.(\w+)/g, (_, f: string) => fieldName(f));
-  return { status: 400, kind: err.code, message: `${name} (${where}): ${message}`, field: { name, where, rule: 'service', message } };
+  return { status: 400, kind: err.code, message: `${name} (${where}): ${message}`, fields: [{ name, where, rule: 'service', message }] };
 }
 
 /** Sends `error` as `dialect` words it. */

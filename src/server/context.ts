@@ -7,6 +7,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
 import { createServiceContext, type RequestAuth } from '../request/context.js';
+import type { GrantsCache } from '../request/grants-cache.js';
 import type { RequestContext, Services } from '../services/index.js';
 import { currentRequestScope } from '../logging/request-scope.js';
 import { callerOf } from './access-log.js';
@@ -28,19 +29,27 @@ export type CreateContext = (credentials: Credentials, origin?: RequestOrigin) =
  */
 export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator, options: { trustProxy: boolean }) {
   return async (credentials: Credentials, origin: RequestOrigin = {}): Promise<RequestContext> => {
-    const id = origin.requestId ?? randomUUID();
-    const clientAddress = origin.request && clientAddressOf(origin.request, options.trustProxy);
     const fork = em.fork() as SqlEntityManager;
     try {
-      const identity = await authenticator.identify(fork, credentials);
-      const scope = currentRequestScope();
-      if (scope) scope.caller = callerOf(identity);
-      return { ...createServiceContext(fork, { identity }, id, authenticator.grants), clientAddress, services };
+      return requestContext(fork, { identity: await authenticator.identify(fork, credentials) }, origin, services, options.trustProxy, authenticator.grants);
     } catch (err) {
-      if (err instanceof DomainError) return { ...createServiceContext(fork, { identity: anonymous, authError: err }, id), clientAddress, services };
+      if (err instanceof DomainError) return requestContext(fork, { identity: anonymous, authError: err }, origin, services, options.trustProxy);
       throw err;
     }
   };
+}
+
+/**
+ * A request's context once its caller is known: its unit of work, its client's address, its request id (a system
+ * identity's name before it, as its audit records show), and the caller named in the request's access log line.
+ */
+function requestContext(fork: SqlEntityManager, auth: RequestAuth, origin: RequestOrigin, services: Services, trustProxy: boolean, grants?: GrantsCache): RequestContext {
+  const scope = currentRequestScope();
+  if (scope) scope.caller = callerOf(auth.identity);
+  const id = origin.requestId ?? randomUUID();
+  const requestId = auth.identity.kind === 'system' ? `${auth.identity.name}:${id}` : id;
+  const clientAddress = origin.request && clientAddressOf(origin.request, trustProxy);
+  return { ...createServiceContext(fork, auth, requestId, grants), clientAddress, services };
 }
 
 /** For GraphQL's transports, whose failed context Apollo would answer 500 with the error's own text: a database out of reach is SERVICE_UNAVAILABLE. */
@@ -65,13 +74,8 @@ export const contextOfRequest =
  * refusal. A system identity's writes are audited under its name, which prefixes the request's id.
  */
 export function contextWithCaller(em: SqlEntityManager, services: Services, options: { trustProxy: boolean }) {
-  return async (request: IncomingMessage, auth: RequestAuth): Promise<RequestContext> => {
-    const scope = currentRequestScope();
-    if (scope) scope.caller = callerOf(auth.identity);
-    const id = scope?.requestId ?? randomUUID();
-    const requestId = auth.identity.kind === 'system' ? `${auth.identity.name}:${id}` : id;
-    return { ...createServiceContext(em.fork() as SqlEntityManager, auth, requestId), clientAddress: clientAddressOf(request, options.trustProxy), services };
-  };
+  return async (request: IncomingMessage, auth: RequestAuth): Promise<RequestContext> =>
+    requestContext(em.fork() as SqlEntityManager, auth, { request, requestId: currentRequestScope()?.requestId }, services, options.trustProxy);
 }
 
 /**

@@ -23,7 +23,7 @@ const FIELD_NAMES: Record<string, string> = { email: 'primary_email', username_o
  */
 export const kubportalErrors: ErrorDialect = {
   schema: KubportalError,
-  answer({ kind, message, field }) {
+  answer({ kind, message, fields: [field] = [] }) {
     if (field?.where === 'path parameter') return { status: 404, body: { detail: 'Not found.' } };
     if (field) return { body: { [FIELD_NAMES[field.name] ?? (field.name || 'non_field_errors')]: [field.message] } };
     if (kind === 'BAD_USER_INPUT') return { body: { non_field_errors: [message] } };

@@ -1,6 +1,6 @@
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { DomainError, ErrorCode, unauthenticated } from '../../errors/domain-error.js';
+import { setCookie } from '../cookies.js';
 import { restRoute } from '../routes.js';
 import { Empty } from './schemas.js';
 
@@ -8,12 +8,6 @@ const TAG = 'Auth';
 
 /** Lighthouse's session cookie: it holds the session's own token (src/request/identity.ts, `sessionCookie`). */
 export const SESSION_COOKIE = 'auth';
-
-const setSessionCookie = (reply: FastifyReply, value: string, maxAge?: number) => {
-  const secure = reply.request.protocol === 'https' ? '; Secure' : '';
-  const expiry = maxAge === undefined ? '' : `; Max-Age=${maxAge}`;
-  reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/${expiry}; HttpOnly; SameSite=Lax${secure}`);
-};
 
 export const authRoutes = [
   restRoute({
@@ -31,7 +25,7 @@ export const authRoutes = [
         // Lighthouse's one word for any refused login, which tells no one whether the user exists
         throw err instanceof DomainError && (err.code === ErrorCode.UNAUTHENTICATED || err.code === ErrorCode.BAD_USER_INPUT) ? unauthenticated('email or password incorrect') : err;
       });
-      setSessionCookie(reply, session.refreshToken);
+      setCookie(reply, SESSION_COOKIE, session.refreshToken);
       return undefined;
     },
   }),
@@ -45,7 +39,7 @@ export const authRoutes = [
     response: Empty,
     handle: async (ctx, _request, reply) => {
       if (ctx.identity.kind === 'user' && ctx.identity.sessionId) await ctx.services.auth.logout(ctx);
-      setSessionCookie(reply, '', 0);
+      setCookie(reply, SESSION_COOKIE, '', { maxAge: 0 });
       return undefined;
     },
   }),

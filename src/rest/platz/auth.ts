@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput } from '../../errors/domain-error.js';
 import { cookieOf } from '../../request/identity.js';
+import { setCookie } from '../cookies.js';
 import { restRoute } from '../routes.js';
 import { BotJson, botJson } from './bots.js';
 import { platzSchemas } from './schemas.js';
@@ -51,8 +52,7 @@ export const authRoutes = [
     response: z.object({ redirect_url: z.string().describe("the provider's authorization URL for this login") }),
     handle: async (ctx, _request, reply) => {
       const { authorizationUrl, state } = await ctx.services.singleSignOn.start(ctx);
-      const secure = reply.request.protocol === 'https' ? '; Secure' : '';
-      reply.header('set-cookie', `${STATE_COOKIE}=${state}; Path=${COOKIE_PATH}; Max-Age=${LOGIN_SECONDS}; HttpOnly; SameSite=Lax${secure}`);
+      setCookie(reply, STATE_COOKIE, state, { path: COOKIE_PATH, maxAge: LOGIN_SECONDS });
       return { redirect_url: authorizationUrl };
     },
   }),
@@ -74,7 +74,7 @@ export const authRoutes = [
       const state = body.state ?? cookieOf(headers.cookie, STATE_COOKIE);
       if (!state) throw badInput('state', `state must be sent in the body, or come back in the cookie GET ${COOKIE_PATH} set`);
       const { accessToken } = await ctx.services.singleSignOn.finish(ctx, body.auth_code, state);
-      reply.header('set-cookie', `${STATE_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`);
+      setCookie(reply, STATE_COOKIE, '', { path: COOKIE_PATH, maxAge: 0 });
       return { access_token: accessToken };
     },
   }),

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AuthTokens } from '../../services/auth.service.js';
 import type { RequestContext } from '../../services/index.js';
+import { setCookie } from '../cookies.js';
 import { restRoute } from '../routes.js';
 import { loginRefused } from './errors.js';
 import { requiredString, SignedIn } from './schemas.js';
@@ -12,14 +13,9 @@ const TAG = 'Sessions';
 export const SESSION_COOKIE = 'porter';
 const SESSION_SECONDS = 30 * 24 * 3600;
 
-const cookie = (reply: FastifyReply, value: string, maxAge: number) => {
-  const secure = reply.request.protocol === 'https' ? '; Secure' : '';
-  reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure}`);
-};
-
 /** Hands the session a login or a sign-up opened to the browser: its own token, the cookie's value on every request. */
 export async function signedIn(ctx: RequestContext, reply: FastifyReply, tokens: AuthTokens): Promise<z.input<typeof SignedIn>> {
-  cookie(reply, tokens.refreshToken, SESSION_SECONDS);
+  setCookie(reply, SESSION_COOKIE, tokens.refreshToken, { maxAge: SESSION_SECONDS });
   return { id: await ctx.services.numericAliases.numberOf(ctx, 'users', tokens.user.id), email: tokens.user.email };
 }
 
@@ -50,7 +46,7 @@ export const authRoutes = [
     response: z.undefined(),
     handle: async (ctx, _request, reply) => {
       await ctx.services.auth.logout(ctx);
-      return void cookie(reply, '', 0);
+      return void setCookie(reply, SESSION_COOKIE, '', { maxAge: 0 });
     },
   }),
 ];

@@ -16,6 +16,6 @@ export const StorjErrorBody = z
  */
 export const storjErrors: ErrorDialect = {
   schema: StorjErrorBody,
-  answer: ({ message, field }) => ({ body: { error: field ? `${field.name}: ${field.message}` : message, detail: '' } }),
+  answer: ({ message, fields: [field] = [] }) => ({ body: { error: field ? `${field.name}: ${field.message}` : message, detail: '' } }),
   documented: ({ 401: _unauthenticated, ...errors }) => ({ ...errors, 403: 'the Authorization header is not the admin token (BERTH_STORJ_ADMIN_TOKEN), or no token is configured' }),
 };
