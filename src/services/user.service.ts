@@ -12,7 +12,6 @@ import type { KubeconfigEntry } from '../k8s/kubeconfig.js';
 import { grantsOf, type Grants } from '../policy/grants.js';
 import type { AuthService } from './auth.service.js';
 import { findVisible, requireSiteAdmin } from '../policy/permissions.js';
-import { keepVisible } from '../policy/visibility.js';
 import type { AuthTokens } from './auth.service.js';
 import { requireIdentity, transactionContext, type ServiceContext } from '../request/context.js';
 import { userFacts } from '../request/identity.js';
@@ -199,7 +198,7 @@ export class UserService extends ReadService<User, UserFilter> {
 
   /** The user of this email (case-insensitive) or username, if the caller may see it; NOT_FOUND otherwise. */
   async findByLogin(ctx: ServiceContext, login: string): Promise<User> {
-    const [user] = await keepVisible(ctx, await grantsOf(ctx), User, [await ctx.em.findOne(User, { $or: [{ email: iEquals(login) }, { username: login }] })]);
+    const [user] = await this.findWhere(ctx, { $or: [{ email: iEquals(login) }, { username: login }] });
     if (!user) throw notFound('User');
     return user;
   }
