@@ -14,7 +14,8 @@
  *
  * Environment: BENCH_DATABASE_URL (admin connection, default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_DURATION (seconds per run and round, default 10), BENCH_WARMUP (seconds before each, default 3),
- * BENCH_CONNECTIONS (default 50).
+ * BENCH_CONNECTIONS (default 50), BENCH_RUNS (a comma-separated subset of the run keys below, say
+ * `berthUser,baselineUser,berthFloor`, to measure only those and the comparisons between them; default all).
  *
  * The load generator runs in this process, on the same machine as the servers: figures are for comparing runs
  * with each other, not absolute capacity. PostGraphile has no authorization: it reads every row as the role of its
@@ -44,6 +45,7 @@ const settings = {
   warmupSeconds: envNumber('BENCH_WARMUP', 3),
   connections: Math.floor(envNumber('BENCH_CONNECTIONS', 50)),
   pipelining: 1,
+  only: process.env.BENCH_RUNS ? new Set(process.env.BENCH_RUNS.split(',').map((key) => key.trim())) : undefined,
 };
 
 /** an environment variable, where an empty value is an absent one */
@@ -237,7 +239,7 @@ function report(runs: Run[], results: Record<RunKey, RunResult>) {
   const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
   // a run with no request completed has no rate to compare
   const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-  const compared = COMPARISONS.map((c) => {
+  const compared = COMPARISONS.filter((c) => results[c.berth] && results[c.peer]).map((c) => {
     const ratio = ratios(results[c.berth], results[c.peer]);
     const targets = [
       ...(c.minReqPerSecRatio === undefined ? [] : [{ metric: 'req/s', target: `>= ${c.minReqPerSecRatio.toFixed(1)}`, actual: ratio.reqPerSec, met: ratio.reqPerSec >= c.minReqPerSecRatio }]),
@@ -449,7 +451,10 @@ async function main(): Promise<boolean> {
     console.log(`checked: PostGraphile's ${SEEDED_DEPLOYMENTS} deployments are Berth's (as site admin and as env User), and the three answer user(id) alike`);
 
     // interleaved: a round measures every run once, so the machine's noise falls on both sides of each comparison
-    const runs = [...list, ...user, ...floor];
+    const all = [...list, ...user, ...floor];
+    const unknown = [...(settings.only ?? [])].filter((key) => !all.some((r) => r.key === key));
+    if (unknown.length) throw new Error(`BENCH_RUNS names no run ${unknown.join(', ')}; the runs are ${all.map((r) => r.key).join(', ')}`);
+    const runs = all.filter((r) => !settings.only || settings.only.has(r.key));
     const rounds = new Map<RunKey, RoundResult[]>(runs.map((r) => [r.key, []]));
     for (let n = 1; n <= ROUNDS; n++) {
       for (const r of runs) rounds.get(r.key)!.push(await measure(r, bodies.get(r.key)!, n));

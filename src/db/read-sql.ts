@@ -21,11 +21,14 @@ const CACHED_PLAN_CHANGED = '0A000';
  * planned again (for a list with its joined relations, most of the database's work). Inside a transaction, and on
  * the embedded engine, the ORM runs it on the unit of work's connection. Either way the ORM's query log sees it.
  */
-export async function readRows(em: SqlEntityManager, sql: string, params: readonly unknown[]): Promise<Row[]> {
+export function readRows(em: SqlEntityManager, sql: string, params: readonly unknown[]): Promise<Row[]> {
+  return run(em, em.getTransactionContext(), sql, params);
+}
+
+async function run(em: SqlEntityManager, transaction: unknown, sql: string, params: readonly unknown[]): Promise<Row[]> {
   const connection = em.getConnection();
-  const transaction = em.getTransactionContext();
   const pool = transaction ? null : await poolOf(connection);
-  if (!pool) return connection.execute<Row[]>(sql, [...params], 'all', transaction);
+  if (!pool) return connection.execute<Row[]>(sql, [...params], 'all', transaction as never);
   const text = numbered(sql);
   const logger = em.config.getLogger();
   const started = Date.now();
@@ -45,6 +48,60 @@ export async function readRows(em: SqlEntityManager, sql: string, params: readon
     logger.logQuery({ level: 'error', query: sql, params: [...params], took: Date.now() - started });
     throw err;
   }
+}
+
+/** By-id reads of one statement and parameters, from any number of requests, waiting for the event loop's next turn. */
+interface IdBatch {
+  em: SqlEntityManager;
+  sql: string;
+  params: readonly unknown[];
+  ids: Set<string>;
+  waiters: { resolve: (rows: Map<string, Row>) => void; reject: (err: unknown) => void }[];
+}
+
+const idBatches = new Map<string, IdBatch>();
+
+/**
+ * Rows by id, keyed by id: `sql`'s last placeholder takes the ids as one array (`"id" = any(?::uuid[])`), after
+ * `params`. Outside a transaction, the reads of every request that ask the same statement with the same parameters
+ * (so the same scope: one caller's, or callers whose grants render alike) in one turn of the event loop go to the
+ * database as one statement, as DataLoader batches a request's own: under load, one round trip answers many
+ * requests. Each request gets its rows as its own objects from the loader. Inside a transaction the read is the
+ * unit of work's alone (its snapshot and locks).
+ */
+export function readRowsById(em: SqlEntityManager, sql: string, params: readonly unknown[], ids: readonly string[]): Promise<Map<string, Row>> {
+  const transaction = em.getTransactionContext();
+  if (transaction) return run(em, transaction, sql, [...params, idArray(ids)]).then(byId);
+  const key = `${sql}\u0000${JSON.stringify(params)}`;
+  let batch = idBatches.get(key);
+  if (!batch) {
+    const created: IdBatch = { em, sql, params, ids: new Set(), waiters: [] };
+    idBatches.set(key, (batch = created));
+    setImmediate(() => {
+      idBatches.delete(key);
+      // no transaction here, whatever the first request's unit of work has begun since
+      run(created.em, undefined, created.sql, [...created.params, idArray([...created.ids])]).then(
+        (rows) => {
+          const found = byId(rows);
+          for (const waiter of created.waiters) waiter.resolve(found);
+        },
+        (err: unknown) => {
+          for (const waiter of created.waiters) waiter.reject(err);
+        },
+      );
+    });
+  }
+  for (const id of ids) batch.ids.add(id);
+  return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+}
+
+function byId(rows: Row[]): Map<string, Row> {
+  return new Map(rows.map((row) => [row.id as string, row]));
+}
+
+/** ids as one PostgreSQL array literal (a text parameter both drivers pass as it is), each element quoted */
+function idArray(ids: readonly string[]): string {
+  return `{${ids.map((id) => `"${id.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
 
 function poolOf(connection: ReturnType<SqlEntityManager['getConnection']>): Promise<Pool | null> {

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { raw, wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { readRows } from '../db/read-sql.js';
+import { readRows, readRowsById } from '../db/read-sql.js';
 import { columnOf, orderSql, rowMapper } from './rows.js';
 
 type WithId = { id: string };
@@ -9,6 +9,10 @@ export type OrderSpec<T> = readonly { field: keyof T & string; direction: 'ASC' 
 
 /** Which rows a read may return, as a query on the entity (a visibility rule's `where`); null for every row. */
 export type Scope = object | null;
+
+/** rowById's statements by scope (scopes are memoized with the caller's grants) and entity and columns */
+const byIdStatements = new WeakMap<object, Map<string, { sql: string; params: readonly unknown[] }>>();
+const unscopedByIdStatements = new Map<string, { sql: string; params: readonly unknown[] }>();
 
 /**
  * Per-request batching: every relation read in one request goes through here, so a list of N
@@ -32,15 +36,35 @@ export class Loaders {
    */
   rowById<T extends WithId>(entity: EntityClass<T>, scope: Scope, columns?: readonly string[]): DataLoader<string, T | null> {
     return this.loader(`row:${entity.name}:${this.scopeId(scope)}:${columns?.join(',') ?? '*'}`, async (ids) => {
-      const meta = this.em.getMetadata().get(entity);
-      const list = columns ? columns.map((c) => `"${c}"`).join(', ') : '*';
-      const rows = scope
-        ? await this.scoped(entity, { $and: [{ id: { $in: [...ids] } }, scope] }, '', columns)
-        : await this.execute(`select ${list} from "${meta.tableName}" where "id" in (${ids.map(() => '?').join(', ')})`, [...ids]);
+      const { sql, params } = this.byIdStatement(entity, scope, columns);
+      const rows = await readRowsById(this.em, sql, params, ids);
       const map = rowMapper(this.em, entity);
-      const byId = new Map(rows.map((row) => [row.id as string, map(row)]));
-      return ids.map((id) => byId.get(id) ?? null);
+      return ids.map((id) => {
+        const row = rows.get(id);
+        return row ? map(row) : null;
+      });
     });
+  }
+
+  /** The statement of `rowById`, its ids the last parameter; built once per scope (a caller's grants) and columns. */
+  private byIdStatement(entity: EntityClass<unknown>, scope: Scope, columns?: readonly string[]): { sql: string; params: readonly unknown[] } {
+    const key = `${entity.name}:${columns?.join(',') ?? '*'}`;
+    const memo = scope ? (byIdStatements.get(scope) ?? byIdStatements.set(scope, new Map()).get(scope)!) : unscopedByIdStatements;
+    let statement = memo.get(key);
+    if (!statement) {
+      const meta = this.em.getMetadata().get(entity);
+      const idType = (meta.properties as Record<string, { columnTypes: string[] }>).id.columnTypes[0];
+      const list = columns ? columns.map((c) => `"${c}"`).join(', ') : '*';
+      if (!scope) statement = { sql: `select ${list} from "${meta.tableName}" where "id" = any(?::${idType}[])`, params: [] };
+      else {
+        // the scope may join (a deployment's env is its cluster's); PostgreSQL folds the outer filter into it
+        const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
+        const { sql, params } = this.em.createQueryBuilder(entity, 'e').select(selected as never).where(scope as never).toQuery();
+        statement = { sql: `select * from (${sql}) as "scoped" where "scoped"."id" = any(?::${idType}[])`, params };
+      }
+      memo.set(key, statement);
+    }
+    return statement;
   }
 
   /** Child rows by foreign key inside `scope`, ordered, at most `limit` per parent: one statement for every parent. */
