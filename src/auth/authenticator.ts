@@ -1,4 +1,4 @@
-import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { LazyFork } from '../request/lazy-fork.js';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { Bot, Deployment, User } from '../entities/index.js';
 import { isUuid } from '../entities/uuid.js';
@@ -71,13 +71,13 @@ export class Authenticator {
   }
 
   /** Anonymous when no credential is given; UNAUTHENTICATED for a credential that is bad in any way. */
-  async identify(em: SqlEntityManager, credentials: Credentials): Promise<Identity> {
-    if (credentials.platzToken) return this.identifyApiToken(em, credentials.platzToken);
-    if (credentials.session) return this.identifySession(em, credentials.session);
+  async identify(unit: LazyFork, credentials: Credentials): Promise<Identity> {
+    if (credentials.platzToken) return this.identifyApiToken(unit, credentials.platzToken);
+    if (credentials.session) return this.identifySession(unit, credentials.session);
     if (credentials.authorization) {
       const match = /^Bearer\s+(\S+)$/i.exec(credentials.authorization.trim());
       if (!match) throw unauthenticated('Authorization header must be "Bearer <token>"');
-      return this.identifyJwt(em, match[1]);
+      return this.identifyJwt(unit, match[1]);
     }
     return anonymous;
   }
@@ -114,7 +114,7 @@ export class Authenticator {
     }
   }
 
-  private async identifyJwt(em: SqlEntityManager, token: string): Promise<Identity> {
+  private async identifyJwt(unit: LazyFork, token: string): Promise<Identity> {
     // a token string already verified is the same token: skip the signature check (its expiry still applies)
     const seen = this.verifiedTokens.get(token);
     const payload = seen && seen.exp * 1000 > Date.now() ? seen : await this.verifyJwt(token);
@@ -123,7 +123,7 @@ export class Authenticator {
       const userId = claim.User;
       const sid = isUuid(payload.sid) ? payload.sid : undefined;
       const verified = await this.cached(sid ? `session:${sid}` : `user:${userId}`, async () => {
-        const [row] = await em
+        const [row] = await unit.reader
           .getConnection()
           .execute<Row[]>(
             'select u.*, s.revoked_at as berth_session_revoked_at, s.user_id as berth_session_user_id ' +
@@ -135,27 +135,27 @@ export class Authenticator {
         if (sid && (revokedAt || sessionUserId !== userId)) throw unauthenticated('Session has ended');
         return { kind: 'user', user, sessionId: sid };
       });
-      return this.toIdentity(em, verified);
+      return this.toIdentity(unit, verified);
     }
     if (claim && 'Deployment' in claim && isUuid(claim.Deployment)) {
       const deploymentId = claim.Deployment;
       const verified = await this.cached(`deployment:${deploymentId}`, async () => {
-        const [deployment] = await em.getConnection().execute<Row[]>('select * from deployments where id = ?', [deploymentId]);
+        const [deployment] = await unit.reader.getConnection().execute<Row[]>('select * from deployments where id = ?', [deploymentId]);
         if (!deployment) throw unauthenticated('Deployment not found');
         return { kind: 'deployment', deployment };
       });
-      return this.toIdentity(em, verified);
+      return this.toIdentity(unit, verified);
     }
     throw unauthenticated('Invalid access token');
   }
 
-  private async identifyApiToken(em: SqlEntityManager, raw: string): Promise<Identity> {
+  private async identifyApiToken(unit: LazyFork, raw: string): Promise<Identity> {
     const parsed = parseOpaqueToken(raw);
     if (!parsed) throw unauthenticated('API token authentication error: Illegal token');
     const illegal = () => unauthenticated('API token authentication error: Illegal token');
     const verified = await this.cached(`token:${parsed.id}`, async () => {
       const tokenColumns = 't.id as berth_token_id, t.secret_hash as berth_token_hash, t.expires_at as berth_token_expires_at, t.last_used_at as berth_token_last_used_at';
-      const conn = em.getConnection();
+      const conn = unit.reader.getConnection();
       const [userRow] = await conn.execute<Row[]>(`select ${tokenColumns}, u.* from user_tokens t join users u on u.id = t.user_id where t.id = ?`, [parsed.id]);
       const [row, kind] = userRow
         ? [userRow, 'user' as const]
@@ -169,20 +169,20 @@ export class Authenticator {
     const { token } = verified;
     if (!secretMatches(parsed.secret, token.secretHash)) throw illegal();
     if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) throw unauthenticated('API token expired');
-    await this.touch(em, verified.kind, token);
-    return this.toIdentity(em, verified);
+    await this.touch(unit, verified.kind, token);
+    return this.toIdentity(unit, verified);
   }
 
   /**
    * A session token from a cookie: the session's own token (`<id>.<secret>`, the one a login answers as its refresh
    * token), valid until the session expires or is revoked (logout).
    */
-  private async identifySession(em: SqlEntityManager, raw: string): Promise<Identity> {
+  private async identifySession(unit: LazyFork, raw: string): Promise<Identity> {
     const ended = () => unauthenticated('Session has ended');
     const parsed = parseOpaqueToken(raw);
     if (!parsed) throw ended();
     const verified = await this.cached(`cookie:${parsed.id}`, async () => {
-      const [row] = await em
+      const [row] = await unit.reader
         .getConnection()
         .execute<Row[]>(
           'select s.refresh_secret_hash as berth_session_hash, s.expires_at as berth_session_expires_at, u.* ' +
@@ -195,11 +195,11 @@ export class Authenticator {
     });
     if (verified.kind !== 'user' || !verified.cookie || !secretMatches(parsed.secret, verified.cookie.secretHash)) throw ended();
     if (verified.cookie.expiresAt.getTime() <= Date.now()) throw unauthenticated('Session expired');
-    return this.toIdentity(em, verified);
+    return this.toIdentity(unit, verified);
   }
 
   /** A verified credential as an identity whose entities belong to this request's unit of work. */
-  private toIdentity(em: SqlEntityManager, verified: Verified): Identity {
+  private toIdentity(unit: LazyFork, verified: Verified): Identity {
     switch (verified.kind) {
       case 'user': {
         if (!verified.user.is_active) throw unauthenticated('User is inactive');
@@ -209,7 +209,7 @@ export class Authenticator {
         return {
           kind: 'user',
           get user() {
-            return (user ??= em.map(User, row as never));
+            return (user ??= unit.em.map(User, row as never));
           },
           facts: factsOf(row),
           sessionId: verified.sessionId,
@@ -217,9 +217,9 @@ export class Authenticator {
         };
       }
       case 'bot':
-        return { kind: 'bot', bot: em.map(Bot, verified.bot as never), tokenId: verified.token.id };
+        return { kind: 'bot', bot: unit.em.map(Bot, verified.bot as never), tokenId: verified.token.id };
       case 'deployment':
-        return { kind: 'deployment', deployment: em.map(Deployment, verified.deployment as never) };
+        return { kind: 'deployment', deployment: unit.em.map(Deployment, verified.deployment as never) };
     }
   }
 
@@ -232,11 +232,11 @@ export class Authenticator {
     return verified;
   }
 
-  private async touch(em: SqlEntityManager, kind: 'user' | 'bot', token: ApiTokenState): Promise<void> {
+  private async touch(unit: LazyFork, kind: 'user' | 'bot', token: ApiTokenState): Promise<void> {
     const now = new Date();
     if (token.lastUsedAt && now.getTime() - token.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
     token.lastUsedAt = now;
-    await em.getConnection().execute(`update ${kind === 'user' ? 'user_tokens' : 'bot_tokens'} set last_used_at = ? where id = ?`, [now, token.id]);
+    await unit.reader.getConnection().execute(`update ${kind === 'user' ? 'user_tokens' : 'bot_tokens'} set last_used_at = ? where id = ?`, [now, token.id]);
   }
 }
 

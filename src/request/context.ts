@@ -3,10 +3,11 @@ import type { DomainError } from '../errors/domain-error.js';
 import { unauthenticated } from '../errors/domain-error.js';
 import { anonymous, type Identity, type KnownIdentity, type SystemIdentity } from './identity.js';
 import type { GrantsCache } from './grants-cache.js';
+import { LazyFork } from './lazy-fork.js';
 import { Loaders } from './loaders.js';
 
 /**
- * What every service call receives: a unit of work (em forked per request), the caller, and per-request batch
+ * What every service call receives: a unit of work (em, forked for a request on first use), the caller, and per-request batch
  * loaders. GraphQL, REST and WebSocket handlers build one per request; writers without a request (informers, the
  * task worker) build one with `systemContext`.
  */
@@ -34,9 +35,27 @@ export interface RequestAuth {
   authError?: DomainError;
 }
 
-/** `em` must be a fork of its own: the context owns its identity map and loaders. */
-export function createServiceContext(em: SqlEntityManager, auth: RequestAuth, requestId: string, grantsCache?: GrantsCache): ServiceContext {
-  return { em, identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map(), grantsCache };
+/**
+ * A lazy fork's context reads `em` through its prototype, which copies keep: Apollo copies each operation's context
+ * (Object.assign onto an object of the same prototype), which would call an own getter and fork every time.
+ */
+const lazyEm = Object.create(Object.prototype, {
+  em: {
+    get(this: { unit: LazyFork }) {
+      return this.unit.em;
+    },
+  },
+}) as object;
+
+/** `em` must be a fork of its own, or a LazyFork (a request's): the context owns its identity map and loaders. */
+export function createServiceContext(em: SqlEntityManager | LazyFork, auth: RequestAuth, requestId: string, grantsCache?: GrantsCache): ServiceContext {
+  const fields = { identity: auth.identity, authError: auth.authError, loaders: new Loaders(em), requestId, memo: new Map(), grantsCache };
+  return em instanceof LazyFork ? (Object.assign(Object.create(lazyEm), { unit: em }, fields) as ServiceContext) : { em, ...fields };
+}
+
+/** `ctx` with `changes`, its prototype kept (a lazy fork's `em`, see createServiceContext). */
+export function contextWith<C extends object>(ctx: C, changes: Partial<C>): C {
+  return Object.assign(Object.create(Object.getPrototypeOf(ctx) as object) as C, ctx, changes);
 }
 
 /** A writer that no request drives, as `name` (audited as the actor `system`, `name` as the request id's prefix). */
@@ -58,4 +77,4 @@ export function requireIdentity(ctx: Pick<ServiceContext, 'identity' | 'authErro
 }
 
 /** Signing in ignores whatever credential the request carried: a stale token must not block a new login. */
-export const signingIn = (ctx: ServiceContext): ServiceContext => ({ ...ctx, identity: anonymous, authError: undefined, memo: new Map() });
+export const signingIn = (ctx: ServiceContext): ServiceContext => contextWith(ctx, { identity: anonymous, authError: undefined, memo: new Map() });

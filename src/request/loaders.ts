@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { raw, wrap, type EntityClass, type MapOptions } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { readRows, readRowsById } from '../db/read-sql.js';
+import { LazyFork } from './lazy-fork.js';
 import { columnOf, orderSql, rowMapper } from './rows.js';
 
 type WithId = { id: string };
@@ -27,7 +28,18 @@ export class Loaders {
   private readonly scopeIds = new WeakMap<object, number>();
   private scopeCount = 0;
 
-  constructor(private readonly em: SqlEntityManager) {}
+  /** `unit`: the unit of work, or (a request's) one forked when an entity is first loaded */
+  constructor(private readonly unit: SqlEntityManager | LazyFork) {}
+
+  /** the unit of work, for entities (`byId`, `children`) */
+  private get em(): SqlEntityManager {
+    return this.unit instanceof LazyFork ? this.unit.em : this.unit;
+  }
+
+  /** for rows: metadata, statements (the unit of work's own, in its transaction if it has one) */
+  private get reader(): SqlEntityManager {
+    return this.unit instanceof LazyFork ? this.unit.reader : this.unit;
+  }
 
   /**
    * Rows by primary key inside `scope`; null for an id that is missing or out of scope (the two look the same).
@@ -37,8 +49,8 @@ export class Loaders {
   rowById<T extends WithId>(entity: EntityClass<T>, scope: Scope, columns?: readonly string[]): DataLoader<string, T | null> {
     return this.loader(`row:${entity.name}:${this.scopeId(scope)}:${columns?.join(',') ?? '*'}`, async (ids) => {
       const { sql, params } = this.byIdStatement(entity, scope, columns);
-      const rows = await readRowsById(this.em, sql, params, ids);
-      const map = rowMapper(this.em, entity);
+      const rows = await readRowsById(this.reader, sql, params, ids);
+      const map = rowMapper(this.reader, entity);
       return ids.map((id) => {
         const row = rows.get(id);
         return row ? map(row) : null;
@@ -52,14 +64,14 @@ export class Loaders {
     const memo = scope ? (byIdStatements.get(scope) ?? byIdStatements.set(scope, new Map()).get(scope)!) : unscopedByIdStatements;
     let statement = memo.get(key);
     if (!statement) {
-      const meta = this.em.getMetadata().get(entity);
+      const meta = this.reader.getMetadata().get(entity);
       const idType = (meta.properties as Record<string, { columnTypes: string[] }>).id.columnTypes[0];
       const list = columns ? columns.map((c) => `"${c}"`).join(', ') : '*';
       if (!scope) statement = { sql: `select ${list} from "${meta.tableName}" where "id" = any(?::${idType}[])`, params: [] };
       else {
         // the scope may join (a deployment's env is its cluster's); PostgreSQL folds the outer filter into it
         const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
-        const { sql, params } = this.em.createQueryBuilder(entity, 'e').select(selected as never).where(scope as never).toQuery();
+        const { sql, params } = this.reader.createQueryBuilder(entity, 'e').select(selected as never).where(scope as never).toQuery();
         statement = { sql: `select * from (${sql}) as "scoped" where "scoped"."id" = any(?::${idType}[])`, params };
       }
       memo.set(key, statement);
@@ -70,8 +82,8 @@ export class Loaders {
   /** Child rows by foreign key inside `scope`, ordered, at most `limit` per parent: one statement for every parent. */
   childRows<T extends WithId>(entity: EntityClass<T>, foreignKey: keyof T & string, order: OrderSpec<T>, scope: Scope, limit?: number): DataLoader<string, T[]> {
     return this.loader(`rows:${entity.name}:${foreignKey}:${limit ?? ''}:${this.scopeId(scope)}`, async (parentIds) => {
-      const map = rowMapper(this.em, entity);
-      const fkColumn = (this.em.getMetadata().get(entity).properties as Record<string, { fieldNames: string[] }>)[foreignKey].fieldNames[0];
+      const map = rowMapper(this.reader, entity);
+      const fkColumn = (this.reader.getMetadata().get(entity).properties as Record<string, { fieldNames: string[] }>)[foreignKey].fieldNames[0];
       const byParent = new Map<string, T[]>();
       for (const row of await this.childRowsOf(entity, foreignKey, order, parentIds, scope, limit)) {
         const parentId = row[fkColumn] as string;
@@ -98,7 +110,7 @@ export class Loaders {
       };
       const missing = ids.filter((id) => !held(id));
       if (missing.length) {
-        const table = this.em.getMetadata().get(entity).tableName;
+        const table = this.reader.getMetadata().get(entity).tableName;
         const rows = await this.execute(`select * from "${table}" where "id" in (${missing.map(() => '?').join(', ')})`, missing);
         for (const row of rows) this.hydrate(entity, row);
       }
@@ -138,19 +150,19 @@ export class Loaders {
   /** One statement for rows of `entity` matching `where` (every column, or `columns`), which the query builder renders (a scope may join). */
   private async scoped(entity: EntityClass<unknown>, where: object, suffix: string, columns?: readonly string[], extraColumn?: string, around: (sql: string) => string = (sql) => sql, extraParams: unknown[] = []): Promise<Record<string, unknown>[]> {
     const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
-    const qb = this.em.createQueryBuilder(entity, 'e').select((extraColumn ? [...selected, raw(extraColumn)] : selected) as never).where(where as never);
+    const qb = this.reader.createQueryBuilder(entity, 'e').select((extraColumn ? [...selected, raw(extraColumn)] : selected) as never).where(where as never);
     const { sql, params } = qb.toQuery();
     return this.execute(around(sql + suffix), [...params, ...extraParams]);
   }
 
   private ordering(entity: EntityClass<unknown>, foreignKey: string, order: readonly { field: string; direction: 'ASC' | 'DESC' }[]) {
-    const meta = this.em.getMetadata().get(entity);
-    return { fk: columnOf(this.em, entity, foreignKey), orderSql: orderSql(meta, order), tableName: meta.tableName };
+    const meta = this.reader.getMetadata().get(entity);
+    return { fk: columnOf(this.reader, entity, foreignKey), orderSql: orderSql(meta, order), tableName: meta.tableName };
   }
 
   /** Inside a transaction (the unit of work), on its connection (the embedded database has only one); else prepared (src/db/read-sql.ts). */
   private execute(sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-    return readRows(this.em, sql, params);
+    return readRows(this.reader, sql, params);
   }
 
   private scopeId(scope: Scope): number {

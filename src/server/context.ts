@@ -7,6 +7,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { databaseUnavailable } from '../graphql/errors.js';
 import { createServiceContext, type RequestAuth } from '../request/context.js';
+import { LazyFork } from '../request/lazy-fork.js';
 import type { GrantsCache } from '../request/grants-cache.js';
 import type { RequestContext, Services } from '../services/index.js';
 import { currentRequestScope } from '../logging/request-scope.js';
@@ -28,12 +29,14 @@ export type CreateContext = (credentials: Credentials, origin?: RequestOrigin) =
  * the client's address is the one the reverse proxy in front put last in X-Forwarded-For.
  */
 export function contextFactory(em: SqlEntityManager, services: Services, authenticator: Authenticator, options: { trustProxy: boolean }) {
+  // what every request reads rows through until it needs a unit of work (LazyFork)
+  const reader = em.fork() as SqlEntityManager;
   return async (credentials: Credentials, origin: RequestOrigin = {}): Promise<RequestContext> => {
-    const fork = em.fork() as SqlEntityManager;
+    const unit = new LazyFork(em, reader);
     try {
-      return requestContext(fork, { identity: await authenticator.identify(fork, credentials) }, origin, services, options.trustProxy, authenticator.grants);
+      return requestContext(unit, { identity: await authenticator.identify(unit, credentials) }, origin, services, options.trustProxy, authenticator.grants);
     } catch (err) {
-      if (err instanceof DomainError) return requestContext(fork, { identity: anonymous, authError: err }, origin, services, options.trustProxy);
+      if (err instanceof DomainError) return requestContext(unit, { identity: anonymous, authError: err }, origin, services, options.trustProxy);
       throw err;
     }
   };
@@ -43,13 +46,13 @@ export function contextFactory(em: SqlEntityManager, services: Services, authent
  * A request's context once its caller is known: its unit of work, its client's address, its request id (a system
  * identity's name before it, as its audit records show), and the caller named in the request's access log line.
  */
-function requestContext(fork: SqlEntityManager, auth: RequestAuth, origin: RequestOrigin, services: Services, trustProxy: boolean, grants?: GrantsCache): RequestContext {
+function requestContext(unit: SqlEntityManager | LazyFork, auth: RequestAuth, origin: RequestOrigin, services: Services, trustProxy: boolean, grants?: GrantsCache): RequestContext {
   const scope = currentRequestScope();
   if (scope) scope.caller = callerOf(auth.identity);
   const id = origin.requestId ?? randomUUID();
   const requestId = auth.identity.kind === 'system' ? `${auth.identity.name}:${id}` : id;
   const clientAddress = origin.request && clientAddressOf(origin.request, trustProxy);
-  return { ...createServiceContext(fork, auth, requestId, grants), clientAddress, services };
+  return Object.assign(createServiceContext(unit, auth, requestId, grants), { clientAddress, services });
 }
 
 /** For GraphQL's transports, whose failed context Apollo would answer 500 with the error's own text: a database out of reach is SERVICE_UNAVAILABLE. */

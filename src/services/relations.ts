@@ -120,9 +120,18 @@ function columnsOf(meta: EntityMetadata, p: Projection, more: readonly string[] 
   return [...names].flatMap((name) => props[name]?.fieldNames?.[0] ?? []);
 }
 
+/** projectedColumns' answers: projections are memoized per document, so a query asked again reuses its columns */
+const projectedColumnsMemo = new WeakMap<Projection, Map<EntityMetadata, string[]>>();
+
 /** The columns of `entity` a projection reads; undefined for all of them. */
-export function projectedColumns(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection): string[] | undefined {
-  return projection.properties && columnsOf(ctx.em.getMetadata().get(entity), projection);
+export function projectedColumns(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection): readonly string[] | undefined {
+  if (!projection.properties) return undefined;
+  const meta = ctx.em.getMetadata().get(entity);
+  let byEntity = projectedColumnsMemo.get(projection);
+  if (!byEntity) projectedColumnsMemo.set(projection, (byEntity = new Map()));
+  let columns = byEntity.get(meta);
+  if (!columns) byEntity.set(meta, (columns = columnsOf(meta, projection)));
+  return columns;
 }
 
 /** On a reference (`{ id }`) of a read row: the row a joined relation found there, null when out of scope. */
