@@ -27,8 +27,9 @@ class WorkerProcess {
         K8S_WATCH: 'false',
         CHART_DISCOVERY: 'false',
         TASK_WORKER_CONCURRENCY: '16',
-        // long enough that a heartbeat late on a busy machine does not lose it; short enough for the kill test
-        TASK_LEASE_SECONDS: '4',
+        // long enough that a heartbeat late on a busy machine does not lose it (at 4 s, a loaded 2-core machine lost
+        // leases mid-release and five releases were applied twice); short enough for the kill test
+        TASK_LEASE_SECONDS: '8',
         TASK_POLL_MS: '200',
       },
       ['worker'],
@@ -74,7 +75,7 @@ onPostgres('berth worker processes', () => {
     await ensureBuilt();
     fast = await startKubeApiDouble({ helmController: { delayMs: 20 } });
     // a release that takes longer than a lease: its worker can be killed while it waits
-    slow = await startKubeApiDouble({ helmController: { delayMs: 4000 } });
+    slow = await startKubeApiDouble({ helmController: { delayMs: 8000 } });
     db = await createTestDatabase();
     server = await startBerth(testConfig({ K8S_WATCH: 'true' }), { database: db.target, print: () => {} });
     const login = await postGraphQL<any>(server.url, `mutation($p: String!) { login(usernameOrEmail: "admin", password: $p) { accessToken } }`, { p: ADMIN_PASSWORD });

@@ -28,7 +28,7 @@ export function ReadResolver<T extends { id: string }, F extends object>(options
   abstract class AggregateReadResolver {
     @Query(() => options.node, { name: options.single, nullable: true, description: `One ${options.node.name} by id; null when it does not exist` })
     async findOne(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<T | null> {
-      return options.service(ctx.services).findById(ctx, id, selectedRow(info, ctx.em, options.node as EntityClass<unknown>));
+      return options.service(ctx.services).findById(ctx, id, selectedRow(info, ctx.loaders.reader, options.node as EntityClass<unknown>));
     }
 
     @Query(() => Connection, { name: options.plural, description: `${options.node.name} rows, keyset-paginated` })
@@ -40,7 +40,7 @@ export function ReadResolver<T extends { id: string }, F extends object>(options
     ): Promise<ConnectionShape<T>> {
       const service = options.service(ctx.services);
       const query = await service.query(ctx, filter).catch((err: unknown) => Promise.reject(fieldWithin(err, 'filter')));
-      const projection = selectedProjection(info, ctx.em, options.node as EntityClass<unknown>);
+      const projection = selectedProjection(info, ctx.loaders.reader, options.node as EntityClass<unknown>);
       return toConnection(await relayPaging<T>(page).read(ctx, { ...query, projection }));
     }
   }

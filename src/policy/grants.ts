@@ -19,6 +19,11 @@ export interface Grants {
   groupIds: Set<string>;
   /** web apps of those groups with link_show set */
   webAppIds: Set<string>;
+  /**
+   * The same object for every copy of one reading of these grants (the grants cache hands each request a copy with
+   * its own identity): what memos of what grants imply (scopes, statements) key on, so a credential's requests share them.
+   */
+  memoKey: object;
 }
 
 export const kindKey = (envId: string, kindId: string) => `${envId}/${kindId}`;
@@ -65,6 +70,7 @@ export function grantsFrom(identity: KnownIdentity, record: GrantsRecord | null)
     kindRoles: new Map(Object.entries(record?.kindRoles ?? {}) as [string, UserDeploymentRole][]),
     groupIds: new Set(record?.groupIds),
     webAppIds: new Set(record?.webAppIds),
+    memoKey: {},
   };
 }
 
@@ -88,9 +94,9 @@ export function grantsOf(ctx: ServiceContext): Promise<Grants> {
   let grants = ctx.memo.get(GRANTS) as Promise<Grants> | undefined;
   if (!grants) {
     const identity = requireIdentity(ctx);
-    const load = () => loadGrants(ctx.em, identity);
+    const load = () => loadGrants(ctx.loaders.reader, identity);
     // inside a transaction grants may reflect writes not committed yet: never shared
-    const cache = ctx.em.isInTransaction() ? undefined : ctx.grantsCache;
+    const cache = ctx.loaders.reader.isInTransaction() ? undefined : ctx.grantsCache;
     grants = cache ? (cache.get(identityKey(identity), identity, load) as Promise<Grants>) : load();
     ctx.memo.set(GRANTS, grants);
   }

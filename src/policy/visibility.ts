@@ -36,15 +36,15 @@ interface VisibilityRule {
 
 const NOTHING: Where = { id: { $in: [] } };
 
-const envIdsMemo = new WeakMap<Grants, Set<string>>();
+const envIdsMemo = new WeakMap<object, Set<string>>();
 
 /** Envs where the caller holds any role: an env role, or a deployment-kind role there. Grants never change once read. */
 export function visibleEnvIds(g: Grants): Set<string> {
-  let ids = envIdsMemo.get(g);
+  let ids = envIdsMemo.get(g.memoKey);
   if (!ids) {
     ids = new Set(g.envRoles.keys());
     for (const key of g.kindRoles.keys()) ids.add(key.slice(0, key.indexOf('/')));
-    envIdsMemo.set(g, ids);
+    envIdsMemo.set(g.memoKey, ids);
   }
   return ids;
 }
@@ -80,7 +80,7 @@ function insideEnv(path: string[]): VisibilityRule {
 async function envIdOf(ctx: ServiceContext, row: Row, path: string[]): Promise<string | null> {
   if (!path.length) return row.id;
   let current: Row | null = row;
-  let meta = ctx.em.getMetadata().get(row.constructor as EntityClass<Row>);
+  let meta = ctx.loaders.reader.getMetadata().get(row.constructor as EntityClass<Row>);
   for (const [i, step] of path.entries()) {
     const ref = current?.[step] as { id: string } | null | undefined;
     if (!ref) return null;
@@ -215,16 +215,16 @@ export function visibleThrough(parent: EntityClass<unknown>, relation: string, t
   return !!from && !!to && from.length === to.length + 1 && from[0] === relation && to.every((step, i) => step === from[i + 1]);
 }
 
-const scopeMemo = new WeakMap<Grants, Map<EntityClass<unknown>, Where | null>>();
+const scopeMemo = new WeakMap<object, Map<EntityClass<unknown>, Where | null>>();
 
 /**
  * The rows of this aggregate the caller may see, as a query; null when every row is visible. Lists and relations
- * on the read path apply it in SQL, so a hidden row never leaves the database. The same object for the same grants
- * (one request's), which batch loaders key on.
+ * on the read path apply it in SQL, so a hidden row never leaves the database. The same object for every copy of one
+ * reading of grants (`memoKey`: a credential's requests), which batch loaders and statement memos key on.
  */
 export function scopeWhere(g: Grants, entity: EntityClass<unknown>): Where | null {
-  let scopes = scopeMemo.get(g);
-  if (!scopes) scopeMemo.set(g, (scopes = new Map()));
+  let scopes = scopeMemo.get(g.memoKey);
+  if (!scopes) scopeMemo.set(g.memoKey, (scopes = new Map()));
   let scope = scopes.get(entity);
   if (scope === undefined) scopes.set(entity, (scope = ruleOf(entity).where(g)));
   return scope;
@@ -237,12 +237,12 @@ export async function keepVisible<T extends { id: string }>(ctx: ServiceContext,
   return rows.map((row, i) => (verdicts[i] ? row : null));
 }
 
-const scopeKeyMemo = new WeakMap<Grants, Map<VisibilityRule, string>>();
+const scopeKeyMemo = new WeakMap<object, Map<VisibilityRule, string>>();
 
 /** What a rule's verdicts depend on in these grants, as a string: equal strings, equal verdicts on every row. */
 function scopeKey(g: Grants, rule: VisibilityRule): string {
-  let keys = scopeKeyMemo.get(g);
-  if (!keys) scopeKeyMemo.set(g, (keys = new Map()));
+  let keys = scopeKeyMemo.get(g.memoKey);
+  if (!keys) scopeKeyMemo.set(g.memoKey, (keys = new Map()));
   let key = keys.get(rule);
   if (key === undefined) keys.set(rule, (key = rule.scope?.(g) ?? ''));
   return key;
@@ -254,7 +254,7 @@ export function sameScope(a: Grants, b: Grants, entity: EntityClass<unknown>): b
   return !!rule.scope && scopeKey(a, rule) === scopeKey(b, rule);
 }
 
-const sharedKeyMemo = new WeakMap<Grants, WeakMap<readonly EntityClass<unknown>[], string | null>>();
+const sharedKeyMemo = new WeakMap<object, WeakMap<readonly EntityClass<unknown>[], string | null>>();
 
 /**
  * What the verdicts of these aggregates' rules depend on in these grants, whoever holds them: two identities
@@ -263,8 +263,8 @@ const sharedKeyMemo = new WeakMap<Grants, WeakMap<readonly EntityClass<unknown>[
  * user, bot, token or service account). `entities` is kept by the caller: the answer is remembered per array.
  */
 export function sharedScopeKey(g: Grants, entities: readonly EntityClass<unknown>[]): string | null {
-  let keys = sharedKeyMemo.get(g);
-  if (!keys) sharedKeyMemo.set(g, (keys = new WeakMap()));
+  let keys = sharedKeyMemo.get(g.memoKey);
+  if (!keys) sharedKeyMemo.set(g.memoKey, (keys = new WeakMap()));
   let key = keys.get(entities);
   if (key === undefined) {
     const parts = entities.map((entity) => ruleOf(entity).shared?.(g) ?? null);

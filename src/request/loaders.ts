@@ -36,8 +36,11 @@ export class Loaders {
     return this.unit instanceof LazyFork ? this.unit.em : this.unit;
   }
 
-  /** for rows: metadata, statements (the unit of work's own, in its transaction if it has one) */
-  private get reader(): SqlEntityManager {
+  /**
+   * What reads rows and metadata without needing a unit of work of its own: the unit of work once there is one (in
+   * its transaction, if it has one), else (a request's lazy fork) an entity manager shared by every request.
+   */
+  get reader(): SqlEntityManager {
     return this.unit instanceof LazyFork ? this.unit.reader : this.unit;
   }
 

@@ -147,7 +147,7 @@ export const numberedPaging = <T extends { id: string }>(request: NumberedPageRe
  * columns and their to-one relations in the same statement (src/services/relations.ts).
  */
 async function selectRows<T extends object>(ctx: ServiceContext, query: ScopedQuery<T>, where: unknown, keys: OrderKey[], cut: { limit: number; offset?: number }): Promise<T[]> {
-  const { em } = ctx;
+  const em = ctx.loaders.reader;
   const entity = query.entity as EntityClass<unknown>;
   const projected = await projectedSelect(ctx, entity, query.projection ?? ALL_COLUMNS, keys.map((k) => k.field));
   const qb = em
@@ -167,7 +167,7 @@ async function selectRows<T extends object>(ctx: ServiceContext, query: ScopedQu
 
 /** Relay-style keyset pagination over any entity with a stable order (first/after or last/before), as rows. */
 async function paginate<T extends { id: string }>(ctx: ServiceContext, query: ScopedQuery<T>, request: PageRequest): Promise<Page<T>> {
-  const { em } = ctx;
+  const em = ctx.loaders.reader;
   const { entity, where, order } = query;
   const first = pageSize(request.first, 'first');
   const last = pageSize(request.last, 'last');

@@ -126,7 +126,7 @@ const projectedColumnsMemo = new WeakMap<Projection, Map<EntityMetadata, string[
 /** The columns of `entity` a projection reads; undefined for all of them. */
 export function projectedColumns(ctx: ServiceContext, entity: EntityClass<unknown>, projection: Projection): readonly string[] | undefined {
   if (!projection.properties) return undefined;
-  const meta = ctx.em.getMetadata().get(entity);
+  const meta = ctx.loaders.reader.getMetadata().get(entity);
   let byEntity = projectedColumnsMemo.get(projection);
   if (!byEntity) projectedColumnsMemo.set(projection, (byEntity = new Map()));
   let columns = byEntity.get(meta);
@@ -171,15 +171,15 @@ export async function projectedSelect(ctx: ServiceContext, entity: EntityClass<u
   // the same for every request with this selection and these grants (kept with the credential): built once
   let byGrants = selects.get(projection);
   if (!byGrants) selects.set(projection, (byGrants = new WeakMap()));
-  let byShape = byGrants.get(grants);
-  if (!byShape) byGrants.set(grants, (byShape = new Map()));
+  let byShape = byGrants.get(grants.memoKey);
+  if (!byShape) byGrants.set(grants.memoKey, (byShape = new Map()));
   const shape = `${entity.name}:${extra.join(',')}`;
   let select = byShape.get(shape);
-  if (!select) byShape.set(shape, (select = buildSelect(ctx.em, grants, entity, projection, extra)));
+  if (!select) byShape.set(shape, (select = buildSelect(ctx.loaders.reader, grants, entity, projection, extra)));
   return select;
 }
 
-const selects = new WeakMap<Projection, WeakMap<Grants, Map<string, ProjectedSelect>>>();
+const selects = new WeakMap<Projection, WeakMap<object, Map<string, ProjectedSelect>>>();
 
 function buildSelect(em: SqlEntityManager, grants: Grants, entity: EntityClass<unknown>, projection: Projection, extra: readonly string[]): ProjectedSelect {
   const metadata = em.getMetadata();
