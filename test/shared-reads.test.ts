@@ -34,7 +34,7 @@ async function contextOf(id: string, em: SqlEntityManager = server.em.fork()): P
   return createServiceContext(em, { identity: { kind: 'user', user } }, randomUUID());
 }
 
-const adminId = async () => (await server.sql<{ id: string }>(`select id from users where username = 'admin'`))[0].id;
+const adminId = async (of: TestServer = server) => (await of.sql<{ id: string }>(`select id from users where username = 'admin'`))[0].id;
 
 /** Statements that read `table` by id, since the last clear. */
 const byIdReads = (table: string) => log.statements().filter((s) => new RegExp(`from "${table}"`).test(s) && /= any\(/.test(s));
@@ -64,6 +64,20 @@ test('callers whose scopes differ never share: each sees only its own env, in th
   expect(seenByAdmin.map((d) => d?.id ?? null)).toEqual([deploymentOfOne, deploymentOfTwo]);
   // the two env Users' statements are the same text with other parameters: one statement each, as the admin's
   expect(byIdReads('deployments')).toHaveLength(3);
+});
+
+test('servers of one process on different databases never share: each reads its own', async () => {
+  const other = await startTestServer();
+  try {
+    const [here, there] = [await createUser(server), await createUser(other)];
+    const [a, b] = [await contextOf(await adminId()), await contextOf(await adminId(other), other.em.fork())];
+    const read = (s: TestServer, ctx: ServiceContext) => Promise.all([here.id, there.id].map(async (id) => (await s.berth.services.users.findById(ctx, id))?.id ?? null));
+    const [seenHere, seenThere] = await Promise.all([read(server, a), read(other, b)]);
+    expect(seenHere).toEqual([here.id, null]);
+    expect(seenThere).toEqual([null, there.id]);
+  } finally {
+    await other.stop();
+  }
 });
 
 test('under concurrent HTTP requests of callers in different envs, each answer is its own caller\'s', async () => {

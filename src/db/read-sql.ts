@@ -59,7 +59,8 @@ interface IdBatch {
   waiters: { resolve: (rows: Map<string, Row>) => void; reject: (err: unknown) => void }[];
 }
 
-const idBatches = new Map<string, IdBatch>();
+/** per database connection (several ORMs may share a process, tests' servers on their own databases), by statement and parameters */
+const idBatches = new WeakMap<object, Map<string, IdBatch>>();
 
 /**
  * Rows by id, keyed by id: `sql`'s last placeholder takes the ids as one array (`"id" = any(?::uuid[])`), after
@@ -72,13 +73,17 @@ const idBatches = new Map<string, IdBatch>();
 export function readRowsById(em: SqlEntityManager, sql: string, params: readonly unknown[], ids: readonly string[]): Promise<Map<string, Row>> {
   const transaction = em.getTransactionContext();
   if (transaction) return run(em, transaction, sql, [...params, idArray(ids)]).then(byId);
+  const connection = em.getConnection();
+  let batches = idBatches.get(connection);
+  if (!batches) idBatches.set(connection, (batches = new Map()));
   const key = `${sql}\u0000${JSON.stringify(params)}`;
-  let batch = idBatches.get(key);
+  let batch = batches.get(key);
   if (!batch) {
     const created: IdBatch = { em, sql, params, ids: new Set(), waiters: [] };
-    idBatches.set(key, (batch = created));
+    const pending = batches;
+    pending.set(key, (batch = created));
     setImmediate(() => {
-      idBatches.delete(key);
+      pending.delete(key);
       // no transaction here, whatever the first request's unit of work has begun since
       run(created.em, undefined, created.sql, [...created.params, idArray([...created.ids])]).then(
         (rows) => {
