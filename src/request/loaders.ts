@@ -28,12 +28,17 @@ export class Loaders {
   private readonly scopeIds = new WeakMap<object, number>();
   private scopeCount = 0;
 
+  /** an entity manager of its own is both the unit of work and the reader */
+  private readonly unit: Pick<LazyFork, 'em' | 'reader'>;
+
   /** `unit`: the unit of work, or (a request's) one forked when an entity is first loaded */
-  constructor(private readonly unit: SqlEntityManager | LazyFork) {}
+  constructor(unit: SqlEntityManager | LazyFork) {
+    this.unit = unit instanceof LazyFork ? unit : { em: unit, reader: unit };
+  }
 
   /** the unit of work, for entities (`byId`, `children`) */
   private get em(): SqlEntityManager {
-    return this.unit instanceof LazyFork ? this.unit.em : this.unit;
+    return this.unit.em;
   }
 
   /**
@@ -41,7 +46,7 @@ export class Loaders {
    * its transaction, if it has one), else (a request's lazy fork) an entity manager shared by every request.
    */
   get reader(): SqlEntityManager {
-    return this.unit instanceof LazyFork ? this.unit.reader : this.unit;
+    return this.unit.reader;
   }
 
   /**
@@ -73,8 +78,7 @@ export class Loaders {
       if (!scope) statement = { sql: `select ${list} from "${meta.tableName}" where "id" = any(?::${idType}[])`, params: [] };
       else {
         // the scope may join (a deployment's env is its cluster's); PostgreSQL folds the outer filter into it
-        const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
-        const { sql, params } = this.reader.createQueryBuilder(entity, 'e').select(selected as never).where(scope as never).toQuery();
+        const { sql, params } = this.scopedQuery(entity, scope, columns);
         statement = { sql: `select * from (${sql}) as "scoped" where "scoped"."id" = any(?::${idType}[])`, params };
       }
       memo.set(key, statement);
@@ -152,10 +156,14 @@ export class Loaders {
 
   /** One statement for rows of `entity` matching `where` (every column, or `columns`), which the query builder renders (a scope may join). */
   private async scoped(entity: EntityClass<unknown>, where: object, suffix: string, columns?: readonly string[], extraColumn?: string, around: (sql: string) => string = (sql) => sql, extraParams: unknown[] = []): Promise<Record<string, unknown>[]> {
-    const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
-    const qb = this.reader.createQueryBuilder(entity, 'e').select((extraColumn ? [...selected, raw(extraColumn)] : selected) as never).where(where as never);
-    const { sql, params } = qb.toQuery();
+    const { sql, params } = this.scopedQuery(entity, where, columns, extraColumn);
     return this.execute(around(sql + suffix), [...params, ...extraParams]);
+  }
+
+  /** The query builder's rendering of `entity`'s rows (aliased `e`) matching `where`: every column, or `columns`, and `extraColumn`. */
+  private scopedQuery(entity: EntityClass<unknown>, where: object, columns?: readonly string[], extraColumn?: string): { sql: string; params: readonly unknown[] } {
+    const selected = columns ? columns.map((c) => raw(`e."${c}"`)) : ['e.*'];
+    return this.reader.createQueryBuilder(entity, 'e').select((extraColumn ? [...selected, raw(extraColumn)] : selected) as never).where(where as never).toQuery();
   }
 
   private ordering(entity: EntityClass<unknown>, foreignKey: string, order: readonly { field: string; direction: 'ASC' | 'DESC' }[]) {
