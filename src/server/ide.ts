@@ -48,27 +48,75 @@ subscription Events {
 const HIDDEN_PROMPTS = 'nz-alert:has([track-id="donate"]) { display: none !important; }';
 
 /**
- * Altair's graphql-ws handler sends only its "connection parameters" in connection_init and drops the request's
- * headers: a token set in Set Headers or the Auth tab reached queries but not subscriptions, which then ran
- * anonymous. Berth serves that one file with the request's credential headers put into the connection parameters
- * (which still win). An Altair whose file no longer has this shape stops here, at start, rather than quietly.
+ * A fix to one of Altair's built files, found by the shape of its minified code: `marker`, a piece of code only that
+ * file holds, picks it; `apply` returns it changed, or nothing when the code no longer has the shape it expects. An
+ * Altair release whose files differ stops Berth at start (see patchedAltairFiles) rather than quietly serving the bug.
  */
-function graphqlWsHandlerSendingCredentials(dist: string): { file: string; source: string } {
-  const connectionParams = /connectionParams:(\w+)\.additionalParams/g;
-  const handlers = readdirSync(dist)
-    .filter((file) => /^chunk-.*\.js$/.test(file))
-    .map((file) => ({ file, source: readFileSync(join(dist, file), 'utf8') }))
-    .filter(({ source }) => /export\{\w+ as GraphQLWsRequestHandler\}/.test(source));
-  if (handlers.length !== 1 || [...handlers[0].source.matchAll(connectionParams)].length !== 1) {
-    throw new Error(`altair-static's graphql-ws handler is not where src/server/ide.ts expects it (found ${handlers.length} files): adapt the patch to this version`);
-  }
-  const { file, source } = handlers[0];
-  const credentials = (request: string) =>
-    `Object.fromEntries((${request}.headers??[]).filter((h)=>/^(authorization|x-platz-token)$/i.test(h.key)).map((h)=>[h.key.toLowerCase(),h.value]))`;
-  return { file, source: source.replace(connectionParams, (_, request: string) => `connectionParams:{...${credentials(request)},...${request}.additionalParams}`) };
+interface AltairFix {
+  marker: string;
+  apply(source: string): string | undefined;
 }
 
-let patchedHandler: { file: string; source: string } | undefined;
+/** Replaces the one match of `pattern` in `source`; nothing when it matches none or several times. */
+function replaceOnce(source: string, pattern: RegExp, replacement: (...groups: string[]) => string): string | undefined {
+  const matches = [...source.matchAll(new RegExp(pattern.source, 'g'))];
+  if (matches.length !== 1) return undefined;
+  const [match] = matches;
+  return source.slice(0, match.index) + replacement(...match) + source.slice(match.index + match[0].length);
+}
+
+/**
+ * Altair's graphql-ws handler sends only its "connection parameters" in connection_init and drops the request's
+ * headers: a token set in Set Headers or the Auth tab reached queries but not subscriptions, which then ran
+ * anonymous. Berth serves that file with the request's credential headers put into the connection parameters
+ * (which still win).
+ */
+const subscriptionsSendCredentials: AltairFix = {
+  marker: ' as GraphQLWsRequestHandler}',
+  apply: (source) => {
+    const credentials = (request: string) =>
+      `Object.fromEntries((${request}.headers??[]).filter((h)=>/^(authorization|x-platz-token)$/i.test(h.key)).map((h)=>[h.key.toLowerCase(),h.value]))`;
+    return replaceOnce(source, /connectionParams:([\w$]+)\.additionalParams/, (_, request) => `connectionParams:{...${credentials(request)},...${request}.additionalParams}`);
+  },
+};
+
+/**
+ * Altair builds the ► (Send …) buttons above each operation from the syntax tree as it stands when the document
+ * changes, and not again when the parser, which works in slices of a few milliseconds, completes that tree later: on a
+ * busy machine the first screen came without its buttons until the user typed. They are rebuilt when the tree changes.
+ */
+const sendButtonsFollowTheParse: AltairFix = {
+  marker: '.node.getChild("OperationType")',
+  apply: (source) => {
+    // build = (state, onClick) => decorations, from syntaxTree(state); the lookbehind lets the scan of main.js's 3 MB
+    // start at a literal, at every start
+    const builders = [...source.matchAll(/(?<=([\w$]+)=\(([\w$]+),[\w$]+\))=>\{let [\w$]+=\[\];return ([\w$]+)\(\2\)\.iterate\(\{enter:[\w$]+=>\{if\([\w$]+\.name==="OperationDefinition"/g)];
+    if (builders.length !== 1) return undefined;
+    const [[, build, , syntaxTree]] = builders;
+    const rebuiltOnChange = new RegExp(`update\\(([\\w$]+),([\\w$]+)\\)\\{return \\2\\.docChanged\\?${build.replace(/\$/g, '\\$')}\\(`);
+    return replaceOnce(source, rebuiltOnChange, (_, value, tr) => `update(${value},${tr}){return ${tr}.docChanged||${syntaxTree}(${tr}.state)!==${syntaxTree}(${tr}.startState)?${build}(`);
+  },
+};
+
+/** Altair's files that Berth serves changed, by name: each fix applied to the one file it finds, or an error. */
+function patchedAltairFiles(dist: string, fixes: readonly AltairFix[]): Map<string, string> {
+  // searched as bytes: only the files fixed are decoded
+  const scripts = readdirSync(dist)
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => ({ file, bytes: readFileSync(join(dist, file)) }));
+  const patched = new Map<string, string>();
+  for (const fix of fixes) {
+    const found = scripts.filter(({ bytes }) => bytes.includes(fix.marker));
+    const fixed = found.length === 1 ? fix.apply(patched.get(found[0].file) ?? found[0].bytes.toString('utf8')) : undefined;
+    if (fixed === undefined) {
+      throw new Error(`altair-static's code is not what src/server/ide.ts expects (${JSON.stringify(fix.marker)} found in ${found.length} files, 1 expected, or changed around it): adapt the fix to this version`);
+    }
+    patched.set(found[0].file, fixed);
+  }
+  return patched;
+}
+
+let patchedFiles: Map<string, string> | undefined;
 
 /** What GET /graphql may answer with: JSON for API clients, the IDE's page for a browser. */
 const GET_ANSWERS = ['application/json', 'application/graphql-response+json', 'text/html'];
@@ -105,9 +153,11 @@ export function preferredType(accept: string | undefined, types: readonly string
  */
 export function graphqlIde(): { assets: FastifyPluginAsync; page: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> } {
   const dist = getDistDirectory();
-  const handler = (patchedHandler ??= graphqlWsHandlerSendingCredentials(dist));
+  const patched = (patchedFiles ??= patchedAltairFiles(dist, [subscriptionsSendCredentials, sendButtonsFollowTheParse]));
   const assets: FastifyPluginAsync = async (app) => {
-    app.get(`${IDE_BASE}${handler.file}`, (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(handler.source));
+    for (const [file, source] of patched) {
+      app.get(`${IDE_BASE}${file}`, (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(source));
+    }
     await app.register(fastifyStatic, { root: dist, prefix: IDE_BASE, index: false, maxAge: '1h', decorateReply: false });
   };
   const page = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
