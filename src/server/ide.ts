@@ -57,12 +57,16 @@ interface AltairFix {
   apply(source: string): string | undefined;
 }
 
+/** The one match of `pattern` in `source`; nothing when it matches none or several times. */
+function matchOnce(source: string, pattern: RegExp): RegExpExecArray | undefined {
+  const matches = [...source.matchAll(new RegExp(pattern.source, 'g'))];
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 /** Replaces the one match of `pattern` in `source`; nothing when it matches none or several times. */
 function replaceOnce(source: string, pattern: RegExp, replacement: (...groups: string[]) => string): string | undefined {
-  const matches = [...source.matchAll(new RegExp(pattern.source, 'g'))];
-  if (matches.length !== 1) return undefined;
-  const [match] = matches;
-  return source.slice(0, match.index) + replacement(...match) + source.slice(match.index + match[0].length);
+  const match = matchOnce(source, pattern);
+  return match && source.slice(0, match.index) + replacement(...match) + source.slice(match.index + match[0].length);
 }
 
 /**
@@ -90,16 +94,19 @@ const sendButtonsFollowTheParse: AltairFix = {
   apply: (source) => {
     // build = (state, onClick) => decorations, from syntaxTree(state); the lookbehind lets the scan of main.js's 3 MB
     // start at a literal, at every start
-    const builders = [...source.matchAll(/(?<=([\w$]+)=\(([\w$]+),[\w$]+\))=>\{let [\w$]+=\[\];return ([\w$]+)\(\2\)\.iterate\(\{enter:[\w$]+=>\{if\([\w$]+\.name==="OperationDefinition"/g)];
-    if (builders.length !== 1) return undefined;
-    const [[, build, , syntaxTree]] = builders;
+    const builder = matchOnce(source, /(?<=([\w$]+)=\(([\w$]+),[\w$]+\))=>\{let [\w$]+=\[\];return ([\w$]+)\(\2\)\.iterate\(\{enter:[\w$]+=>\{if\([\w$]+\.name==="OperationDefinition"/);
+    if (!builder) return undefined;
+    const [, build, , syntaxTree] = builder;
     const rebuiltOnChange = new RegExp(`update\\(([\\w$]+),([\\w$]+)\\)\\{return \\2\\.docChanged\\?${build.replace(/\$/g, '\\$')}\\(`);
     return replaceOnce(source, rebuiltOnChange, (_, value, tr) => `update(${value},${tr}){return ${tr}.docChanged||${syntaxTree}(${tr}.state)!==${syntaxTree}(${tr}.startState)?${build}(`);
   },
 };
 
-/** Altair's files that Berth serves changed, by name: each fix applied to the one file it finds, or an error. */
-function patchedAltairFiles(dist: string, fixes: readonly AltairFix[]): Map<string, string> {
+/**
+ * Altair's files that Berth serves changed, by name, encoded once (main.js is 3 MB): each fix applied to the one file
+ * it finds, or an error.
+ */
+function patchedAltairFiles(dist: string, fixes: readonly AltairFix[]): Map<string, Buffer> {
   // searched as bytes: only the files fixed are decoded
   const scripts = readdirSync(dist)
     .filter((file) => file.endsWith('.js'))
@@ -113,10 +120,10 @@ function patchedAltairFiles(dist: string, fixes: readonly AltairFix[]): Map<stri
     }
     patched.set(found[0].file, fixed);
   }
-  return patched;
+  return new Map([...patched].map(([file, source]) => [file, Buffer.from(source)]));
 }
 
-let patchedFiles: Map<string, string> | undefined;
+let patchedFiles: Map<string, Buffer> | undefined;
 
 /** What GET /graphql may answer with: JSON for API clients, the IDE's page for a browser. */
 const GET_ANSWERS = ['application/json', 'application/graphql-response+json', 'text/html'];
